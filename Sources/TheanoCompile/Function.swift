@@ -1,0 +1,118 @@
+import TheanoArray
+import TheanoGraph
+import TheanoTensor
+
+/// Compiles symbolic outputs into a callable ``Function``.
+///
+/// - Parameters:
+///   - inputs: the tensors whose values are given at each call, in argument order.
+///   - outputs: the tensors to compute.
+///   - updates: new values for shared variables, computed from the same call's values and
+///     stored together only after the whole call succeeded.
+///   - givens: substitutions applied to the graph before compiling (replace a variable by
+///     another expression, e.g. a slice of a shared dataset).
+/// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
+///   an input that was not listed, a `givens` key is not in the graph, or an update's type does
+///   not match its shared variable.
+public func function(
+    _ inputs: [Tensor], _ outputs: [Tensor],
+    updates: [Shared: Tensor] = [:],
+    givens: [Tensor: Tensor] = [:]
+) throws -> Function {
+    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens)
+}
+
+/// A compiled function: call it with one ``NDArray`` per input; it returns one per output and
+/// applies its updates to shared variables.
+///
+/// Calls are thread-safe: a `Function` holds no per-call state. A call that throws (a wrong
+/// argument, a run-time shape mismatch, an index out of range) changes no shared variable.
+public final class Function: Sendable {
+    /// The input types, in argument order.
+    public let inputTypes: [TensorType]
+    /// Input names for error messages.
+    let inputNames: [String]
+    let program: Program
+
+    init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor]) throws {
+        try Function.validateInputs(inputs)
+        try Function.validateUpdates(updates)
+        let updateValues = updates.map(\.1.variable)
+        let wanted = outputs.map(\.variable) + updateValues
+        let replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
+        let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: wanted, replacements: replacements)
+        let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
+        self.inputTypes = inputs.map(\.type)
+        self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
+        self.program = try Program(
+            graph: graph, outputCount: outputs.count,
+            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") })
+    }
+
+    /// Calls the function.
+    public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] {
+        try call(arguments)
+    }
+
+    /// Calls the function with an array of arguments.
+    public func call(_ arguments: [NDArray]) throws -> [NDArray] {
+        guard arguments.count == inputTypes.count else {
+            throw TheanoError.invalidArgument(
+                "function call: expected \(inputTypes.count) argument\(inputTypes.count == 1 ? "" : "s") (\(inputNames.joined(separator: ", "))), got \(arguments.count)")
+        }
+        for (i, (arg, type)) in zip(arguments, inputTypes).enumerated() {
+            if let problem = type.mismatch(with: arg) {
+                throw TheanoError.typeMismatch("function call: argument \(i) ('\(inputNames[i])'): \(problem)")
+            }
+        }
+        return try program.run(arguments)
+    }
+
+    // MARK: Validation
+
+    private static func validateInputs(_ inputs: [Tensor]) throws {
+        var seen = Set<Variable>()
+        for (i, t) in inputs.enumerated() {
+            switch t.variable.role {
+            case .constant:
+                throw TheanoError.invalidArgument("function: input \(i) (\(describeVariable(t.variable))) is a constant; constants cannot be function inputs")
+            case .shared:
+                throw TheanoError.invalidArgument("function: input \(i) (\(describeVariable(t.variable))) is a shared variable; its value is read automatically (use givens to substitute it)")
+            default: break
+            }
+            guard seen.insert(t.variable).inserted else {
+                throw TheanoError.invalidArgument("function: input \(i) (\(describeVariable(t.variable))) is listed twice")
+            }
+        }
+    }
+
+    private static func validateUpdates(_ updates: [(Shared, Tensor)]) throws {
+        for (target, value) in updates {
+            let name = target.name.map { "'\($0)'" } ?? "(unnamed)"
+            guard target.type.dtype == value.type.dtype, target.type.rank == value.type.rank,
+                  target.type.isCompatible(with: value.type) else {
+                var hint = ""
+                if target.type.dtype != value.type.dtype { hint = "; cast the update with .cast(.\(target.type.dtype))" }
+                throw TheanoError.typeMismatch(
+                    "function: the update for shared variable \(name) has type \(value.type) but the variable has type \(target.type)\(hint); update expression: \(expressionText(value.variable))")
+            }
+        }
+    }
+
+    private static func validateGivens(_ givens: [Tensor: Tensor], inputs: [Variable], outputs: [Variable]) throws -> [Variable: Variable] {
+        guard !givens.isEmpty else { return [:] }
+        let inGraph = Set(graphRoots(outputs: outputs)).union(toposort(outputs: outputs).flatMap(\.outputs))
+        var replacements: [Variable: Variable] = [:]
+        for (key, value) in givens {
+            guard inGraph.contains(key.variable) else {
+                throw TheanoError.graph("function: the givens key \(describeVariable(key.variable)) does not appear in the graph of the outputs or updates")
+            }
+            guard key.type.isSatisfied(by: value.type) else {
+                throw TheanoError.typeMismatch(
+                    "function: givens replaces \(describeVariable(key.variable)) by a value of type \(value.type); the types must agree (same dtype and rank, and every known size)")
+            }
+            replacements[key.variable] = value.variable
+        }
+        return replacements
+    }
+}

@@ -1,0 +1,115 @@
+import TheanoArray
+import TheanoGraph
+import TheanoTensor
+
+/// A scheduled graph, ready to run: nodes in order, each reading and writing numbered slots,
+/// with each intermediate value dropped as soon as its last reader has run.
+///
+/// This is the interpreter linker: it runs every node's reference ``Op/perform(_:_:)``.
+struct Program: @unchecked Sendable {
+    struct Instruction {
+        let node: Apply
+        let inputSlots: [Int]
+        let outputSlots: [Int]
+        /// Slots whose last reader is this instruction (freed after it runs).
+        let release: [Int]
+    }
+
+    let slotCount: Int
+    let inputSlots: [Int]
+    let constants: [(slot: Int, value: NDArray)]
+    let sharedReads: [(slot: Int, storage: SharedValue)]
+    let instructions: [Instruction]
+    let outputSlots: [Int]
+    let updateSlots: [Int]
+    let updateTargets: [(storage: SharedValue, name: String)]
+
+    /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
+    /// update target.
+    init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)]) throws {
+        var slotOf: [Variable: Int] = [:]
+        func slot(_ v: Variable) -> Int {
+            if let s = slotOf[v] { return s }
+            let s = slotOf.count
+            slotOf[v] = s
+            return s
+        }
+        inputSlots = graph.inputs.map(slot)
+        let nodes = graph.toposort()
+        var constants: [(Int, NDArray)] = []
+        var shared: [(Int, SharedValue)] = []
+        var seenRoots = Set<Variable>()
+        func noteRoot(_ v: Variable) {
+            guard v.owner == nil, seenRoots.insert(v).inserted else { return }
+            switch v.role {
+            case .constant(let value, _): constants.append((slot(v), value))
+            case .shared(let storage): shared.append((slot(v), storage))
+            default: _ = slot(v)
+            }
+        }
+        for v in graph.outputs { noteRoot(v) }
+        for node in nodes { node.inputs.forEach(noteRoot) }
+
+        // Last reader of each slot; outputs are never released.
+        let keep = Set(graph.outputs.map(slot) + inputSlots)
+        var lastUse: [Int: Int] = [:]
+        for (i, node) in nodes.enumerated() {
+            for v in node.inputs { lastUse[slot(v)] = i }
+        }
+        var instructions: [Instruction] = []
+        for (i, node) in nodes.enumerated() {
+            let ins = node.inputs.map(slot)
+            let outs = node.outputs.map(slot)
+            let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
+            // Outputs nobody reads are released at once.
+            let unread = outs.filter { lastUse[$0] == nil && !keep.contains($0) }
+            instructions.append(Instruction(node: node, inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
+        }
+        self.instructions = instructions
+        self.constants = constants
+        self.sharedReads = shared
+        self.slotCount = slotOf.count
+        let allOutputs = graph.outputs.map(slot)
+        self.outputSlots = Array(allOutputs[..<outputCount])
+        self.updateSlots = Array(allOutputs[outputCount...])
+        self.updateTargets = updateTargets.map { (storage: $0.0, name: $0.1) }
+    }
+
+    /// Runs the program; updates are checked, then stored together, only after every node ran.
+    func run(_ arguments: [NDArray]) throws -> [NDArray] {
+        var slots = [NDArray?](repeating: nil, count: slotCount)
+        for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
+        for (s, value) in constants { slots[s] = value }
+        for (s, storage) in sharedReads { slots[s] = storage.value }
+        for inst in instructions {
+            var inputs: [NDArray] = []
+            inputs.reserveCapacity(inst.inputSlots.count)
+            for s in inst.inputSlots {
+                guard let v = slots[s] else {
+                    throw TheanoError.graph("internal error: \(inst.node.op) read slot \(s) before it was computed")
+                }
+                inputs.append(v)
+            }
+            let results = try inst.node.op.perform(inst.node, inputs)
+            guard results.count == inst.outputSlots.count else {
+                throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
+            }
+            for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
+            for s in inst.release { slots[s] = nil }
+        }
+        let outputs = try outputSlots.map { s -> NDArray in
+            guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
+            return v
+        }
+        var newValues: [NDArray] = []
+        for (s, target) in zip(updateSlots, updateTargets) {
+            guard let v = slots[s] else { throw TheanoError.graph("internal error: update slot \(s) was not computed") }
+            if let problem = target.storage.type.mismatch(with: v) {
+                throw TheanoError.shapeMismatch("update of shared variable '\(target.name)': the new value does not fit: \(problem); no shared variable was changed")
+            }
+            newValues.append(v)
+        }
+        for (target, value) in zip(updateTargets, newValues) { target.storage.setUnchecked(value) }
+        return outputs
+    }
+}

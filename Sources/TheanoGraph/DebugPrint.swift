@@ -1,0 +1,76 @@
+import TheanoArray
+
+/// Renders a graph as text, one node a line, as a tree from the outputs down.
+///
+/// Every node and root gets an id (`[id A]`); a node already printed is shown again only by its
+/// id with `···`, so a shared subexpression appears once. With `types: true` each line ends with
+/// the variable's type (dtype and static shape).
+///
+/// ```
+/// add [id A] 'z'
+///  ├─ mul [id B]
+///  │   ├─ x [id C]
+///  │   └─ 2.0 [id D]
+///  └─ mul [id B] ···
+/// ```
+public func debugPrint(_ outputs: [Variable], types: Bool = false) -> String {
+    var printer = GraphPrinter(types: types)
+    for out in outputs { printer.print(out) }
+    return printer.lines.joined(separator: "\n")
+}
+
+/// ``debugPrint(_:types:)`` of a ``FunctionGraph``'s outputs.
+public func debugPrint(_ graph: FunctionGraph, types: Bool = false) -> String {
+    debugPrint(graph.outputs, types: types)
+}
+
+private struct GraphPrinter {
+    let types: Bool
+    var lines: [String] = []
+    var ids: [ObjectIdentifier: String] = [:]
+    var printed: Set<ObjectIdentifier> = []
+
+    init(types: Bool) { self.types = types }
+
+    mutating func id(for object: AnyObject) -> String {
+        let key = ObjectIdentifier(object)
+        if let id = ids[key] { return id }
+        var n = ids.count
+        var s = ""
+        repeat {
+            s = String(UnicodeScalar(UInt8(65 + n % 26))) + s
+            n = n / 26 - 1
+        } while n >= 0
+        ids[key] = s
+        return s
+    }
+
+    mutating func label(_ v: Variable) -> (text: String, key: AnyObject) {
+        let typeSuffix = types ? " : \(v.type)" : ""
+        if let node = v.owner {
+            let outIndex = node.outputTypes.count > 1 ? ".\(v.index)" : ""
+            let nameSuffix = v.name.map { " '\($0)'" } ?? ""
+            return ("\(node.op)\(outIndex) [id \(id(for: node))]\(nameSuffix)\(typeSuffix)", node)
+        }
+        return ("\(v) [id \(id(for: v))]\(typeSuffix)", v)
+    }
+
+    /// Prints `root` and its inputs depth first, without recursion (graphs can be deep).
+    mutating func print(_ root: Variable) {
+        // Each entry: variable, prefix for its own line, prefix for its children's lines.
+        var stack: [(Variable, String, String)] = [(root, "", " ")]
+        while let (v, head, childPrefix) = stack.popLast() {
+            let (text, key) = label(v)
+            let seen = printed.contains(ObjectIdentifier(key))
+            let hasChildren = v.owner.map { !$0.inputs.isEmpty } ?? false
+            lines.append(head + text + (seen && hasChildren ? " ···" : ""))
+            guard let node = v.owner, !seen else { continue }
+            printed.insert(ObjectIdentifier(node))
+            let inputs = node.inputs
+            for (i, input) in inputs.enumerated().reversed() {
+                let last = i == inputs.count - 1
+                stack.append((input, childPrefix + (last ? "└─ " : "├─ "), childPrefix + (last ? "    " : "│   ")))
+            }
+        }
+    }
+}
