@@ -4,7 +4,8 @@ import TheanoArray
 ///
 /// Every node and root gets an id (`[id A]`); a node already printed is shown again only by its
 /// id with `···`, so a shared subexpression appears once. With `types: true` each line ends with
-/// the variable's type (dtype and static shape).
+/// the variable's type (dtype and static shape). `depth` limits how many levels below each
+/// output are printed (deeper inputs are elided as `…`).
 ///
 /// ```
 /// add [id A] 'z'
@@ -13,24 +14,28 @@ import TheanoArray
 ///  │   └─ 2.0 [id D]
 ///  └─ mul [id B] ···
 /// ```
-public func debugPrint(_ outputs: [Variable], types: Bool = false) -> String {
-    var printer = GraphPrinter(types: types)
+public func debugPrint(_ outputs: [Variable], types: Bool = false, depth: Int? = nil) -> String {
+    var printer = GraphPrinter(types: types, maxDepth: depth ?? Int.max)
     for out in outputs { printer.print(out) }
     return printer.lines.joined(separator: "\n")
 }
 
 /// ``debugPrint(_:types:)`` of a ``FunctionGraph``'s outputs.
-public func debugPrint(_ graph: FunctionGraph, types: Bool = false) -> String {
-    debugPrint(graph.outputs, types: types)
+public func debugPrint(_ graph: FunctionGraph, types: Bool = false, depth: Int? = nil) -> String {
+    debugPrint(graph.outputs, types: types, depth: depth)
 }
 
 private struct GraphPrinter {
     let types: Bool
+    let maxDepth: Int
     var lines: [String] = []
     var ids: [ObjectIdentifier: String] = [:]
     var printed: Set<ObjectIdentifier> = []
 
-    init(types: Bool) { self.types = types }
+    init(types: Bool, maxDepth: Int) {
+        self.types = types
+        self.maxDepth = maxDepth
+    }
 
     mutating func id(for object: AnyObject) -> String {
         let key = ObjectIdentifier(object)
@@ -57,9 +62,13 @@ private struct GraphPrinter {
 
     /// Prints `root` and its inputs depth first, without recursion (graphs can be deep).
     mutating func print(_ root: Variable) {
-        // Each entry: variable, prefix for its own line, prefix for its children's lines.
-        var stack: [(Variable, String, String)] = [(root, "", " ")]
-        while let (v, head, childPrefix) = stack.popLast() {
+        // Each entry: variable, prefix for its own line, prefix for its children's lines, depth.
+        var stack: [(Variable, String, String, Int)] = [(root, "", " ", 0)]
+        while let (v, head, childPrefix, level) = stack.popLast() {
+            if level > maxDepth {
+                lines.append(head + "…")
+                continue
+            }
             let (text, key) = label(v)
             let seen = printed.contains(ObjectIdentifier(key))
             let hasChildren = v.owner.map { !$0.inputs.isEmpty } ?? false
@@ -69,7 +78,7 @@ private struct GraphPrinter {
             let inputs = node.inputs
             for (i, input) in inputs.enumerated().reversed() {
                 let last = i == inputs.count - 1
-                stack.append((input, childPrefix + (last ? "└─ " : "├─ "), childPrefix + (last ? "    " : "│   ")))
+                stack.append((input, childPrefix + (last ? "└─ " : "├─ "), childPrefix + (last ? "    " : "│   "), level + 1))
             }
         }
     }

@@ -1,0 +1,10 @@
+import ArgumentParser
+import Theano
+
+@main
+struct TheanoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "theano",
+        abstract: "Theano for Swift: symbolic tensor expressions, compiled.",
+        subcommands: [Demo.self])
+}
