@@ -43,6 +43,25 @@ public final class Apply: CustomStringConvertible {
         }
     }
 
+    /// Releases the graph above this node iteratively. Letting Swift release a long chain
+    /// (`e = e + 1` ten thousand times) recursively would overflow the stack; instead, each
+    /// input that dies with this node hands its own node's inputs to this loop first.
+    deinit {
+        var pending = inputs
+        inputs = []
+        while !pending.isEmpty {
+            var variable: Variable? = pending.removeLast()
+            guard isKnownUniquelyReferenced(&variable) else { continue }
+            var owner = variable?.owner
+            variable = nil
+            if isKnownUniquelyReferenced(&owner), let node = owner {
+                pending.append(contentsOf: node.inputs)
+                node.inputs = []
+            }
+            owner = nil
+        }
+    }
+
     /// The first output (most ops have one).
     public var output: Variable { outputs[0] }
 

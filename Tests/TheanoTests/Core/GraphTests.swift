@@ -105,6 +105,17 @@ final class GraphTests: XCTestCase {
         XCTAssertNil(node, "an Apply and its outputs must not form a reference cycle")
     }
 
+    func testVeryLongChainsAreFreedWithoutStackOverflow() throws {
+        weak var first: Apply?
+        do {
+            let x = Tensor.vector("x", .float64)
+            var e = try x + 1
+            first = e.variable.owner
+            for _ in 0..<100_000 { e = try e + 1 }
+        }
+        XCTAssertNil(first)
+    }
+
     func testOutputsOfANodeKeepIdentity() throws {
         let x = Tensor.vector("x", .float64)
         let y = try exp(x)
