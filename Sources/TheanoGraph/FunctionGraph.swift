@@ -64,6 +64,11 @@ public final class FunctionGraph {
         feature.onAttach(self)
     }
 
+    /// Detaches a feature attached earlier.
+    public func detach(_ feature: any GraphFeature) {
+        features.removeAll { $0 === feature }
+    }
+
     /// The attached feature of a given type, if any.
     public func feature<F: GraphFeature>(_ type: F.Type) -> F? {
         features.lazy.compactMap { $0 as? F }.first

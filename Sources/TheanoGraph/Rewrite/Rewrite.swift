@@ -1,0 +1,84 @@
+import TheanoArray
+
+/// A named graph transformation that looks at one node at a time.
+///
+/// Given a node, a rewrite returns replacements for the node's outputs (in order, `nil` for an
+/// output to leave alone) or `nil` when it does not apply. Drivers (``RewritePass``) decide
+/// which nodes to visit and apply the replacements through ``FunctionGraph/replace(_:with:reason:)``,
+/// which refuses any replacement that would change a variable's type, naming the rewrite.
+///
+/// A rewrite may declare the op types it tracks; drivers then offer it only nodes of those
+/// types (an index by op type, so large rule sets stay cheap).
+public struct Rewrite: Sendable, CustomStringConvertible {
+    /// The signature of a rewrite's body.
+    public typealias Body = @Sendable (_ graph: FunctionGraph, _ node: Apply) throws -> [Variable?]?
+
+    public let name: String
+    /// The op types whose nodes this rewrite looks at; nil means every node.
+    public let tracks: [ObjectIdentifier]?
+    let body: Body
+
+    /// A rewrite of nodes of any op type.
+    public init(_ name: String, _ body: @escaping Body) {
+        self.name = name
+        self.tracks = nil
+        self.body = body
+    }
+
+    /// A rewrite of nodes whose op is one of `ops`.
+    public init(_ name: String, tracks ops: [any Op.Type], _ body: @escaping Body) {
+        self.name = name
+        self.tracks = ops.map { ObjectIdentifier($0) }
+        self.body = body
+    }
+
+    /// A rewrite of single-output nodes: `body` returns the replacement of the output.
+    public static func single(_ name: String, tracks ops: [any Op.Type]? = nil,
+                              _ body: @escaping @Sendable (FunctionGraph, Apply) throws -> Variable?) -> Rewrite {
+        let wrapped: Body = { graph, node in try body(graph, node).map { [$0] } }
+        if let ops { return Rewrite(name, tracks: ops, wrapped) }
+        return Rewrite(name, wrapped)
+    }
+
+    /// Runs the body on `node`.
+    public func apply(_ graph: FunctionGraph, _ node: Apply) throws -> [Variable?]? {
+        try body(graph, node)
+    }
+
+    public var description: String { name }
+}
+
+/// A list of rewrites indexed by the op type they track.
+public struct RewriteSet: Sendable {
+    public private(set) var rewrites: [Rewrite]
+    private var byOp: [ObjectIdentifier: [Int]] = [:]
+    private var untracked: [Int] = []
+
+    public init(_ rewrites: [Rewrite]) {
+        self.rewrites = rewrites
+        for (i, r) in rewrites.enumerated() {
+            if let tracks = r.tracks {
+                for t in tracks { byOp[t, default: []].append(i) }
+            } else {
+                untracked.append(i)
+            }
+        }
+    }
+
+    /// The rewrites that may apply to `node`, in their list order.
+    public func candidates(for node: Apply) -> [Rewrite] {
+        let tracked = byOp[ObjectIdentifier(type(of: node.op))] ?? []
+        if untracked.isEmpty { return tracked.map { rewrites[$0] } }
+        return (tracked + untracked).sorted().map { rewrites[$0] }
+    }
+
+    /// The set with rewrites whose names are in `excluded` removed.
+    public func excluding(_ excluded: Set<String>) -> RewriteSet {
+        RewriteSet(rewrites.filter { !excluded.contains($0.name) })
+    }
+
+    /// Concatenation of rule sets.
+    public static func + (a: RewriteSet, b: RewriteSet) -> RewriteSet {
+        RewriteSet(a.rewrites + b.rewrites)
+    }
+}

@@ -1,0 +1,138 @@
+import TheanoArray
+
+/// Context a pass runs with: the names of rewrites to skip and an optional trace.
+public struct RewriteContext {
+    public var excluded: Set<String>
+    public var trace: RewriteTrace?
+
+    public init(excluded: Set<String> = [], trace: RewriteTrace? = nil) {
+        self.excluded = excluded
+        self.trace = trace
+    }
+}
+
+/// One step of a rewrite pipeline.
+///
+/// - `walk`: visits every node once, from inputs to outputs (`.inToOut`) or back, offering it
+///   the set's rewrites; the first that applies wins.
+/// - `equilibrium`: applies the set until nothing changes, revisiting only nodes near a
+///   change (a work list), bounded by `maxRounds` passes over the graph's size.
+/// - `custom`: any other whole-graph transformation (merge, constant folding, ...).
+public struct RewritePass: Sendable, CustomStringConvertible {
+    public enum Order: Sendable { case inToOut, outToIn }
+
+    enum Kind: Sendable {
+        case walk(RewriteSet, Order)
+        case equilibrium(RewriteSet, maxRounds: Int)
+        case custom(@Sendable (FunctionGraph, RewriteContext) throws -> Void)
+    }
+
+    public let name: String
+    let kind: Kind
+
+    /// A single walk over the graph in `order`.
+    public static func walk(_ name: String, _ rewrites: RewriteSet, order: Order = .inToOut) -> RewritePass {
+        RewritePass(name: name, kind: .walk(rewrites, order))
+    }
+
+    /// Rewrites applied to a fixed point.
+    public static func equilibrium(_ name: String, _ rewrites: RewriteSet, maxRounds: Int = 20) -> RewritePass {
+        RewritePass(name: name, kind: .equilibrium(rewrites, maxRounds: maxRounds))
+    }
+
+    /// A whole-graph transformation.
+    public static func custom(_ name: String, _ body: @escaping @Sendable (FunctionGraph, RewriteContext) throws -> Void) -> RewritePass {
+        RewritePass(name: name, kind: .custom(body))
+    }
+
+    public var description: String { name }
+
+    /// Runs the pass on `graph`.
+    public func run(_ graph: FunctionGraph, _ context: RewriteContext) throws {
+        if context.excluded.contains(name) { return }
+        switch kind {
+        case let .walk(set, order):
+            let rules = set.excluding(context.excluded)
+            var nodes = graph.toposort()
+            if order == .outToIn { nodes.reverse() }
+            for node in nodes where graph.nodes.contains(node) {
+                _ = try applyFirst(rules, to: node, in: graph, context)
+            }
+        case let .equilibrium(set, maxRounds):
+            try runToFixedPoint(set.excluding(context.excluded), graph, context, maxRounds: maxRounds)
+        case let .custom(body):
+            try body(graph, context)
+        }
+    }
+
+    private func runToFixedPoint(_ rules: RewriteSet, _ graph: FunctionGraph, _ context: RewriteContext, maxRounds: Int) throws {
+        var work = graph.toposort()
+        var queued = Set(work.map { ObjectIdentifier($0) })
+        var budget = Swift.max(1, maxRounds) * Swift.max(work.count, 16)
+        let changes = ChangeRecorder()
+        graph.attach(changes)
+        defer { graph.detach(changes) }
+        var index = 0
+        while index < work.count {
+            let node = work[index]
+            index += 1
+            queued.remove(ObjectIdentifier(node))
+            guard graph.nodes.contains(node) else { continue }
+            changes.touched.removeAll(keepingCapacity: true)
+            guard try applyFirst(rules, to: node, in: graph, context) != nil else { continue }
+            budget -= 1
+            if budget <= 0 { return }
+            // Revisit the nodes the change created and the nodes whose inputs it changed.
+            for n in changes.touched where graph.nodes.contains(n) && queued.insert(ObjectIdentifier(n)).inserted {
+                work.append(n)
+            }
+        }
+    }
+
+    /// Offers `node` to each candidate rewrite; applies the first that returns replacements.
+    /// Returns the replacement variables, or nil when none applied.
+    private func applyFirst(_ rules: RewriteSet, to node: Apply, in graph: FunctionGraph, _ context: RewriteContext) throws -> [Variable]? {
+        for rule in rules.candidates(for: node) {
+            guard let replacements = try rule.apply(graph, node) else { continue }
+            let outputs = node.outputs
+            guard replacements.count == outputs.count else {
+                throw TheanoError.graph("rewrite '\(rule.name)' returned \(replacements.count) replacements for a node with \(outputs.count) outputs")
+            }
+            var changed: [Variable] = []
+            for (old, new) in zip(outputs, replacements) {
+                guard let new, new !== old, graph.contains(old) else { continue }
+                if old.name != nil && new.name == nil && new.owner != nil { new.name = old.name }
+                try graph.replace(old, with: new, reason: rule.name)
+                context.trace?.record(rule.name, before: old, after: new)
+                changed.append(new)
+            }
+            if !changed.isEmpty { return changed }
+        }
+        return nil
+    }
+}
+
+/// An ordered list of passes: the optimiser's plan, readable top to bottom.
+public struct RewritePipeline: Sendable, CustomStringConvertible {
+    public var passes: [RewritePass]
+
+    public init(_ passes: [RewritePass]) { self.passes = passes }
+
+    /// Runs every pass in order.
+    public func run(_ graph: FunctionGraph, _ context: RewriteContext = RewriteContext()) throws {
+        for pass in passes { try pass.run(graph, context) }
+    }
+
+    public var description: String { passes.map(\.name).joined(separator: " -> ") }
+}
+
+/// Collects the nodes a change imported or rewired, so the equilibrium driver revisits them.
+final class ChangeRecorder: GraphFeature {
+    var touched: [Apply] = []
+
+    func onImport(_ graph: FunctionGraph, node: Apply, reason: String) { touched.append(node) }
+
+    func onChangeInput(_ graph: FunctionGraph, client: FunctionGraph.Client, old: Variable, new: Variable, reason: String) {
+        if let node = client.node { touched.append(node) }
+    }
+}
