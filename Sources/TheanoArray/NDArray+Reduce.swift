@@ -124,17 +124,17 @@ extension NDArray {
                 // max of bools is any, min is all.
                 return try reduceKeepingDims(kind == .max ? .any : .all, reduced: reduced, keptShape: keptShape)
             }
-            return withComparableType(dtype) { type in extremum(type, isMax: kind == .max, reduced: reduced) }
+            return try withComparableType(dtype) { type in try extremum(type, isMax: kind == .max, reduced: reduced) }
         }
     }
 
     /// Largest or smallest value over `reduced` (every reduced axis has size >= 1), NaN winning.
-    private func extremum<T: NDArrayElement & Comparable>(_: T.Type, isMax: Bool, reduced: [Int]) -> NDArray {
+    private func extremum<T: NDArrayElement & Comparable>(_: T.Type, isMax: Bool, reduced: [Int]) throws -> NDArray {
         // Start from the first element along the reduced axes; max and min are idempotent, so
         // visiting it again does no harm.
         var first = Array(repeating: ArrayIndex.all, count: rank)
         for a in reduced { first[a] = .slice(start: 0, stop: 1, step: 1) }
-        let acc = ((try? slice(first)) ?? self).copy()
+        let acc = try slice(first).copy()
         accumulate(T.self, into: acc, T.self, reduced: reduced) { a, v in
             if a != a { return a }          // already NaN
             if v != v { return v }          // NaN propagates
@@ -227,15 +227,16 @@ extension NDArray {
     }
 }
 
-/// Calls `body` with the Swift type of a non-bool dtype as a `Comparable` element type.
-private func withComparableType<R>(_ dtype: DType, _ body: (any (NDArrayElement & Comparable).Type) -> R) -> R {
+/// Calls `body` with the Swift type of a dtype as a `Comparable` element type (bool, stored as
+/// one byte holding 0 or 1, is read as uint8; callers convert bool arrays first).
+private func withComparableType<R>(_ dtype: DType, _ body: (any (NDArrayElement & Comparable).Type) throws -> R) rethrows -> R {
     switch dtype {
-    case .bool, .uint8: return body(UInt8.self)
-    case .int8: return body(Int8.self)
-    case .int16: return body(Int16.self)
-    case .int32: return body(Int32.self)
-    case .int64: return body(Int64.self)
-    case .float32: return body(Float.self)
-    case .float64: return body(Double.self)
+    case .bool, .uint8: return try body(UInt8.self)
+    case .int8: return try body(Int8.self)
+    case .int16: return try body(Int16.self)
+    case .int32: return try body(Int32.self)
+    case .int64: return try body(Int64.self)
+    case .float32: return try body(Float.self)
+    case .float64: return try body(Double.self)
     }
 }
