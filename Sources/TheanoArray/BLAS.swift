@@ -63,6 +63,9 @@ extension Double: BLASScalar {
     }
 }
 
+/// The largest size or stride BLAS takes (its `blasint`); larger products use the plain loop.
+let blasMaxDimension = Int(blasint.max)
+
 /// How BLAS reads a `rows x cols` matrix view in place: as a row-major matrix with leading
 /// dimension `ld`, or as the transpose of a row-major `cols x rows` matrix (a column-major
 /// view, such as `a.T` of a contiguous `a`).
@@ -74,7 +77,7 @@ struct BLASMatrixLayout: Equatable {
     /// (negative, zero or interleaved strides): then the caller copies it to C order.
     /// The stride of an axis of size 1 does not matter.
     init?(rows: Int, cols: Int, rowStride: Int, colStride: Int) {
-        let fits = { (x: Int) in x <= Int(blasint.max) }
+        let fits = { (x: Int) in x <= blasMaxDimension }
         // Row-major: the elements of a row are adjacent, rows are `ld` apart.
         let rs = rows == 1 ? Swift.max(cols, 1) : rowStride
         let cs = cols == 1 ? 1 : colStride
@@ -121,12 +124,24 @@ extension NDArray {
     }
 }
 
+extension MatmulPlan {
+    /// The unreduced product (`[batch..., m, n]`) through BLAS. An operand whose matrices BLAS
+    /// cannot read in place is copied to C order once, before its batch axes are broadcast.
+    func blasProduct<T: BLASScalar>(_: T.Type) throws -> NDArray {
+        let (pa, la) = a.preparedForBLAS()
+        let (pb, lb) = b.preparedForBLAS()
+        return blasMatmul(
+            try pa.broadcast(to: batch + [m, k]), la, try pb.broadcast(to: batch + [k, n]), lb, T.self,
+            batch: batch, m: m, n: n, k: k)
+    }
+}
+
 /// Batched matrix product with BLAS: `a` is `[batch..., m, k]`, `b` is `[batch..., k, n]`, both
 /// already broadcast to the same batch shape (broadcast axes have stride 0), any layout. The
 /// result is a new C-contiguous `[batch..., m, n]` array.
 ///
-/// Operands whose matrices BLAS cannot read in place are copied once (before broadcasting, by
-/// the caller's `preparedForBLAS`); transposed views are passed as transpose flags. One GEMM
+/// Operands must be readable in place with layouts `la` and `lb` (see
+/// ``MatmulPlan/blasProduct(_:)``); transposed views are passed as transpose flags. One GEMM
 /// runs per batch entry, or a single GEMM when `b` is shared by the whole batch and `a`'s
 /// matrices are stacked in memory; matrix-vector shapes use GEMV.
 func blasMatmul<T: BLASScalar>(
@@ -142,7 +157,7 @@ func blasMatmul<T: BLASScalar>(
 
     // One GEMM for a whole batch of stacked row-major matrices times one shared matrix.
     if batchAxes > 0, !la.transposed, b.strides.prefix(batchAxes).allSatisfy({ $0 == 0 }),
-       rowsStack(a, batch: batch, rows: m, ld: la.ld), shapeSize(batch) * m <= Int(blasint.max)
+       rowsStack(a, batch: batch, rows: m, ld: la.ld), shapeSize(batch) * m <= blasMaxDimension
     {
         product(pa + a.offset, la, pb + b.offset, lb, pc, m: shapeSize(batch) * m, n: n, k: k)
         return out
@@ -161,27 +176,27 @@ func blasMatmul<T: BLASScalar>(
         }
     }
     return out
+}
 
-    /// One `[m, k] x [k, n]` product into a C-contiguous `[m, n]` block.
-    func product(
-        _ a: UnsafePointer<T>, _ la: BLASMatrixLayout, _ b: UnsafePointer<T>, _ lb: BLASMatrixLayout,
-        _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int
-    ) {
-        if n == 1 {
-            // c[m] = A[m, k] * b[:, 0]; A is stored as [m, k] (or [k, m] when transposed).
-            T.gemv(
-                transpose: la.transposed, rows: la.transposed ? k : m, cols: la.transposed ? m : k,
-                a: a, lda: la.ld, x: b, incx: k == 1 ? 1 : lb.rowStride, y: c)
-        } else if m == 1 {
-            // c[n] = B^T a[0, :]; B is stored as [k, n] (or [n, k] when transposed).
-            T.gemv(
-                transpose: !lb.transposed, rows: lb.transposed ? n : k, cols: lb.transposed ? k : n,
-                a: b, lda: lb.ld, x: a, incx: k == 1 ? 1 : la.columnStride, y: c)
-        } else {
-            T.gemm(
-                transposeA: la.transposed, transposeB: lb.transposed, m: m, n: n, k: k,
-                a: a, lda: la.ld, b: b, ldb: lb.ld, c: c, ldc: n)
-        }
+/// One `[m, k] x [k, n]` product into a C-contiguous `[m, n]` block.
+private func product<T: BLASScalar>(
+    _ a: UnsafePointer<T>, _ la: BLASMatrixLayout, _ b: UnsafePointer<T>, _ lb: BLASMatrixLayout,
+    _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int
+) {
+    if n == 1 {
+        // c[m] = A[m, k] * b[:, 0]; A is stored as [m, k] (or [k, m] when transposed).
+        T.gemv(
+            transpose: la.transposed, rows: la.transposed ? k : m, cols: la.transposed ? m : k,
+            a: a, lda: la.ld, x: b, incx: k == 1 ? 1 : lb.rowStride, y: c)
+    } else if m == 1 {
+        // c[n] = B^T a[0, :]; B is stored as [k, n] (or [n, k] when transposed).
+        T.gemv(
+            transpose: !lb.transposed, rows: lb.transposed ? n : k, cols: lb.transposed ? k : n,
+            a: b, lda: lb.ld, x: a, incx: k == 1 ? 1 : la.columnStride, y: c)
+    } else {
+        T.gemm(
+            transposeA: la.transposed, transposeB: lb.transposed, m: m, n: n, k: k,
+            a: a, lda: la.ld, b: b, ldb: lb.ld, c: c, ldc: n)
     }
 }
 

@@ -15,18 +15,11 @@ extension NDArray {
     /// broadcast, a type error when the dtypes differ, and an error for rank-0 operands.
     public static func matmul(_ a: NDArray, _ b: NDArray) throws -> NDArray {
         let plan = try MatmulPlan(a, b)
-        let (pa, la) = plan.a.preparedForBLAS()
-        let (pb, lb) = plan.b.preparedForBLAS()
-        let va = try pa.broadcast(to: plan.batch + [plan.m, plan.k])
-        let vb = try pb.broadcast(to: plan.batch + [plan.k, plan.n])
         let full: NDArray
         switch a.dtype {
-        case .float32:
-            full = blasMatmul(va, la, vb, lb, Float.self, batch: plan.batch, m: plan.m, n: plan.n, k: plan.k)
-        case .float64:
-            full = blasMatmul(va, la, vb, lb, Double.self, batch: plan.batch, m: plan.m, n: plan.n, k: plan.k)
-        default:
-            full = try referenceMatmul(plan)
+        case .float32 where plan.fitsBLAS: full = try plan.blasProduct(Float.self)
+        case .float64 where plan.fitsBLAS: full = try plan.blasProduct(Double.self)
+        default: full = try referenceMatmul(plan)
         }
         return try plan.removingAddedAxes(full)
     }
@@ -76,6 +69,9 @@ struct MatmulPlan {
             [Array(self.a.shape.dropLast(2)), Array(self.b.shape.dropLast(2))],
             context: "matmul: batch axes of shapes \(formatShape(a.shape)) and \(formatShape(b.shape))")
     }
+
+    /// Whether BLAS can take these sizes (its integers are 32-bit).
+    var fitsBLAS: Bool { Swift.max(m, n, k) <= blasMaxDimension }
 
     /// The result without the axes that 1-D operands gained.
     func removingAddedAxes(_ full: NDArray) throws -> NDArray {

@@ -39,6 +39,17 @@ final class BLASKernelTests: XCTestCase {
         }
     }
 
+    func testLargerProductsPastBLASBlockSizes() throws {
+        var data = TestData(seed: 6)
+        for dtype in [DType.float32, .float64] {
+            let a = try data.array([65, 33], dtype).transposed()                  // [33, 65]
+            let b = data.array([65, 17], dtype)
+            let c = try data.nonContiguous([17, 40], dtype)
+            assertClose(try NDArray.matmul(a, b), try NDArray.matmulReference(a, b), rtol: 1e-4, atol: 1e-4, "\(dtype)")
+            assertClose(try NDArray.matmul(b, c), try NDArray.matmulReference(b, c), rtol: 1e-4, atol: 1e-4, "\(dtype)")
+        }
+    }
+
     func testReferenceLoopMatchesDefinition() throws {
         var data = TestData(seed: 2)
         for dtype in DType.allCases {
