@@ -1,0 +1,59 @@
+/// Tensor contractions built on ``NDArray/matmul(_:_:)``: `tensordot` and `outer`.
+extension NDArray {
+    /// Sums the products of `a` and `b` over pairs of axes, as NumPy's
+    /// `tensordot(a, b, axes=(axesA, axesB))`: axis `axesA[i]` of `a` pairs with axis
+    /// `axesB[i]` of `b` (negative axes count from the end). The result's axes are `a`'s other
+    /// axes in order, then `b`'s.
+    ///
+    /// Both operands must have the same dtype. The operands are viewed as matrices (copied only
+    /// when their layout needs it) and multiplied with ``matmul(_:_:)``.
+    public static func tensordot(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int])) throws -> NDArray {
+        guard axes.0.count == axes.1.count else {
+            throw TheanoError.invalidArgument(
+                "tensordot: the two axis lists must have the same length, got \(axes.0) for shape \(formatShape(a.shape)) and \(axes.1) for shape \(formatShape(b.shape))")
+        }
+        let summedA = try axes.0.map { try normalizeAxis($0, rank: a.rank, context: "tensordot: first operand of shape \(formatShape(a.shape))") }
+        let summedB = try axes.1.map { try normalizeAxis($0, rank: b.rank, context: "tensordot: second operand of shape \(formatShape(b.shape))") }
+        guard Set(summedA).count == summedA.count, Set(summedB).count == summedB.count else {
+            throw TheanoError.invalidArgument("tensordot: an axis is repeated in \(axes.0) or \(axes.1)")
+        }
+        for (i, j) in zip(summedA, summedB) where a.shape[i] != b.shape[j] {
+            throw TheanoError.shapeMismatch(
+                "tensordot: shapes \(formatShape(a.shape)) and \(formatShape(b.shape)) are not aligned: axis \(i) of the first operand has size \(a.shape[i]) but axis \(j) of the second has size \(b.shape[j])")
+        }
+        let freeA = (0..<a.rank).filter { !summedA.contains($0) }
+        let freeB = (0..<b.rank).filter { !summedB.contains($0) }
+        let product = try matmul(
+            try a.matrixView(rowAxes: freeA, columnAxes: summedA),
+            try b.matrixView(rowAxes: summedB, columnAxes: freeB))
+        return try product.reshaped(freeA.map { a.shape[$0] } + freeB.map { b.shape[$0] })
+    }
+
+    /// The outer product of the flattened operands, as NumPy's `outer`: element `[i, j]` is
+    /// `a.flat[i] * b.flat[j]`. Both operands must have the same dtype (bool gives and).
+    public static func outer(_ a: NDArray, _ b: NDArray) throws -> NDArray {
+        try matmul(try a.reshaped([a.count, 1]), try b.reshaped([1, b.count]))
+    }
+
+    /// A `[rows, columns]` matrix whose rows enumerate `rowAxes` and columns enumerate
+    /// `columnAxes` (each in C order): a view when each group of axes merges into one stride,
+    /// else a copy.
+    func matrixView(rowAxes: [Int], columnAxes: [Int]) throws -> NDArray {
+        let rows = shapeSize(rowAxes.map { shape[$0] })
+        let columns = shapeSize(columnAxes.map { shape[$0] })
+        if let rs = mergedStride(rowAxes), let cs = mergedStride(columnAxes) {
+            return NDArray(storage: storage, dtype: dtype, shape: [rows, columns], strides: [rs, cs], offset: offset)
+        }
+        return try transposed(rowAxes + columnAxes).reshaped([rows, columns])
+    }
+
+    /// The single stride that steps through `axes` in C order, or nil when they do not merge.
+    private func mergedStride(_ axes: [Int]) -> Int? {
+        let kept = axes.filter { shape[$0] != 1 }
+        guard let last = kept.last else { return 1 }
+        for (outer, inner) in zip(kept, kept.dropFirst()) where strides[outer] != strides[inner] * shape[inner] {
+            return nil
+        }
+        return strides[last]
+    }
+}
