@@ -17,21 +17,46 @@ public enum FancyIndex: Sendable {
 /// Where the elements chosen by a NumPy index lie in an array's storage.
 ///
 /// The selection's axes are split into groups: each basic axis (slice or new axis) is a group
-/// of its own, and the axes of the broadcast integer arrays form one group. Each group lists
+/// of its own, and the axes of the broadcast integer arrays form one group. Each group gives
 /// the storage offset (in elements) of each of its positions, so element `(i0, i1, ...)` of
-/// the selection lies at `base + groups[0][i0] + groups[1][i1] + ...` (groups in C order).
+/// the selection lies at `base + groups[0].offset(i0) + groups[1].offset(i1) + ...` (groups
+/// in C order).
 ///
 /// Integer indices alone keep NumPy's basic meaning (they drop their axis). When any array is
 /// present, integers count as 0-d arrays and broadcast with the arrays; the arrays' axes take
 /// the place of the first array when all array (and integer) entries are next to each other,
 /// and go first otherwise (NumPy's rule).
 public struct IndexSelection: Sendable {
+    /// The positions of one group of selection axes.
+    public enum Group: Sendable {
+        /// `count` positions `stride` elements apart (a slice or a new axis).
+        case strided(count: Int, stride: Int)
+        /// The offsets of the positions of the broadcast index arrays, in C order.
+        case offsets([Int])
+
+        /// Number of positions.
+        @inlinable public var count: Int {
+            switch self {
+            case .strided(let n, _): return n
+            case .offsets(let o): return o.count
+            }
+        }
+
+        /// Offset of position `i`, relative to the selection's base.
+        @inlinable public func offset(_ i: Int) -> Int {
+            switch self {
+            case .strided(_, let s): return i * s
+            case .offsets(let o): return o[i]
+            }
+        }
+    }
+
     /// The shape of the selection (of `a[index]`).
     public let shape: [Int]
     /// Offset of the first selected element, in elements.
     public let base: Int
-    /// Per group, the offset of each position relative to `base`.
-    public let groups: [[Int]]
+    /// The groups of selection axes, in order.
+    public let groups: [Group]
     /// Number of selection axes in each group.
     public let groupRanks: [Int]
     /// The strides of the selection as a view, when the index was basic only (no arrays).
@@ -103,7 +128,7 @@ public struct IndexSelection: Sendable {
             case let .basic(.slice(start, stop, step)):
                 let r: (start: Int, step: Int, count: Int)
                 do {
-                    r = try resolveSlice(start: start, stop: stop, step: step, size: shape[axis])
+                    r = try resolveSliceOfAnyStep(start: start, stop: stop, step: step, size: shape[axis])
                 } catch {
                     throw TheanoError.invalidArgument("\(context): slice step cannot be zero (axis \(axis))")
                 }
@@ -148,7 +173,7 @@ public struct IndexSelection: Sendable {
         if arrays.isEmpty {
             self.shape = basicSizes
             self.base = base
-            self.groups = zip(basicSizes, basicStrides).map { n, s in (0..<n).map { $0 * s } }
+            self.groups = zip(basicSizes, basicStrides).map { Group.strided(count: $0, stride: $1) }
             self.groupRanks = Array(repeating: 1, count: basicSizes.count)
             self.viewStrides = basicStrides
             return
@@ -172,9 +197,9 @@ public struct IndexSelection: Sendable {
         let first = advancedEntries.first ?? 0, last = advancedEntries.last ?? 0
         let adjacent = last - first + 1 == advancedEntries.count
         let at = adjacent ? basicBefore : 0
-        var groups = zip(basicSizes, basicStrides).map { n, s in (0..<n).map { $0 * s } }
+        var groups = zip(basicSizes, basicStrides).map { Group.strided(count: $0, stride: $1) }
         var ranks = Array(repeating: 1, count: basicSizes.count)
-        groups.insert(blockOffsets, at: at)
+        groups.insert(.offsets(blockOffsets), at: at)
         ranks.insert(blockShape.count, at: at)
         var outShape = basicSizes
         outShape.insert(contentsOf: blockShape, at: at)
@@ -192,28 +217,37 @@ public struct IndexSelection: Sendable {
     /// selection.
     @inlinable
     public func forEachOffset(_ body: (Int) throws -> Void) rethrows {
-        if groups.contains(where: \.isEmpty) { return }
+        if groups.contains(where: { $0.count == 0 }) { return }
         let g = groups.count
         var position = Array(repeating: 0, count: g)
-        var offset = base + groups.reduce(0) { $0 + $1[0] }
+        var offset = base + groups.reduce(0) { $0 + $1.offset(0) }
         while true {
             try body(offset)
             var d = g - 1
             while d >= 0 {
                 let group = groups[d]
-                offset -= group[position[d]]
+                offset -= group.offset(position[d])
                 position[d] += 1
                 if position[d] < group.count {
-                    offset += group[position[d]]
+                    offset += group.offset(position[d])
                     break
                 }
                 position[d] = 0
-                offset += group[0]
+                offset += group.offset(0)
                 d -= 1
             }
             if d < 0 { return }
         }
     }
+}
+
+/// ``resolveSlice(start:stop:step:size:)`` for steps of any magnitude: a step longer than the
+/// axis selects at most one element, so it is shortened to the axis size first (which keeps
+/// the result and avoids arithmetic overflow for steps such as `Int.max`).
+public func resolveSliceOfAnyStep(start: Int?, stop: Int?, step: Int?, size n: Int) throws -> (start: Int, step: Int, count: Int) {
+    let limit = Swift.max(n, 1)
+    let shortened = step.map { Swift.min(Swift.max($0, -limit), limit) }
+    return try resolveSlice(start: start, stop: stop, step: shortened, size: n)
 }
 
 /// `i` as a position in `0..<size` (negative counts from the end), or a thrown error naming the

@@ -264,7 +264,7 @@ struct IndexAnalysis {
             }
         }
         guard let a = value(start), let b = value(stop), let c = value(step) else { return nil }
-        return try? resolveSlice(start: a, stop: b, step: c, size: size).count
+        return try? resolveSliceOfAnyStep(start: a, stop: b, step: c, size: size).count
     }
 
     /// The run-time index for `x`'s kernel, reading symbolic bounds, arrays and masks from

@@ -46,7 +46,7 @@ public struct SliceLength: Op {
         let size = try inputs[0].item(Int.self)
         let (a, b, c) = (try value(start), try value(stop), try value(step))
         guard c != 0 else { throw TheanoError.invalidArgument("\(self): slice step cannot be zero") }
-        let r = try resolveSlice(start: a, stop: b, step: c, size: size)
+        let r = try resolveSliceOfAnyStep(start: a, stop: b, step: c, size: size)
         return [NDArray(scalar: Int64(r.count))]
     }
 

@@ -51,6 +51,10 @@ public struct Subtensor: Op {
 /// rank k covers k axes and selects its true positions; its size is known only at run time.
 /// Broadcasting follows the static rule: an axis broadcasts only where an index's static size
 /// is 1. Inputs: `x`, then the index inputs (symbolic bounds, arrays, masks) in entry order.
+///
+/// Shape inference: an axis made by a mask has the size ``MaskCount`` of the mask (a count of
+/// its true elements, computed from the mask alone, not from this op's output); other axes
+/// come from the index arrays' shapes and ``SliceLength``.
 public struct AdvancedSubtensor: Op {
     public let entries: [IndexEntry]
 

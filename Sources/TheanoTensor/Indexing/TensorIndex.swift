@@ -91,7 +91,7 @@ extension Range: TensorIndexConvertible where Bound == Int {
 
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
     /// `a...b` is the slice `a:b+1` (`a...(-1)` runs to the end).
-    public var tensorIndex: TensorIndex { .slice(lowerBound, upperBound == -1 ? nil : upperBound + 1) }
+    public var tensorIndex: TensorIndex { .slice(lowerBound, sliceStop(through: upperBound)) }
 }
 
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
@@ -106,7 +106,7 @@ extension PartialRangeUpTo: TensorIndexConvertible where Bound == Int {
 
 extension PartialRangeThrough: TensorIndexConvertible where Bound == Int {
     /// `...b` is the slice `:b+1` (`...(-1)` runs to the end).
-    public var tensorIndex: TensorIndex { .slice(nil, upperBound == -1 ? nil : upperBound + 1) }
+    public var tensorIndex: TensorIndex { .slice(nil, sliceStop(through: upperBound)) }
 }
 
 extension Tensor: TensorIndexConvertible {
@@ -122,4 +122,9 @@ extension NDArray: TensorIndexConvertible {
 extension Array: TensorIndexConvertible where Element: NDArrayElement {
     /// A constant index array (`[0, 2, 2]`) or mask (`[true, false, true]`).
     public var tensorIndex: TensorIndex { NDArray(self).tensorIndex }
+}
+
+/// The exclusive stop of a slice that runs through `last` (`nil`, the end, for -1 and Int.max).
+func sliceStop(through last: Int) -> Int? {
+    last == -1 || last == Int.max ? nil : last + 1
 }

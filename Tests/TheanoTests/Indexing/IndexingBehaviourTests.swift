@@ -218,4 +218,32 @@ final class IndexingBehaviourTests: XCTestCase {
         XCTAssertEqual(t.shape, [2, 1, 4])
         assertValues(t, [8, 9, 10, 11, 20, 21, 22, 23])
     }
+
+    func testSubscriptsInLongExpressionsTypeCheckQuickly() throws {
+        // Compiled with -warn-long-expression-type-checking by ./run.sh test.
+        let x = Tensor.matrix("x", .float64)
+        let i = Tensor.vector("i", .int64, size: 5)
+        let e = try x[1..<3, .newAxis, .ellipsis] * 2 + x[0, .all] - x[.slice(nil, nil, -1), 0...][0..<2] * 0.5 + x[i, 0] * x[-1, [0, 1]][0] - 1
+        XCTAssertEqual(e.rank, 3)
+        let values = try FixtureInput.m.value
+        let r = try evaluate(e, [x, i], [values, NDArray([Int64(0), 1, 2, 3, 3])])
+        XCTAssertEqual(r.shape, [2, 2, 5])
+    }
+
+    func testExtremeSliceBoundsAndSteps() throws {
+        // NumPy: v[0::huge] == [0], v[huge:-huge:-huge] == [9], v[-huge:huge] == v.
+        let v = Tensor.vector("v", .float64)
+        let values = try FixtureInput.v.value
+        let outputs = [try v[.slice(0, nil, Int.max)], try v[0...Int.max], try v[...Int.max], try v[.slice(Int.max, Int.min, Int.min)], try v[.slice(Int.min, Int.max)]]
+        let r = try function([v], outputs)(values)
+        assertValues(r[0], [0])
+        assertValues(r[1], values.doubles)
+        assertValues(r[2], values.doubles)
+        assertValues(r[3], [9])
+        assertValues(r[4], values.doubles)
+        let s = Tensor.scalar("s", .int64)
+        let symbolic = try v[.symbolicSlice(nil, nil, s)]
+        assertValues(try evaluate(symbolic, [v, s], [values, NDArray(scalar: Int64.min)]), [9])
+        try checkInferShape(symbolic, [v, s], [values, NDArray(scalar: Int64.max)])
+    }
 }
