@@ -1,0 +1,111 @@
+import TheanoArray
+import TheanoGraph
+
+// Helpers shared by the shape ops: reading static sizes out of graphs, turning user shape
+// arguments into int64 scalar variables, and integer arithmetic on symbolic sizes.
+
+/// The value of an integer (or bool) rank-0 constant, or nil for anything else.
+func constantInt(_ v: Variable) -> Int? {
+    guard let value = v.constantValue, value.rank == 0, !value.dtype.isFloatingPoint else { return nil }
+    return try? value.item(Int.self)
+}
+
+/// The statically known entries of an integer shape vector: all of them for a constant, the
+/// constant inputs of a ``MakeVector``, nil elsewhere. Its length must be static.
+func staticEntries(ofShapeVector v: Variable) -> [Int?] {
+    let n = v.type.shape.first.flatMap { $0 } ?? 0
+    if let value = v.constantValue {
+        return value.toArray(of: Int.self).map { Optional($0) }
+    }
+    if let node = v.owner, node.op is MakeVector {
+        return node.inputs.map(constantInt)
+    }
+    return Array(repeating: nil, count: n)
+}
+
+/// One int64 scalar variable per entry of an int64 shape vector of static length: constants
+/// for a constant vector, the inputs of a ``MakeVector``, ``ShapeEntry`` nodes otherwise.
+func entryVariables(ofShapeVector v: Variable) throws -> [Variable] {
+    let n = v.type.shape.first.flatMap { $0 } ?? 0
+    if let value = v.constantValue {
+        return value.toArray(of: Int.self).map(shapeConstant)
+    }
+    if let node = v.owner, node.op is MakeVector, node.inputs.allSatisfy({ $0.type.dtype == .int64 }) {
+        return node.inputs
+    }
+    return try (0..<n).map { try ShapeEntry($0).makeNode([v]).output }
+}
+
+/// A user's size argument as an int64 scalar variable: it must be a rank-0 integer tensor
+/// (weakly typed literals included). `opName` and `position` name it in errors. A constant
+/// -1 is accepted only when `allowsInferred` (reshape's "infer this size").
+func shapeScalar(_ t: Tensor, opName: String, position: Int, allowsInferred: Bool = false) throws -> Variable {
+    guard t.rank == 0, t.dtype.isInteger else {
+        throw TheanoError.typeMismatch(
+            "\(opName): shape entry \(position) must be an integer scalar, got \(describeVariable(t.variable))")
+    }
+    if let n = constantInt(t.variable) {
+        guard n >= 0 || (allowsInferred && n == -1) else {
+            throw TheanoError.invalidArgument(
+                "\(opName): shape entry \(position) is \(n); sizes must be non-negative\(allowsInferred ? " (or -1 for one inferred size)" : "")")
+        }
+        return t.dtype == .int64 && !t.variable.isWeakConstant ? t.variable : shapeConstant(n)
+    }
+    return try cast(t, .int64).variable
+}
+
+/// Static sizes as int64 constant variables, rejecting negative sizes.
+func shapeConstants(_ shape: [Int], opName: String) throws -> [Variable] {
+    if let bad = shape.firstIndex(where: { $0 < 0 }) {
+        throw TheanoError.invalidArgument("\(opName): shape \(formatShape(shape)) has a negative size at position \(bad)")
+    }
+    return shape.map(shapeConstant)
+}
+
+/// `describeVariable` for the error messages of shape ops.
+func describe(_ t: Tensor) -> String { describeVariable(t.variable) }
+
+/// Integer arithmetic on int64 scalar size variables, folding constants so static shapes stay
+/// constants.
+enum ShapeMath {
+    static func mul(_ a: Variable, _ b: Variable) throws -> Variable {
+        if let x = constantInt(a), let y = constantInt(b) {
+            let (p, overflow) = x.multipliedReportingOverflow(by: y)
+            if !overflow { return shapeConstant(p) }
+        }
+        if constantInt(a) == 1 { return b }
+        if constantInt(b) == 1 { return a }
+        return try elemwise(.mul, [Tensor(a), Tensor(b)]).variable
+    }
+
+    static func add(_ a: Variable, _ b: Variable) throws -> Variable {
+        if let x = constantInt(a), let y = constantInt(b) {
+            let (s, overflow) = x.addingReportingOverflow(y)
+            if !overflow { return shapeConstant(s) }
+        }
+        if constantInt(a) == 0 { return b }
+        if constantInt(b) == 0 { return a }
+        return try elemwise(.add, [Tensor(a), Tensor(b)]).variable
+    }
+
+    /// Floor division; a zero divisor gives 0 (as integer division does in elementwise ops).
+    static func floorDiv(_ a: Variable, _ b: Variable) throws -> Variable {
+        if let x = constantInt(a), let y = constantInt(b), y != 0 {
+            let (q, overflow) = x.dividedReportingOverflow(by: y)
+            if !overflow {
+                let floored = x % y != 0 && (x < 0) != (y < 0) ? q - 1 : q
+                return shapeConstant(floored)
+            }
+        }
+        if constantInt(b) == 1 { return a }
+        return try elemwise(.floorDiv, [Tensor(a), Tensor(b)]).variable
+    }
+
+    static func product(_ sizes: [Variable]) throws -> Variable {
+        try sizes.reduce(shapeConstant(1)) { try mul($0, $1) }
+    }
+
+    static func sum(_ sizes: [Variable]) throws -> Variable {
+        try sizes.reduce(shapeConstant(0)) { try add($0, $1) }
+    }
+}
