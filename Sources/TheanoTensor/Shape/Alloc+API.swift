@@ -8,6 +8,7 @@ import TheanoGraph
 /// A new array of `shape` filled with `value` broadcast to it (Theano's `alloc`). `value` may
 /// be a scalar or any tensor whose axes broadcast to `shape` (axes of static size 1 broadcast;
 /// others must match). The dtype is `value`'s.
+@_disfavoredOverload
 public func alloc(_ value: Tensor, shape: [Tensor]) throws -> Tensor {
     try Alloc().apply([value] + shapeSizes(shape, opName: "alloc").map(Tensor.init))
 }
@@ -28,6 +29,7 @@ public func broadcastTo(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
 }
 
 /// `x` broadcast to a symbolic `shape`; see `broadcastTo(_:_:)`.
+@_disfavoredOverload
 public func broadcastTo(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
     try BroadcastTo().apply([x] + shapeSizes(shape, opName: "broadcastTo").map(Tensor.init))
 }
@@ -38,6 +40,7 @@ public func zeros(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
 }
 
 /// An array of zeros of a symbolic shape: `zeros(x.shapeList())`.
+@_disfavoredOverload
 public func zeros(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
     try alloc(Tensor.constant(0, dtype), shape: shape)
 }
@@ -48,6 +51,7 @@ public func ones(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
 }
 
 /// An array of ones of a symbolic shape.
+@_disfavoredOverload
 public func ones(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
     try alloc(Tensor.constant(1, dtype), shape: shape)
 }
@@ -59,6 +63,7 @@ public func full(_ shape: [Int], _ value: Tensor, _ dtype: DType? = nil) throws 
 }
 
 /// An array of a symbolic shape filled with `value`; see `full(_:_:_:)`.
+@_disfavoredOverload
 public func full(_ shape: [Tensor], _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
     try alloc(fillValue(value, dtype), shape: shape)
 }
@@ -96,12 +101,14 @@ func fillValue(_ value: Tensor, _ dtype: DType?) throws -> Tensor {
 
 extension Tensor {
     /// A new array of `shape` filled with this value broadcast to it; see `alloc(_:shape:)`.
+    @_disfavoredOverload
     public func alloc(shape: [Tensor]) throws -> Tensor { try TheanoTensor.alloc(self, shape: shape) }
     /// A new array of the static `shape` filled with this value broadcast to it.
     public func alloc(shape: [Int]) throws -> Tensor { try TheanoTensor.alloc(self, shape: shape) }
     /// This tensor broadcast to `shape` (a view); see `broadcastTo(_:_:)`.
     public func broadcastTo(_ shape: [Int]) throws -> Tensor { try TheanoTensor.broadcastTo(self, shape) }
     /// This tensor broadcast to a symbolic `shape` (a view).
+    @_disfavoredOverload
     public func broadcastTo(_ shape: [Tensor]) throws -> Tensor { try TheanoTensor.broadcastTo(self, shape) }
     /// Zeros with this tensor's shape; see ``zerosLike(_:_:)``.
     public func zerosLike(_ dtype: DType? = nil) throws -> Tensor { try TheanoTensor.zerosLike(self, dtype) }

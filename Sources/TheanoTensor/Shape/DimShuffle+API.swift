@@ -70,7 +70,7 @@ public func squeeze(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
 /// `x` with a new axis of size 1 inserted at `axis` of the result (negative counts from the
 /// end of the result, as NumPy's `expand_dims`). A view.
 public func expandDims(_ x: Tensor, axis: Int) throws -> Tensor {
-    let a = try normalizeAxis(axis, rank: x.rank + 1, context: "expandDims of \(describe(x))")
+    let a = try normalizeNewAxis(axis, input: x, opName: "expandDims")
     var order = Array(0..<x.rank)
     order.insert(DimShuffle.newAxis, at: a)
     return try DimShuffle(inputRank: x.rank, order: order).apply([x])

@@ -39,7 +39,7 @@ public func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
                 "stack: all tensors must have the same shape; tensor 0 is \(describe(first)) and tensor \(i) is \(describe(t))")
         }
     }
-    let a = try normalizeAxis(axis, rank: first.rank + 1, context: "stack")
+    let a = try normalizeNewAxis(axis, input: first, opName: "stack")
     return try concatenate(tensors.map { try expandDims($0, axis: a) }, axis: a)
 }
 

@@ -22,6 +22,7 @@ public func reshape(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
 /// ```swift
 /// let y = try reshape(x, [x.shape(0), -1])     // keep axis 0, merge the rest
 /// ```
+@_disfavoredOverload
 public func reshape(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
     if shape.isEmpty { return try reshape(x, [Int]()) }
     let sizes = try shape.enumerated().map { i, t in
@@ -37,7 +38,7 @@ public func reshape(_ x: Tensor, _ shape: Tensor) throws -> Tensor {
         throw TheanoError.typeMismatch(
             "reshape: the target shape must be an integer vector of static length, got \(describe(shape))")
     }
-    return try Reshape(ndim: n).apply([x, try cast(shape, .int64)])
+    return try Reshape(ndim: n).apply([x, try convert(shape, to: .int64)])
 }
 
 /// `x` with its trailing axes merged so that `ndim` axes remain: the first `ndim - 1` axes are
@@ -59,6 +60,7 @@ extension Tensor {
     /// This tensor reshaped; see `reshape(_:_:)`.
     public func reshape(_ shape: [Int]) throws -> Tensor { try TheanoTensor.reshape(self, shape) }
     /// This tensor reshaped to symbolic sizes; see `reshape(_:_:)`.
+    @_disfavoredOverload
     public func reshape(_ shape: [Tensor]) throws -> Tensor { try TheanoTensor.reshape(self, shape) }
     /// This tensor reshaped to the sizes held by an integer vector.
     public func reshape(_ shape: Tensor) throws -> Tensor { try TheanoTensor.reshape(self, shape) }

@@ -43,7 +43,8 @@ public struct Reshape: Op {
                 do {
                     shape = try resolveReshape(from: inputShape, to: known).map { Optional($0) }
                 } catch let error as TheanoError {
-                    throw TheanoError(error.kind, "\(self): \(error.message); the input is \(describeVariable(x))")
+                    let detail = error.message.hasPrefix("reshape: ") ? String(error.message.dropFirst(9)) : error.message
+                    throw TheanoError(error.kind, "\(self): \(detail); the input is \(describeVariable(x))")
                 }
             } else if knownProduct > 0 && size % knownProduct != 0 {
                 throw mismatch()

@@ -62,6 +62,17 @@ func shapeConstants(_ shape: [Int], opName: String) throws -> [Variable] {
     return shape.map(shapeConstant)
 }
 
+/// A new axis's position in a result of rank `input.rank + 1` (negative counts from the end of
+/// the result), or a thrown error naming `opName`, the axis and both ranks.
+func normalizeNewAxis(_ axis: Int, input: Tensor, opName: String) throws -> Int {
+    let rank = input.rank + 1
+    guard axis >= -rank, axis < rank else {
+        throw TheanoError.outOfRange(
+            "\(opName): axis \(axis) is out of range for a result of rank \(rank) (the input \(describe(input)) has rank \(input.rank); valid axes: \(-rank)...\(rank - 1))")
+    }
+    return axis < 0 ? axis + rank : axis
+}
+
 /// `describeVariable` for the error messages of shape ops.
 func describe(_ t: Tensor) -> String { describeVariable(t.variable) }
 
