@@ -10,13 +10,13 @@ import TheanoGraph
 /// others must match). The dtype is `value`'s.
 @_disfavoredOverload
 public func alloc(_ value: Tensor, shape: [Tensor]) throws -> Tensor {
-    try Alloc().apply([value] + shapeSizes(shape, opName: "alloc").map(Tensor.init))
+    try allocate(value, shape, opName: "alloc")
 }
 
 /// A new array of the static `shape` filled with `value` broadcast to it; see
 /// `alloc(_:shape:)`.
 public func alloc(_ value: Tensor, shape: [Int]) throws -> Tensor {
-    try Alloc().apply([value] + shapeConstants(shape, opName: "alloc").map(Tensor.init))
+    try allocate(value, shape, opName: "alloc")
 }
 
 /// `x` broadcast to `shape` as a read-only view (NumPy's `broadcast_to`): leading axes are
@@ -36,36 +36,36 @@ public func broadcastTo(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
 
 /// An array of zeros (false for bool) of the given shape.
 public func zeros(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
-    try alloc(Tensor.constant(0, dtype), shape: shape)
+    try allocate(Tensor.constant(0, dtype), shape, opName: "zeros")
 }
 
 /// An array of zeros of a symbolic shape: `zeros(x.shapeList())`.
 @_disfavoredOverload
 public func zeros(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
-    try alloc(Tensor.constant(0, dtype), shape: shape)
+    try allocate(Tensor.constant(0, dtype), shape, opName: "zeros")
 }
 
 /// An array of ones (true for bool) of the given shape.
 public func ones(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
-    try alloc(Tensor.constant(1, dtype), shape: shape)
+    try allocate(Tensor.constant(1, dtype), shape, opName: "ones")
 }
 
 /// An array of ones of a symbolic shape.
 @_disfavoredOverload
 public func ones(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
-    try alloc(Tensor.constant(1, dtype), shape: shape)
+    try allocate(Tensor.constant(1, dtype), shape, opName: "ones")
 }
 
 /// An array of the given shape filled with `value` (NumPy's `full`), converted to `dtype`.
 /// Without a dtype the value's is used: a literal `2` gives int64, `0.5` float64.
 public func full(_ shape: [Int], _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
-    try alloc(fillValue(value, dtype), shape: shape)
+    try allocate(fillValue(value, dtype), shape, opName: "full")
 }
 
 /// An array of a symbolic shape filled with `value`; see `full(_:_:_:)`.
 @_disfavoredOverload
 public func full(_ shape: [Tensor], _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
-    try alloc(fillValue(value, dtype), shape: shape)
+    try allocate(fillValue(value, dtype), shape, opName: "full")
 }
 
 /// Zeros with the shape of `x`, and its dtype unless `dtype` is given.
@@ -82,6 +82,16 @@ public func onesLike(_ x: Tensor, _ dtype: DType? = nil) throws -> Tensor {
 /// (NumPy's `full_like`).
 public func fullLike(_ x: Tensor, _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
     try full(x.shapeList(), value, dtype ?? x.dtype)
+}
+
+/// An ``Alloc`` node; `opName` names the user's function in errors about the shape.
+func allocate(_ value: Tensor, _ shape: [Tensor], opName: String) throws -> Tensor {
+    try Alloc().apply([value] + shapeSizes(shape, opName: opName).map(Tensor.init))
+}
+
+/// An ``Alloc`` node of a static shape.
+func allocate(_ value: Tensor, _ shape: [Int], opName: String) throws -> Tensor {
+    try Alloc().apply([value] + shapeConstants(shape, opName: opName).map(Tensor.init))
 }
 
 /// Symbolic sizes as int64 scalar variables (see `shapeScalar`).
