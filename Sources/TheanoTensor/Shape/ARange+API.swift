@@ -38,7 +38,7 @@ public func arange(_ start: Int, _ stop: Int, _ step: Int = 1, dtype: DType = .i
 
 /// A `rows` x `columns` matrix with ones on diagonal `k` (0: main, positive: above, negative:
 /// below) and zeros elsewhere (NumPy's `eye`). Sizes may be symbolic integer scalars.
-public func eye(_ rows: Tensor, _ columns: Tensor? = nil, k: Tensor = 0, _ dtype: DType = .float32) throws -> Tensor {
+public func eye(_ rows: Tensor, _ columns: Tensor? = nil, k: Tensor = 0, dtype: DType = .float32) throws -> Tensor {
     let sizes = try [rows, columns ?? rows].enumerated().map { try shapeScalar($0.element, opName: "eye", position: $0.offset) }
     guard k.rank == 0, k.dtype.isInteger else {
         throw TheanoError.typeMismatch("eye: k must be an integer scalar, got \(describe(k))")
@@ -47,10 +47,10 @@ public func eye(_ rows: Tensor, _ columns: Tensor? = nil, k: Tensor = 0, _ dtype
     return try Eye(dtype).apply((sizes + [diagonal]).map(Tensor.init))
 }
 
-/// A static `rows` x `columns` matrix with ones on diagonal `k`; see ``eye(_:_:k:_:)``.
-public func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, _ dtype: DType = .float32) throws -> Tensor {
+/// A static `rows` x `columns` matrix with ones on diagonal `k`; see ``eye(_:_:k:dtype:)``.
+public func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, dtype: DType = .float32) throws -> Tensor {
     let columns: Int = columns ?? rows
-    return try eye(intConstant(rows), intConstant(columns), k: intConstant(k), dtype)
+    return try eye(intConstant(rows), intConstant(columns), k: intConstant(k), dtype: dtype)
 }
 
 /// An int64 scalar constant.

@@ -38,4 +38,18 @@ final class ShapeOfTests: XCTestCase {
         assertThrows(.outOfRange, containing: ["shape(2)", "axis 2", "rank 2"]) { try x.shape(2) }
         assertThrows(.outOfRange, containing: ["axis -3"]) { try x.shape(-3) }
     }
+
+    func testShapeEntryAndMakeVector() throws {
+        let x = Tensor.tensor3("x", .float64)
+        let second = try ShapeEntry(1).apply([x.shape])
+        XCTAssertEqual(try evaluate(second, [x], [NDArray.zeros([2, 7, 1], .float64)]).item(Int.self), 7)
+        let v = try MakeVector(.int64).apply([x.shape(2), Tensor(Variable(constant: NDArray(scalar: Int64(4))))])
+        XCTAssertEqual(v.staticShape, [2])
+        XCTAssertEqual(try evaluate(v, [x], [NDArray.zeros([2, 7, 1], .float64)]).toArray(of: Int.self), [1, 4])
+        assertThrows(.outOfRange, containing: ["ShapeEntry[3]", "int64[3]"]) { try ShapeEntry(3).apply([x.shape]) }
+        assertThrows(.typeMismatch, containing: ["ShapeEntry[0]", "int64 vector", "f"]) { try ShapeEntry(0).apply([Tensor.vector("f")]) }
+        let s = Tensor.vector("s", .int64)
+        let f = try function([s], [try ShapeEntry(2).apply([s])])
+        assertThrows(.outOfRange, containing: ["ShapeEntry[2]", "[2]"]) { try f(NDArray([1, 2] as [Int64])) }
+    }
 }
