@@ -16,7 +16,7 @@ import TheanoGraph
 public func arange(_ start: Tensor, _ stop: Tensor, _ step: Tensor = 1, dtype: DType? = nil) throws -> Tensor {
     let target = dtype ?? promoteWithWeak([start, stop, step])
     for (name, t) in zip(["start", "stop", "step"], [start, stop, step]) where t.rank != 0 || t.dtype == .bool {
-        throw TheanoError.typeMismatch("arange: \(name) must be a numeric scalar, got \(describe(t))")
+        throw TheanoError.typeMismatch("arange: \(name) must be a numeric scalar, got \(describeVariable(t.variable))")
     }
     return try ARange(target).apply([start, stop, step])
 }
@@ -28,30 +28,27 @@ public func arange(_ stop: Tensor, dtype: DType? = nil) throws -> Tensor {
 
 /// The integers `0 ..< stop` as a constant-length vector (int64 unless `dtype` is given).
 public func arange(_ stop: Int, dtype: DType = .int64) throws -> Tensor {
-    try arange(intConstant(0), intConstant(stop), intConstant(1), dtype: dtype)
+    try arange(Tensor(shapeConstant(0)), Tensor(shapeConstant(stop)), Tensor(shapeConstant(1)), dtype: dtype)
 }
 
 /// The integers `start, start + step, ...` below `stop` (int64 unless `dtype` is given).
 public func arange(_ start: Int, _ stop: Int, _ step: Int = 1, dtype: DType = .int64) throws -> Tensor {
-    try arange(intConstant(start), intConstant(stop), intConstant(step), dtype: dtype)
+    try arange(Tensor(shapeConstant(start)), Tensor(shapeConstant(stop)), Tensor(shapeConstant(step)), dtype: dtype)
 }
 
 /// A `rows` x `columns` matrix with ones on diagonal `k` (0: main, positive: above, negative:
 /// below) and zeros elsewhere (NumPy's `eye`). Sizes may be symbolic integer scalars.
 public func eye(_ rows: Tensor, _ columns: Tensor? = nil, k: Tensor = 0, dtype: DType = .float32) throws -> Tensor {
-    let sizes = try [rows, columns ?? rows].enumerated().map { try shapeScalar($0.element, opName: "eye", position: $0.offset) }
+    let sizes = try [rows, columns ?? rows].enumerated().map { try shapeSizeVariable($0.element, opName: "eye", position: $0.offset) }
     guard k.rank == 0, k.dtype.isInteger else {
-        throw TheanoError.typeMismatch("eye: k must be an integer scalar, got \(describe(k))")
+        throw TheanoError.typeMismatch("eye: k must be an integer scalar, got \(describeVariable(k.variable))")
     }
-    let diagonal = try constantInt(k.variable).map(shapeConstant) ?? cast(k, .int64).variable
+    let diagonal = try shapeConstantValue(k.variable).map(shapeConstant) ?? cast(k, .int64).variable
     return try Eye(dtype).apply((sizes + [diagonal]).map(Tensor.init))
 }
 
 /// A static `rows` x `columns` matrix with ones on diagonal `k`; see ``eye(_:_:k:dtype:)``.
 public func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, dtype: DType = .float32) throws -> Tensor {
     let columns: Int = columns ?? rows
-    return try eye(intConstant(rows), intConstant(columns), k: intConstant(k), dtype: dtype)
+    return try eye(Tensor(shapeConstant(rows)), Tensor(shapeConstant(columns)), k: Tensor(shapeConstant(k)), dtype: dtype)
 }
-
-/// An int64 scalar constant.
-func intConstant(_ n: Int) -> Tensor { Tensor(shapeConstant(n)) }

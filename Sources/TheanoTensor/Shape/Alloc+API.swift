@@ -10,13 +10,13 @@ import TheanoGraph
 /// others must match). The dtype is `value`'s.
 @_disfavoredOverload
 public func alloc(_ value: Tensor, shape: [Tensor]) throws -> Tensor {
-    try allocate(value, shape, opName: "alloc")
+    try allocNode(value, shape, opName: "alloc")
 }
 
 /// A new array of the static `shape` filled with `value` broadcast to it; see
 /// `alloc(_:shape:)`.
 public func alloc(_ value: Tensor, shape: [Int]) throws -> Tensor {
-    try allocate(value, shape, opName: "alloc")
+    try allocNode(value, shape, opName: "alloc")
 }
 
 /// `x` broadcast to `shape` as a read-only view (NumPy's `broadcast_to`): leading axes are
@@ -25,47 +25,47 @@ public func alloc(_ value: Tensor, shape: [Int]) throws -> Tensor {
 /// - Throws: when `x` has more axes than `shape`, or an axis of `x` is neither of static
 ///   size 1 nor equal to the target size (at build time where both are static).
 public func broadcastTo(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
-    try BroadcastTo().apply([x] + shapeConstants(shape, opName: "broadcastTo").map(Tensor.init))
+    try BroadcastTo().apply([x] + shapeConstantVariables(shape, opName: "broadcastTo").map(Tensor.init))
 }
 
 /// `x` broadcast to a symbolic `shape`; see `broadcastTo(_:_:)`.
 @_disfavoredOverload
 public func broadcastTo(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
-    try BroadcastTo().apply([x] + shapeSizes(shape, opName: "broadcastTo").map(Tensor.init))
+    try BroadcastTo().apply([x] + shapeSizeVariables(shape, opName: "broadcastTo").map(Tensor.init))
 }
 
 /// An array of zeros (false for bool) of the given shape.
 public func zeros(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
-    try allocate(Tensor.constant(0, dtype), shape, opName: "zeros")
+    try allocNode(Tensor.constant(0, dtype), shape, opName: "zeros")
 }
 
 /// An array of zeros of a symbolic shape: `zeros(x.shapeList())`.
 @_disfavoredOverload
 public func zeros(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
-    try allocate(Tensor.constant(0, dtype), shape, opName: "zeros")
+    try allocNode(Tensor.constant(0, dtype), shape, opName: "zeros")
 }
 
 /// An array of ones (true for bool) of the given shape.
 public func ones(_ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
-    try allocate(Tensor.constant(1, dtype), shape, opName: "ones")
+    try allocNode(Tensor.constant(1, dtype), shape, opName: "ones")
 }
 
 /// An array of ones of a symbolic shape.
 @_disfavoredOverload
 public func ones(_ shape: [Tensor], _ dtype: DType = .float32) throws -> Tensor {
-    try allocate(Tensor.constant(1, dtype), shape, opName: "ones")
+    try allocNode(Tensor.constant(1, dtype), shape, opName: "ones")
 }
 
 /// An array of the given shape filled with `value` (NumPy's `full`), converted to `dtype`.
 /// Without a dtype the value's is used: a literal `2` gives int64, `0.5` float64.
 public func full(_ shape: [Int], _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
-    try allocate(fillValue(value, dtype), shape, opName: "full")
+    try allocNode(fullFillValue(value, dtype), shape, opName: "full")
 }
 
 /// An array of a symbolic shape filled with `value`; see `full(_:_:_:)`.
 @_disfavoredOverload
 public func full(_ shape: [Tensor], _ value: Tensor, _ dtype: DType? = nil) throws -> Tensor {
-    try allocate(fillValue(value, dtype), shape, opName: "full")
+    try allocNode(fullFillValue(value, dtype), shape, opName: "full")
 }
 
 /// Zeros with the shape of `x`, and its dtype unless `dtype` is given.
@@ -85,23 +85,23 @@ public func fullLike(_ x: Tensor, _ value: Tensor, _ dtype: DType? = nil) throws
 }
 
 /// An ``Alloc`` node; `opName` names the user's function in errors about the shape.
-func allocate(_ value: Tensor, _ shape: [Tensor], opName: String) throws -> Tensor {
-    try Alloc().apply([value] + shapeSizes(shape, opName: opName).map(Tensor.init))
+func allocNode(_ value: Tensor, _ shape: [Tensor], opName: String) throws -> Tensor {
+    try Alloc().apply([value] + shapeSizeVariables(shape, opName: opName).map(Tensor.init))
 }
 
 /// An ``Alloc`` node of a static shape.
-func allocate(_ value: Tensor, _ shape: [Int], opName: String) throws -> Tensor {
-    try Alloc().apply([value] + shapeConstants(shape, opName: opName).map(Tensor.init))
+func allocNode(_ value: Tensor, _ shape: [Int], opName: String) throws -> Tensor {
+    try Alloc().apply([value] + shapeConstantVariables(shape, opName: opName).map(Tensor.init))
 }
 
-/// Symbolic sizes as int64 scalar variables (see `shapeScalar`).
-func shapeSizes(_ shape: [Tensor], opName: String) throws -> [Variable] {
-    try shape.enumerated().map { try shapeScalar($0.element, opName: opName, position: $0.offset) }
+/// Symbolic sizes as int64 scalar variables (see `shapeSizeVariable`).
+func shapeSizeVariables(_ shape: [Tensor], opName: String) throws -> [Variable] {
+    try shape.enumerated().map { try shapeSizeVariable($0.element, opName: opName, position: $0.offset) }
 }
 
 /// The fill value of `full`, converted to `dtype` when given. A weakly typed literal becomes a
 /// strong constant of its dtype.
-func fillValue(_ value: Tensor, _ dtype: DType?) throws -> Tensor {
+func fullFillValue(_ value: Tensor, _ dtype: DType?) throws -> Tensor {
     let target = dtype ?? value.dtype
     if let constant = value.constantValue {
         return Tensor.constant(constant.astype(target))

@@ -63,7 +63,7 @@ func broadcastNodeShape(_ inputs: [Variable], opName: String) throws -> [Int?] {
             "\(opName): cannot broadcast \(describeVariable(value)) of rank \(value.type.rank) to a shape of \(rank) axes")
     }
     let lead = rank - value.type.rank
-    let targets = dims.map(constantInt)
+    let targets = dims.map(shapeConstantValue)
     return try targets.enumerated().map { axis, target in
         if let target, target < 0 {
             throw TheanoError.invalidArgument("\(opName): size \(target) at axis \(axis) is negative (target shape \(Reshape.format(targets)))")

@@ -8,10 +8,10 @@ import TheanoGraph
 public func transpose(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
     let order: [Int]
     if let axes {
-        order = try axes.map { try normalizeAxis($0, rank: x.rank, context: "transpose of \(describe(x))") }
+        order = try axes.map { try normalizeAxis($0, rank: x.rank, context: "transpose of \(describeVariable(x.variable))") }
         guard order.count == x.rank, Set(order).count == order.count else {
             throw TheanoError.invalidArgument(
-                "transpose: axes \(axes) are not a permutation of the \(x.rank) axes of \(describe(x))")
+                "transpose: axes \(axes) are not a permutation of the \(x.rank) axes of \(describeVariable(x.variable))")
         }
     } else {
         order = Array((0..<x.rank).reversed())
@@ -30,15 +30,15 @@ public func transpose(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
 public func dimshuffle(_ x: Tensor, _ order: [Int]) throws -> Tensor {
     for axis in order where axis < DimShuffle.newAxis || axis >= x.rank {
         throw TheanoError.outOfRange(
-            "dimshuffle: axis \(axis) is out of range for \(describe(x)) of rank \(x.rank) (valid: 0...\(x.rank - 1), or -1 for a new axis)")
+            "dimshuffle: axis \(axis) is out of range for \(describeVariable(x.variable)) of rank \(x.rank) (valid: 0...\(x.rank - 1), or -1 for a new axis)")
     }
     let used = order.filter { $0 != DimShuffle.newAxis }
     guard Set(used).count == used.count else {
-        throw TheanoError.invalidArgument("dimshuffle: the order \(order) names an axis of \(describe(x)) more than once")
+        throw TheanoError.invalidArgument("dimshuffle: the order \(order) names an axis of \(describeVariable(x.variable)) more than once")
     }
     for axis in 0..<x.rank where !used.contains(axis) && x.staticShape[axis] != 1 {
         throw TheanoError.shapeMismatch(
-            "dimshuffle: the order \(order) drops axis \(axis) of \(describe(x)), but only axes of static size 1 can be dropped")
+            "dimshuffle: the order \(order) drops axis \(axis) of \(describeVariable(x.variable)), but only axes of static size 1 can be dropped")
     }
     if order == Array(0..<x.rank) { return x }
     return try DimShuffle(inputRank: x.rank, order: order).apply([x])
@@ -51,14 +51,14 @@ public func dimshuffle(_ x: Tensor, _ order: [Int]) throws -> Tensor {
 public func squeeze(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
     let drop: [Int]
     if let axes {
-        drop = try axes.map { try normalizeAxis($0, rank: x.rank, context: "squeeze of \(describe(x))") }
+        drop = try axes.map { try normalizeAxis($0, rank: x.rank, context: "squeeze of \(describeVariable(x.variable))") }
         guard Set(drop).count == drop.count else {
-            throw TheanoError.invalidArgument("squeeze: axes \(axes) repeat an axis of \(describe(x))")
+            throw TheanoError.invalidArgument("squeeze: axes \(axes) repeat an axis of \(describeVariable(x.variable))")
         }
         for (given, axis) in zip(axes, drop) where x.staticShape[axis] != 1 {
             let size = x.staticShape[axis].map { "size \($0)" } ?? "a size unknown until run time"
             throw TheanoError.shapeMismatch(
-                "squeeze: cannot remove axis \(given) of \(describe(x)): it has \(size), and only axes of static size 1 can be removed (use reshape for sizes known only at run time)")
+                "squeeze: cannot remove axis \(given) of \(describeVariable(x.variable)): it has \(size), and only axes of static size 1 can be removed (use reshape for sizes known only at run time)")
         }
     } else {
         drop = (0..<x.rank).filter { x.staticShape[$0] == 1 }

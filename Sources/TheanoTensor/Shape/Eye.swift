@@ -17,7 +17,7 @@ public struct Eye: Op {
         for (name, v) in zip(["rows", "columns", "k"], inputs) where v.type.rank != 0 || v.type.dtype != .int64 {
             throw TheanoError.typeMismatch("\(self): \(name) must be an int64 scalar, got \(describeVariable(v))")
         }
-        let sizes = inputs.prefix(2).map(constantInt)
+        let sizes = inputs.prefix(2).map(shapeConstantValue)
         if let bad = sizes.compactMap({ $0 }).first(where: { $0 < 0 }) {
             throw TheanoError.invalidArgument("\(self): sizes must be non-negative, got \(bad)")
         }

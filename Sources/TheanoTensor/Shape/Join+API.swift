@@ -15,11 +15,11 @@ public func concatenate(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
         throw TheanoError.invalidArgument("concatenate: needs at least one tensor")
     }
     guard first.rank > 0 else {
-        throw TheanoError.shapeMismatch("concatenate: zero-dimensional tensors cannot be concatenated, got \(describe(first))")
+        throw TheanoError.shapeMismatch("concatenate: zero-dimensional tensors cannot be concatenated, got \(describeVariable(first.variable))")
     }
     if let bad = tensors.firstIndex(where: { $0.rank != first.rank }) {
         throw TheanoError.shapeMismatch(
-            "concatenate: all tensors must have the same rank; tensor 0 is \(describe(first)) and tensor \(bad) is \(describe(tensors[bad]))")
+            "concatenate: all tensors must have the same rank; tensor 0 is \(describeVariable(first.variable)) and tensor \(bad) is \(describeVariable(tensors[bad].variable))")
     }
     let a = try normalizeAxis(axis, rank: first.rank, context: "concatenate")
     let dtype = promoteWithWeak(tensors)
@@ -36,7 +36,7 @@ public func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
     for (i, t) in tensors.enumerated().dropFirst() {
         guard t.rank == first.rank, zip(t.staticShape, first.staticShape).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 }) else {
             throw TheanoError.shapeMismatch(
-                "stack: all tensors must have the same shape; tensor 0 is \(describe(first)) and tensor \(i) is \(describe(t))")
+                "stack: all tensors must have the same shape; tensor 0 is \(describeVariable(first.variable)) and tensor \(i) is \(describeVariable(t.variable))")
         }
     }
     let a = try normalizeNewAxis(axis, input: first, opName: "stack")
@@ -50,14 +50,14 @@ public func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
 /// let parts = try split(x, sizes: [2, 3], axis: 1)   // float32[4, 5] -> [4, 2] and [4, 3]
 /// ```
 public func split(_ x: Tensor, sizes: [Int], axis: Int = 0) throws -> [Tensor] {
-    let a = try normalizeAxis(axis, rank: x.rank, context: "split of \(describe(x))")
+    let a = try normalizeAxis(axis, rank: x.rank, context: "split of \(describeVariable(x.variable))")
     return try Split(axis: a, sections: .sizes(sizes)).applyAll([x])
 }
 
 /// `x` cut along `axis` into `parts` pieces of equal size (NumPy's `split` with an integer).
 /// The size of the axis must be a multiple of `parts`. The pieces are views.
 public func split(_ x: Tensor, parts: Int, axis: Int = 0) throws -> [Tensor] {
-    let a = try normalizeAxis(axis, rank: x.rank, context: "split of \(describe(x))")
+    let a = try normalizeAxis(axis, rank: x.rank, context: "split of \(describeVariable(x.variable))")
     return try Split(axis: a, sections: .equalParts(parts)).applyAll([x])
 }
 

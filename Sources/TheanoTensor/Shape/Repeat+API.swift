@@ -9,7 +9,7 @@ import TheanoGraph
 /// ```
 public func tile(_ x: Tensor, reps: [Int]) throws -> Tensor {
     if let bad = reps.first(where: { $0 < 0 }) {
-        throw TheanoError.invalidArgument("tile: repetition counts must be non-negative, got \(bad) in \(reps) for \(describe(x))")
+        throw TheanoError.invalidArgument("tile: repetition counts must be non-negative, got \(bad) in \(reps) for \(describeVariable(x.variable))")
     }
     let rank = Swift.max(x.rank, reps.count)
     let padded = try dimshuffle(x, Array(repeating: DimShuffle.newAxis, count: rank - x.rank) + Array(0..<x.rank))
@@ -25,7 +25,7 @@ public func tile(_ x: Tensor, reps: [Int]) throws -> Tensor {
 /// let y = try `repeat`(x, repeats: 2, axis: 0)    // [[1, 2]] -> [[1, 2], [1, 2]]
 /// ```
 public func `repeat`(_ x: Tensor, repeats: Int, axis: Int? = nil) throws -> Tensor {
-    let a = try axis.map { try normalizeAxis($0, rank: x.rank, context: "repeat of \(describe(x))") }
+    let a = try axis.map { try normalizeAxis($0, rank: x.rank, context: "repeat of \(describeVariable(x.variable))") }
     return try Repeat(repeats: repeats, axis: a).apply([x])
 }
 
@@ -38,9 +38,9 @@ public func flip(_ x: Tensor, axis: Int? = nil) throws -> Tensor {
 
 /// `x` with the order of elements reversed along each of `axes`. A view.
 public func flip(_ x: Tensor, axes: [Int]) throws -> Tensor {
-    let normalized = try axes.map { try normalizeAxis($0, rank: x.rank, context: "flip of \(describe(x))") }
+    let normalized = try axes.map { try normalizeAxis($0, rank: x.rank, context: "flip of \(describeVariable(x.variable))") }
     guard Set(normalized).count == normalized.count else {
-        throw TheanoError.invalidArgument("flip: axes \(axes) repeat an axis of \(describe(x))")
+        throw TheanoError.invalidArgument("flip: axes \(axes) repeat an axis of \(describeVariable(x.variable))")
     }
     if normalized.isEmpty { return x }
     return try Flip(axes: normalized).apply([x])
@@ -50,7 +50,7 @@ public func flip(_ x: Tensor, axes: [Int]) throws -> Tensor {
 /// negative shifts go the other way). With no axis, `x` is rolled as if flattened and keeps
 /// its shape.
 public func roll(_ x: Tensor, shift: Int, axis: Int? = nil) throws -> Tensor {
-    let a = try axis.map { try normalizeAxis($0, rank: x.rank, context: "roll of \(describe(x))") }
+    let a = try axis.map { try normalizeAxis($0, rank: x.rank, context: "roll of \(describeVariable(x.variable))") }
     return try Roll(shift: shift, axis: a).apply([x])
 }
 

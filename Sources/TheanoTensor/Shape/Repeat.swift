@@ -43,11 +43,13 @@ public struct Repeat: Op {
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
         let sizes = inputShapes[0]
-        guard let axis else {
-            return [[try ShapeMath.mul(try ShapeMath.product(sizes), shapeConstant(repeats))]]
+        var out: [Variable]
+        if let axis {
+            out = sizes
+            out[axis] = try ShapeMath.mul(sizes[axis], shapeConstant(repeats))
+        } else {
+            out = [try ShapeMath.mul(try ShapeMath.product(sizes), shapeConstant(repeats))]
         }
-        var out = sizes
-        out[axis] = try ShapeMath.mul(sizes[axis], shapeConstant(repeats))
-        return [out]
+        return [withStaticSizes(out, of: node.outputTypes[0])]
     }
 }

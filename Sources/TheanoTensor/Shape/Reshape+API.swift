@@ -26,7 +26,7 @@ public func reshape(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
 public func reshape(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
     if shape.isEmpty { return try reshape(x, [Int]()) }
     let sizes = try shape.enumerated().map { i, t in
-        try shapeScalar(t, opName: "reshape", position: i, allowsInferred: true)
+        try shapeSizeVariable(t, opName: "reshape", position: i, allowsInferred: true)
     }
     let vector = try MakeVector(.int64).makeNode(sizes).output
     return try Reshape(ndim: shape.count).apply([x, Tensor(vector)])
@@ -36,7 +36,7 @@ public func reshape(_ x: Tensor, _ shape: [Tensor]) throws -> Tensor {
 public func reshape(_ x: Tensor, _ shape: Tensor) throws -> Tensor {
     guard shape.rank == 1, shape.dtype.isInteger, let n = shape.staticShape[0] else {
         throw TheanoError.typeMismatch(
-            "reshape: the target shape must be an integer vector of static length, got \(describe(shape))")
+            "reshape: the target shape must be an integer vector of static length, got \(describeVariable(shape.variable))")
     }
     return try Reshape(ndim: n).apply([x, try convert(shape, to: .int64)])
 }
@@ -48,7 +48,7 @@ public func reshape(_ x: Tensor, _ shape: Tensor) throws -> Tensor {
 public func flatten(_ x: Tensor, ndim: Int = 1) throws -> Tensor {
     guard ndim >= 1, ndim <= Swift.max(x.rank, 1) else {
         throw TheanoError.outOfRange(
-            "flatten: ndim \(ndim) is out of range for \(describe(x)) of rank \(x.rank) (valid: 1...\(Swift.max(x.rank, 1)))")
+            "flatten: ndim \(ndim) is out of range for \(describeVariable(x.variable)) of rank \(x.rank) (valid: 1...\(Swift.max(x.rank, 1)))")
     }
     let sizes = try x.shapeList().map(\.variable)
     let kept = Array(sizes.prefix(ndim - 1))

@@ -80,7 +80,7 @@ public struct Reshape: Op {
         let inferredSize = try ShapeMath.floorDiv(size, try maximum(othersProduct, 1).variable)
         let dims: [Variable] = try entries.enumerated().map { i, entry in
             if let n = out.shape[i] { return shapeConstant(n) }
-            if constantInt(entry) == -1 { return inferredSize }
+            if shapeConstantValue(entry) == -1 { return inferredSize }
             return try `where`(Tensor(entry) .== -1, Tensor(inferredSize), Tensor(entry)).variable
         }
         return [dims]

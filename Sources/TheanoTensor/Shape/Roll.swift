@@ -30,6 +30,6 @@ public struct Roll: Op {
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
-        [inputShapes[0]]
+        [withStaticSizes(inputShapes[0], of: node.outputTypes[0])]
     }
 }

@@ -5,7 +5,7 @@ import TheanoGraph
 // arguments into int64 scalar variables, and integer arithmetic on symbolic sizes.
 
 /// The value of an integer (or bool) rank-0 constant, or nil for anything else.
-func constantInt(_ v: Variable) -> Int? {
+func shapeConstantValue(_ v: Variable) -> Int? {
     guard let value = v.constantValue, value.rank == 0, !value.dtype.isFloatingPoint else { return nil }
     return try? value.item(Int.self)
 }
@@ -18,7 +18,7 @@ func staticEntries(ofShapeVector v: Variable) -> [Int?] {
         return value.toArray(of: Int.self).map { Optional($0) }
     }
     if let node = v.owner, node.op is MakeVector {
-        return node.inputs.map(constantInt)
+        return node.inputs.map(shapeConstantValue)
     }
     return Array(repeating: nil, count: n)
 }
@@ -39,12 +39,12 @@ func entryVariables(ofShapeVector v: Variable) throws -> [Variable] {
 /// A user's size argument as an int64 scalar variable: it must be a rank-0 integer tensor
 /// (weakly typed literals included). `opName` and `position` name it in errors. A constant
 /// -1 is accepted only when `allowsInferred` (reshape's "infer this size").
-func shapeScalar(_ t: Tensor, opName: String, position: Int, allowsInferred: Bool = false) throws -> Variable {
+func shapeSizeVariable(_ t: Tensor, opName: String, position: Int, allowsInferred: Bool = false) throws -> Variable {
     guard t.rank == 0, t.dtype.isInteger else {
         throw TheanoError.typeMismatch(
             "\(opName): shape entry \(position) must be an integer scalar, got \(describeVariable(t.variable))")
     }
-    if let n = constantInt(t.variable) {
+    if let n = shapeConstantValue(t.variable) {
         guard n >= 0 || (allowsInferred && n == -1) else {
             throw TheanoError.invalidArgument(
                 "\(opName): shape entry \(position) is \(n); sizes must be non-negative\(allowsInferred ? " (or -1 for one inferred size)" : "")")
@@ -55,7 +55,7 @@ func shapeScalar(_ t: Tensor, opName: String, position: Int, allowsInferred: Boo
 }
 
 /// Static sizes as int64 constant variables, rejecting negative sizes.
-func shapeConstants(_ shape: [Int], opName: String) throws -> [Variable] {
+func shapeConstantVariables(_ shape: [Int], opName: String) throws -> [Variable] {
     if let bad = shape.firstIndex(where: { $0 < 0 }) {
         throw TheanoError.invalidArgument("\(opName): shape \(formatShape(shape)) has a negative size at position \(bad)")
     }
@@ -68,47 +68,50 @@ func normalizeNewAxis(_ axis: Int, input: Tensor, opName: String) throws -> Int 
     let rank = input.rank + 1
     guard axis >= -rank, axis < rank else {
         throw TheanoError.outOfRange(
-            "\(opName): axis \(axis) is out of range for a result of rank \(rank) (the input \(describe(input)) has rank \(input.rank); valid axes: \(-rank)...\(rank - 1))")
+            "\(opName): axis \(axis) is out of range for a result of rank \(rank) (the input \(describeVariable(input.variable)) has rank \(input.rank); valid axes: \(-rank)...\(rank - 1))")
     }
     return axis < 0 ? axis + rank : axis
 }
 
-/// `describeVariable` for the error messages of shape ops.
-func describe(_ t: Tensor) -> String { describeVariable(t.variable) }
+
+/// `dims` with every size that `type` knows statically replaced by a constant.
+func withStaticSizes(_ dims: [Variable], of type: TensorType) -> [Variable] {
+    zip(dims, type.shape).map { dim, size in size.map(shapeConstant) ?? dim }
+}
 
 /// Integer arithmetic on int64 scalar size variables, folding constants so static shapes stay
 /// constants.
 enum ShapeMath {
     static func mul(_ a: Variable, _ b: Variable) throws -> Variable {
-        if let x = constantInt(a), let y = constantInt(b) {
+        if let x = shapeConstantValue(a), let y = shapeConstantValue(b) {
             let (p, overflow) = x.multipliedReportingOverflow(by: y)
             if !overflow { return shapeConstant(p) }
         }
-        if constantInt(a) == 1 { return b }
-        if constantInt(b) == 1 { return a }
+        if shapeConstantValue(a) == 1 { return b }
+        if shapeConstantValue(b) == 1 { return a }
         return try elemwise(.mul, [Tensor(a), Tensor(b)]).variable
     }
 
     static func add(_ a: Variable, _ b: Variable) throws -> Variable {
-        if let x = constantInt(a), let y = constantInt(b) {
+        if let x = shapeConstantValue(a), let y = shapeConstantValue(b) {
             let (s, overflow) = x.addingReportingOverflow(y)
             if !overflow { return shapeConstant(s) }
         }
-        if constantInt(a) == 0 { return b }
-        if constantInt(b) == 0 { return a }
+        if shapeConstantValue(a) == 0 { return b }
+        if shapeConstantValue(b) == 0 { return a }
         return try elemwise(.add, [Tensor(a), Tensor(b)]).variable
     }
 
     /// Floor division; a zero divisor gives 0 (as integer division does in elementwise ops).
     static func floorDiv(_ a: Variable, _ b: Variable) throws -> Variable {
-        if let x = constantInt(a), let y = constantInt(b), y != 0 {
+        if let x = shapeConstantValue(a), let y = shapeConstantValue(b), y != 0 {
             let (q, overflow) = x.dividedReportingOverflow(by: y)
             if !overflow {
                 let floored = x % y != 0 && (x < 0) != (y < 0) ? q - 1 : q
                 return shapeConstant(floored)
             }
         }
-        if constantInt(b) == 1 { return a }
+        if shapeConstantValue(b) == 1 { return a }
         return try elemwise(.floorDiv, [Tensor(a), Tensor(b)]).variable
     }
 

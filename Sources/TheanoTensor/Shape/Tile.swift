@@ -31,6 +31,7 @@ public struct Tile: Op {
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
-        [try zip(inputShapes[0], reps).map { try ShapeMath.mul($0, shapeConstant($1)) }]
+        let dims = try zip(inputShapes[0], reps).map { try ShapeMath.mul($0, shapeConstant($1)) }
+        return [withStaticSizes(dims, of: node.outputTypes[0])]
     }
 }
