@@ -73,7 +73,6 @@ func normalizeNewAxis(_ axis: Int, input: Tensor, opName: String) throws -> Int 
     return axis < 0 ? axis + rank : axis
 }
 
-
 /// `dims` with every size that `type` knows statically replaced by a constant.
 func withStaticSizes(_ dims: [Variable], of type: TensorType) -> [Variable] {
     zip(dims, type.shape).map { dim, size in size.map(shapeConstant) ?? dim }
