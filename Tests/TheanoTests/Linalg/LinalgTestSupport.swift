@@ -6,15 +6,6 @@ import XCTest
 // Floats accumulate in Double, integers in Int64 with wrapping (then truncated to the dtype,
 // which equals accumulating in the dtype), bools as or-of-ands.
 
-/// Every index of `shape`, in C order.
-func allIndices(_ shape: [Int]) -> [[Int]] {
-    var result: [[Int]] = [[]]
-    for n in shape {
-        result = result.flatMap { prefix in (0..<n).map { prefix + [$0] } }
-    }
-    return result
-}
-
 /// An array of `shape` and `dtype` whose element at index `I` is the sum over
 /// `pairs(I)` of `a[ia] * b[ib]`.
 func naiveContraction(

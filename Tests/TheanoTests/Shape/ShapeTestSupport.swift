@@ -1,24 +1,6 @@
 import Theano
 import XCTest
 
-/// Every index of `shape`, in C order.
-func allIndices(_ shape: [Int]) -> [[Int]] {
-    if shape.contains(0) { return [] }
-    var result: [[Int]] = []
-    var index = Array(repeating: 0, count: shape.count)
-    while true {
-        result.append(index)
-        var d = shape.count - 1
-        while d >= 0 {
-            index[d] += 1
-            if index[d] < shape[d] { break }
-            index[d] = 0
-            d -= 1
-        }
-        if d < 0 { return result }
-    }
-}
-
 /// The C-order position of `index` in `shape`.
 func ravel(_ index: [Int], _ shape: [Int]) -> Int {
     zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
