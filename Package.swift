@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // OpenBLAS (CBLAS) and LAPACKE, linked from the system.
@@ -19,7 +20,11 @@ let package = Package(
         ),
         .target(
             name: "TheanoArray",
-            dependencies: ["CTheano", .product(name: "Numerics", package: "swift-numerics")]
+            dependencies: [
+                "CTheano",
+                .product(name: "Numerics", package: "swift-numerics"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
         ),
         .target(name: "TheanoGraph", dependencies: ["TheanoArray"]),
         .target(
