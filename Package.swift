@@ -10,7 +10,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // OpenBLAS (CBLAS) and LAPACKE, linked from the system.
@@ -18,12 +17,14 @@ let package = Package(
             name: "CTheano",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // zlib, linked from the system (Debian: zlib1g-dev), for .npz archives.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TheanoArray",
             dependencies: [
                 "CTheano",
                 .product(name: "Numerics", package: "swift-numerics"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "CZlib",
             ]
         ),
         .target(name: "TheanoGraph", dependencies: ["TheanoArray"]),

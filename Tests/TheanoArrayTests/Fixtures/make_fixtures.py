@@ -108,12 +108,37 @@ repr_cases = {
     "b_empty": np.zeros((0,), bool),
     "i8_empty_2x0": np.zeros((2, 0), np.int64),
     "f8_dtype_line": np.arange(17.0) / 7,
+    "i8_4d": np.arange(16).reshape(1, 2, 2, 4),
+    "f4_big": np.array([1e10, -2.5, 3], np.float32),
+    "f4_random": np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32),
+    "f8_random": np.random.default_rng(1).standard_normal((4, 7)),
+    "f8_wide": np.random.default_rng(2).standard_normal((2, 12)) * 1000,
+    "f8_neg_small": np.array([-1e-5, 2e-6, 0.0]),
+    "f8_1x1": np.array([[5.25]]),
+    "f8_zeros": np.zeros(4),
+    "f8_negative": np.array([-1.0, -2.5]),
+    "f8_nan": np.array([np.nan]),
+    "f8_infs": np.array([-np.inf, np.inf, 1.0]),
+    "f8_infs_exp": np.array([-np.inf, 1e-9, 1.0]),
+    "f8_halves": np.array([0.5, 0.25, 0.125, 0.0625]),
+    "i2_3d_wrap": np.arange(2 * 2 * 30, dtype=np.int16).reshape(2, 2, 30) * 100,
+    "f8_denormal": np.array([5e-324, 1.0]),
+    "f8_max": np.array([1.7976931348623157e308, -1.0]),
+    "f4_max": np.array([3.4028235e38], np.float32),
+    "f8_round_up": np.array([0.999999999, 1.0]),
+    "f8_round": np.array([123.456789012345, 0.1]),
+    "f8_column": np.arange(5.0).reshape(5, 1),
+    "f8_empty_3x0": np.zeros((3, 0)),
 }
 # Large arrays (summarised with "...") are not stored: the tests build them with arange.
 built_cases = {
     "built_i8_summary": np.arange(2000),
     "built_f8_summary_2d": np.arange(3000.0).reshape(30, 100),
     "built_i4_summary_3d": np.arange(2 * 10 * 100, dtype=np.int32).reshape(2, 10, 100),
+    "built_b_summary": np.arange(1500) % 3 == 0,
+    "built_i8_negative_summary": -np.arange(1200).reshape(40, 30),
+    "built_u1_summary": (np.arange(1001) % 256).astype(np.uint8),
+    "built_f4_summary": np.linspace(0, 1, 1001, dtype=np.float32),
 }
 np.savez_compressed(path("reprs.npz"), **repr_cases)
 with open(path("reprs.json"), "w") as f:
