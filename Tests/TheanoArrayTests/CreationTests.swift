@@ -34,6 +34,9 @@ final class CreationTests: XCTestCase {
         assertThrows(.invalidArgument, containing: ["arange", "step"]) { try NDArray.arange(0, 1, step: 0) }
         assertThrows(.invalidArgument, containing: ["arange"]) { try NDArray.arange(0, .infinity) }
         assertThrows(.invalidArgument, containing: ["arange"]) { try NDArray.arange(.nan, 1) }
+        // Too many elements (NumPy: "Maximum allowed size exceeded"), not a trap.
+        assertThrows(.invalidArgument, containing: ["arange", "too many"]) { try NDArray.arange(0, 1e300) }
+        assertThrows(.invalidArgument, containing: ["arange", "too many"]) { try NDArray.arange(-1e308, 1e308) }
     }
 
     func testLinspaceMatchesNumPy() throws {
