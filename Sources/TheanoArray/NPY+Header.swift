@@ -32,10 +32,15 @@ struct NPYHeader: Equatable {
     }
 
     /// The dtype of a `descr` string: type strings (`<f4`, `|b1`, `i8`, `=i4`), one-character
-    /// codes (`?`, `b`, `B`, `h`, `i`, `l`, `q`, `f`, `d`) and names (`float32`). Big-endian and
-    /// unsupported types throw.
+    /// codes (`?`, `b`, `B`, `h`, `i`, `l`, `q`, `p`, `f`, `d`) and NumPy's names (`float32`;
+    /// `float` and `double` are float64, `int` is int64). Big-endian and unsupported types throw.
     static func dtype(forDescr descr: String) throws -> DType {
-        if let named = DType(name: descr) { return named }
+        let names: [String: DType] = [
+            "bool": .bool, "uint8": .uint8, "int8": .int8, "int16": .int16, "int32": .int32,
+            "int64": .int64, "int": .int64, "float32": .float32, "single": .float32,
+            "float64": .float64, "float": .float64, "double": .float64,
+        ]
+        if let named = names[descr] { return named }
         var body = Substring(descr)
         var order: Character = "="
         if let first = body.first, "<>|=".contains(first) {
@@ -48,7 +53,7 @@ struct NPYHeader: Equatable {
             "i1": .int8, "b": .int8,
             "i2": .int16, "h": .int16,
             "i4": .int32, "i": .int32,
-            "i8": .int64, "l": .int64, "q": .int64,
+            "i8": .int64, "l": .int64, "q": .int64, "p": .int64,
             "f4": .float32, "f": .float32,
             "f8": .float64, "d": .float64,
         ]

@@ -161,9 +161,9 @@ final class NPYTests: XCTestCase {
             .int8: ["|i1", "i1", "b", "int8"],
             .int16: ["<i2", "=i2", "i2", "h", "int16"],
             .int32: ["<i4", "i4", "i", "int32"],
-            .int64: ["<i8", "i8", "l", "q", "int64"],
-            .float32: ["<f4", "f4", "f", "float32"],
-            .float64: ["<f8", "f8", "d", "float64", "=f8"],
+            .int64: ["<i8", "i8", "l", "q", "p", "int64", "int"],
+            .float32: ["<f4", "f4", "f", "float32", "single"],
+            .float64: ["<f8", "f8", "d", "float64", "=f8", "float", "double"],
         ]
         for (dtype, names) in spellings {
             for descr in names {
@@ -172,5 +172,18 @@ final class NPYTests: XCTestCase {
                 XCTAssertEqual(a.dtype, dtype, descr)
             }
         }
+    }
+
+    /// A header too long for format 1.0 (over 65535 bytes) is written as format 2.0.
+    func testLongHeadersUseVersion2() throws {
+        let a = try NDArray([7] as [Int16], shape: Array(repeating: 1, count: 22_000))
+        let data = a.npyData()
+        XCTAssertEqual(data[6], 2)
+        let headerLength = Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
+        XCTAssertGreaterThan(headerLength, 65_535)
+        XCTAssertEqual((12 + headerLength) % 64, 0)
+        let back = try NDArray(npyData: data)
+        XCTAssertEqual(back.shape, a.shape)
+        XCTAssertEqual(back.toArray(of: Int16.self), [7])
     }
 }
