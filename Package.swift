@@ -17,9 +17,15 @@ let package = Package(
             name: "CTheano",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // zlib, linked from the system (Debian: zlib1g-dev), for .npz archives.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TheanoArray",
-            dependencies: ["CTheano", .product(name: "Numerics", package: "swift-numerics")]
+            dependencies: [
+                "CTheano",
+                .product(name: "Numerics", package: "swift-numerics"),
+                "CZlib",
+            ]
         ),
         .target(name: "TheanoGraph", dependencies: ["TheanoArray"]),
         .target(

@@ -22,7 +22,11 @@ extension NDArray {
         guard step != 0, step.isFinite, start.isFinite, stop.isFinite else {
             throw TheanoError.invalidArgument("arange: start, stop and step must be finite and step non-zero (got \(start), \(stop), \(step))")
         }
-        let n = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
+        let length = ((stop - start) / step).rounded(.up)
+        guard length < Double(Int.max / 8) else {  // n * byteSize must not overflow
+            throw TheanoError.invalidArgument("arange: \(start) to \(stop) in steps of \(step) would have \(length) elements, too many")
+        }
+        let n = Swift.max(0, Int(length))
         let out = NDArray(allocating: [n], dtype: dtype, zeroed: false)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)

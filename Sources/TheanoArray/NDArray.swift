@@ -9,7 +9,9 @@
 /// ```swift
 /// let a = try NDArray([1, 2, 3, 4, 5, 6] as [Float], shape: [2, 3])
 /// let t = a.transposed()          // a view: shape [3, 2], strides [1, 3]
-/// print(t)                        // array([[1., 4.], [2., 5.], [3., 6.]], dtype=float32)
+/// print(t)                        // array([[1., 4.],
+///                                 //        [2., 5.],
+///                                 //        [3., 6.]], dtype=float32)
 /// ```
 public struct NDArray: Sendable {
     /// The element type.
