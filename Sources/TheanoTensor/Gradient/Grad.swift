@@ -121,6 +121,9 @@ func backpropagate(seeds: [(Variable, Variable)], wrt: [Variable], blocked: Set<
     for node in nodes.reversed() {
         let outputs = node.outputs
         guard outputs.contains(where: { reaches.contains($0) }) else { continue }
+        // Integer and bool outputs carry no gradient: their inputs are disconnected through
+        // this node (argmax, shapes, comparisons).
+        guard outputs.contains(where: { $0.type.dtype.isFloatingPoint }) else { continue }
         let outGrads = try outputs.map(summed)
         guard outGrads.contains(where: { $0 != nil }) else { continue }
         guard node.inputs.contains(where: { reaches.contains($0) && !blocked.contains($0) || targets.contains($0) }) else { continue }
