@@ -5,6 +5,7 @@ let package = Package(
     name: "Theano",
     products: [
         .library(name: "Theano", targets: ["Theano"]),
+        .library(name: "TheanoNN", targets: ["TheanoNN"]),
         .executable(name: "theano", targets: ["TheanoCLI"]),
     ],
     dependencies: [
@@ -34,11 +35,12 @@ let package = Package(
         ),
         .target(name: "TheanoCompile", dependencies: ["TheanoTensor"]),
         .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
+        .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),
         .executableTarget(
             name: "TheanoCLI",
-            dependencies: ["Theano", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Theano", "TheanoNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TheanoArrayTests", dependencies: ["TheanoArray"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TheanoTests", dependencies: ["Theano"]),
+        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoNN"]),
     ]
 )

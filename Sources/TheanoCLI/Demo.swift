@@ -1,32 +1,105 @@
 import ArgumentParser
+import Foundation
 import Theano
+import TheanoNN
 
-/// `theano demo`: builds an expression, compiles it, evaluates it and prints the graph and the
-/// result.
+/// `theano demo`: trains multinomial logistic regression and a one-hidden-layer MLP on the
+/// bundled digits data with minibatch SGD, and reports test accuracy.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Build, compile and evaluate a small expression; print its graph and result.")
+        abstract: "Train logistic regression and an MLP on the bundled handwritten digits.",
+        discussion: """
+            Loads the bundled UCI digits (8x8 images; row i is a test example when i % 5 == 4), \
+            builds each model symbolically, differentiates its loss with grad, compiles one SGD \
+            step with function(..., updates:), trains, and prints one line per model ending in \
+            '<model> test accuracy: <fraction>'.
+            """)
 
-    @Option(help: "Number of elements in the demo vectors.")
-    var size: Int = 5
+    enum Model: String, ExpressibleByArgument, CaseIterable {
+        case logistic, mlp, all
+    }
 
-    @Option(help: "Seed for the random inputs.")
+    @Option(help: "Which model to train: logistic, mlp or all.")
+    var model: Model = .all
+
+    @Option(help: "Training epochs (default: 30 for logistic, 40 for mlp).")
+    var epochs: Int?
+
+    @Option(name: .customLong("learning-rate"), help: "SGD learning rate (default: 0.5 for logistic, 0.1 for mlp).")
+    var learningRate: Double?
+
+    @Option(name: .customLong("batch-size"), help: "Minibatch size.")
+    var batchSize: Int = 32
+
+    @Option(help: "Hidden units of the MLP.")
+    var hidden: Int = 64
+
+    @Option(help: "Random seed (initial weights and batch order).")
     var seed: UInt64 = 0
 
+    @Option(help: "A digits .csv or .csv.gz file to use instead of the bundled one.")
+    var data: String?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+    }
+
     func run() throws {
-        guard size >= 0 else { throw ValidationError("--size must be non-negative") }
-        let x = Tensor.vector("x", .float32)
-        let y = Tensor.vector("y", .float32)
-        let z = try (exp(-x * x) * sin(y) + tanh(x * y)).named("z")
-        print("Expression graph:")
-        print(debugPrint([z.variable], types: true))
-        let f = try function([x, y], [z])
-        var rng = RandomGenerator(seed: seed)
-        let xs = NDArray.randomNormal([size], using: &rng, .float32)
-        let ys = NDArray.randomNormal([size], using: &rng, .float32)
-        let result = try f(xs, ys)[0]
-        print("\nx = \(xs.toArray(of: Float.self))")
-        print("y = \(ys.toArray(of: Float.self))")
-        print("z = exp(-x*x) * sin(y) + tanh(x*y) = \(result.toArray(of: Float.self))")
+        let start = Date()
+        let (train, test) = try Digits.load(from: data.map { URL(fileURLWithPath: $0) })
+        print("digits: \(train.count) training and \(test.count) test examples, \(train.features) pixels each")
+        var results: [(String, Double)] = []
+        if model == .logistic || model == .all {
+            let classifier = try Models.logistic(features: train.features, classes: 10, learningRate: learningRate ?? 0.5)
+            results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 30)))
+        }
+        if model == .mlp || model == .all {
+            let classifier = try Models.mlp(features: train.features, hidden: hidden, classes: 10,
+                                            learningRate: learningRate ?? 0.1, seed: seed)
+            results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 40)))
+        }
+        print(String(format: "total time %.2fs", Date().timeIntervalSince(start)))
+        for (name, accuracy) in results {
+            print("\(name) test accuracy: \(String(format: "%.4f", accuracy))")
+        }
+    }
+
+    private func fit(_ classifier: Classifier, _ train: Dataset, _ test: Dataset, epochs: Int) throws -> Double {
+        var rng: RandomGenerator? = RandomGenerator(seed: seed &+ 1)
+        let bar = ProgressBar(label: classifier.name, total: epochs)
+        for epoch in 1...epochs {
+            let epochStart = Date()
+            let loss = try classifier.trainEpoch(train, batchSize: batchSize, rng: &rng)
+            bar.update(epoch, loss: loss, seconds: Date().timeIntervalSince(epochStart))
+        }
+        bar.finish()
+        return try classifier.accuracy(test)
+    }
+}
+
+/// A one-line progress bar redrawn in place on a terminal, one line per epoch otherwise.
+struct ProgressBar {
+    let label: String
+    let total: Int
+    let interactive = isatty(STDOUT_FILENO) != 0
+
+    func update(_ done: Int, loss: Double, seconds: Double) {
+        let width = 24
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = String(format: "%@ epoch %3d/%d [%@] loss %.4f  %.3fs", label, done, total, bar, loss, seconds)
+        if interactive {
+            print("\r" + line, terminator: "")
+            fflush(nil)
+        } else {
+            print(line)
+        }
+    }
+
+    func finish() {
+        if interactive { print("") }
     }
 }
