@@ -11,15 +11,19 @@ import TheanoTensor
 ///     stored together only after the whole call succeeded.
 ///   - givens: substitutions applied to the graph before compiling (replace a variable by
 ///     another expression, e.g. a slice of a shared dataset).
+///   - mode: how to optimise the graph (``Mode/fastRun`` by default).
+///   - trace: when given, records every rewrite applied.
 /// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
 ///   an input that was not listed, a `givens` key is not in the graph, or an update's type does
 ///   not match its shared variable.
 public func function(
     _ inputs: [Tensor], _ outputs: [Tensor],
     updates: [Shared: Tensor] = [:],
-    givens: [Tensor: Tensor] = [:]
+    givens: [Tensor: Tensor] = [:],
+    mode: Mode = .fastRun,
+    trace: RewriteTrace? = nil
 ) throws -> Function {
-    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens)
+    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens, mode: mode, trace: trace)
 }
 
 /// A compiled function: call it with one ``NDArray`` per input; it returns one per output and
@@ -34,7 +38,8 @@ public final class Function: Sendable {
     let inputNames: [String]
     let program: Program
 
-    init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor]) throws {
+    init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
+         mode: Mode = .fastRun, trace: RewriteTrace? = nil) throws {
         try Function.validateInputs(inputs)
         try Function.validateUpdates(updates)
         let updateValues = updates.map(\.1.variable)
@@ -42,11 +47,22 @@ public final class Function: Sendable {
         let replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
         let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: wanted, replacements: replacements)
         let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
+        try mode.pipeline.run(graph, RewriteContext(excluded: mode.excluded, trace: trace))
         self.inputTypes = inputs.map(\.type)
         self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
         self.program = try Program(
             graph: graph, outputCount: outputs.count,
             updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") })
+    }
+
+    /// The optimised graph this function runs, as ``debugPrint(_:types:depth:)`` text.
+    public func debugDescription(types: Bool = false) -> String {
+        debugPrint(program.graph, types: types)
+    }
+
+    /// The optimised graph in Graphviz DOT (see ``toDOT(_:name:)``).
+    public func dot(name: String = "function") -> String {
+        toDOT(program.graph.outputs, name: name)
     }
 
     /// Calls the function.

@@ -15,6 +15,8 @@ struct Program: @unchecked Sendable {
         let release: [Int]
     }
 
+    /// The optimised graph (for printing).
+    let graph: FunctionGraph
     let slotCount: Int
     let inputSlots: [Int]
     let constants: [(slot: Int, value: NDArray)]
@@ -27,6 +29,7 @@ struct Program: @unchecked Sendable {
     /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
     /// update target.
     init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)]) throws {
+        self.graph = graph
         var slotOf: [Variable: Int] = [:]
         func slot(_ v: Variable) -> Int {
             if let s = slotOf[v] { return s }

@@ -1,0 +1,48 @@
+import TheanoGraph
+import TheanoTensor
+
+/// How ``function(_:_:updates:givens:mode:)`` optimises a graph: a rewrite pipeline and the
+/// names of rewrites or passes to skip.
+///
+/// ```swift
+/// let f = try function([x], [y], mode: .fastRun.excluding("constant_folding"))
+/// ```
+public struct Mode: Sendable, CustomStringConvertible {
+    public var name: String
+    public var pipeline: RewritePipeline
+    /// Rewrites and passes (by name) that do not run.
+    public var excluded: Set<String>
+
+    public init(name: String, pipeline: RewritePipeline, excluded: Set<String> = []) {
+        self.name = name
+        self.pipeline = pipeline
+        self.excluded = excluded
+    }
+
+    /// All optimisations (the default).
+    public static var fastRun: Mode { Mode(name: "fastRun", pipeline: StandardPipelines.fastRun) }
+
+    /// Only merging and constant folding: the quickest to compile.
+    public static var fastCompile: Mode { Mode(name: "fastCompile", pipeline: StandardPipelines.fastCompile) }
+
+    /// No rewriting at all: the graph runs exactly as written.
+    public static var unoptimized: Mode { Mode(name: "unoptimized", pipeline: RewritePipeline([])) }
+
+    /// This mode without the named rewrites or passes.
+    public func excluding(_ names: String...) -> Mode {
+        var m = self
+        m.excluded.formUnion(names)
+        return m
+    }
+
+    /// This mode with previously excluded rewrites or passes back on.
+    public func including(_ names: String...) -> Mode {
+        var m = self
+        m.excluded.subtract(names)
+        return m
+    }
+
+    public var description: String {
+        "\(name): \(pipeline)" + (excluded.isEmpty ? "" : " excluding \(excluded.sorted().joined(separator: ", "))")
+    }
+}
