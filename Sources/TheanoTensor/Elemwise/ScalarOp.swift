@@ -130,14 +130,14 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         let t = inputs[0]
         switch kind {
         case .floatFunction:
-            return t.isFloatingPoint ? .success(t) : .failure(.input(0, "\(self) needs a floating-point input, got \(t)"))
+            return t.isFloatingPoint ? .success(t) : .failure(.input(0, "needs a floating-point input, got \(t)"))
         case .numeric:
-            if t == .bool && !acceptsBool { return .failure(.input(0, "\(self) is not defined for bool; \(boolAdvice)")) }
+            if t == .bool && !acceptsBool { return .failure(.input(0, "not defined for bool; \(boolAdvice)")) }
             return .success(t)
         case .comparison, .classification:
             return .success(.bool)
         case .logic:
-            return t == .bool ? .success(.bool) : .failure(.input(0, "\(self) needs bool inputs, got \(t)"))
+            return t == .bool ? .success(.bool) : .failure(.input(0, "needs bool inputs, got \(t)"))
         case .special:
             return .success(t)
         }

@@ -66,6 +66,20 @@ struct ElemwiseFixture: Sendable, CustomStringConvertible {
 }
 
 extension ElemwiseFixture {
+    /// Every op name that ``apply(_:_:castTo:)`` knows, by arity.
+    static let unaryOps = [
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "reciprocal",
+        "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+        "arcsinh", "arccosh", "arctanh", "erf", "erfc", "gamma", "lgamma", "sigmoid", "softplus",
+        "neg", "abs", "sign", "square", "floor", "ceil", "round", "trunc",
+        "logicalNot", "isnan", "isinf", "cast",
+    ]
+    static let binaryOps = [
+        "add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2",
+        "eq", "neq", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor",
+    ]
+    static let ternaryOps = ["where", "clip"]
+
     /// Builds the named elementwise op with the library's free functions (`cast` casts to `dtype`).
     static func apply(_ name: String, _ x: [Tensor], castTo dtype: DType = .float64) throws -> Tensor {
         switch name {

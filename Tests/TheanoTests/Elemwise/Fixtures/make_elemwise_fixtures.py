@@ -62,7 +62,7 @@ def fmt_float(x):
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
+        return "inf" if x > 0 else "ninf"
     if x == 0:
         return "-0.0" if math.copysign(1, x) < 0 else "0"
     r = repr(x)
@@ -316,17 +316,23 @@ import Theano
 
 private let nan = Double.nan
 private let inf = Double.infinity
+private let ninf = -Double.infinity
 
 extension ElemwiseFixture {{
     /// Every op on its special values; `op` names the free function (`cast` casts to the
     /// expected dtype).
-    static let all: [ElemwiseFixture] = [
+    static let all: [ElemwiseFixture] = makeAll()
+
+    // One statement per fixture: a single array literal of them all takes the type checker
+    // seconds.
+    private static func makeAll() -> [ElemwiseFixture] {{
+        var all: [ElemwiseFixture] = []
 """)
 for op, inputs, expected, note in fixtures:
     ins = ", ".join(fmt_array(x) for x in inputs)
     note_arg = f", note: \"{note}\"" if note else ""
-    out.write(f"        ElemwiseFixture(\"{op}\", [{ins}], {fmt_array(expected)}{note_arg}),\n")
-out.write("    ]\n}\n")
+    out.write(f"        all.append(ElemwiseFixture(\"{op}\", [{ins}], {fmt_array(expected)}{note_arg}))\n")
+out.write("        return all\n    }\n}\n")
 
 
 # --- dtype rules ----------------------------------------------------------------------------------
