@@ -22,6 +22,21 @@ final class ElemwisePromotionTests: XCTestCase {
         }
     }
 
+    func testPromotionOfThreeDTypesDoesNotDependOnOrder() throws {
+        for a in dtypes {
+            for b in dtypes {
+                for c in dtypes {
+                    let orders = [[a, b, c], [a, c, b], [b, a, c], [b, c, a], [c, a, b], [c, b, a]]
+                    XCTAssertEqual(Set(orders.map { DType.promote($0) }).count, 1, "\(a), \(b), \(c)")
+                }
+            }
+        }
+        let x = input(.int8, "x"), y = input(.uint8, "y"), z = input(.float32, "z")
+        XCTAssertEqual(try `where`(x, y, z).dtype, .float32)
+        XCTAssertEqual(try clip(x, y, z).dtype, .float32)
+        XCTAssertEqual(try clip(x, y, input(.int32)).dtype, .int32)
+    }
+
     func testWeakLiteralsTakeTheTensorsDType() throws {
         for (i, a) in dtypes.enumerated() {
             let x = input(a)
