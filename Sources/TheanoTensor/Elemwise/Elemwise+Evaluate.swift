@@ -6,7 +6,9 @@ import TheanoArray
 func evaluateScalarOp(_ op: ScalarOp, _ inputs: [NDArray]) throws -> NDArray {
     switch op {
     case .cast(let target):
-        return inputs[0].astype(target)
+        return inputs[0].dtype == target ? freshCopy(inputs[0]) : inputs[0].astype(target)
+    case .identity:
+        return freshCopy(inputs[0])
     case .where:
         func select<T: NDArrayElement>(_: T.Type) -> NDArray {
             mapElements(inputs[0], inputs[1], inputs[2], Bool.self, T.self, T.self, T.self) { $0 ? $1 : $2 }
@@ -37,8 +39,8 @@ func evaluateScalarOp(_ op: ScalarOp, _ inputs: [NDArray]) throws -> NDArray {
         case .int64: return try integerUnary(op, inputs[0], Int64.self)
         case .uint8: return try integerUnary(op, inputs[0], UInt8.self)
         case .bool:
-            guard op == .abs || op == .square || op == .identity else { throw unsupported(op, dtype) }
-            return inputs[0]
+            guard op == .abs else { throw unsupported(op, dtype) }
+            return freshCopy(inputs[0])
         }
     }
     let (a, b) = (inputs[0], inputs[1])
@@ -66,6 +68,12 @@ func evaluateScalarOp(_ op: ScalarOp, _ inputs: [NDArray]) throws -> NDArray {
         guard let f = op.logicBinary else { throw unsupported(op, dtype) }
         return mapElements(a, b, Bool.self, Bool.self, Bool.self, f)
     }
+}
+
+/// A new C-contiguous array with the values of `x` (outputs never alias inputs).
+private func freshCopy(_ x: NDArray) -> NDArray {
+    func copy<T: NDArrayElement>(_: T.Type) -> NDArray { mapElements(x, T.self, T.self) { $0 } }
+    return copy(x.dtype.elementType)
 }
 
 private func unsupported(_ op: ScalarOp, _ dtype: DType) -> TheanoError {

@@ -20,7 +20,7 @@ public func log10(_ x: Tensor) throws -> Tensor { try elemwise(.log10, [x]) }
 public func log1p(_ x: Tensor) throws -> Tensor { try elemwise(.log1p, [x]) }
 /// Elementwise the square root.
 public func sqrt(_ x: Tensor) throws -> Tensor { try elemwise(.sqrt, [x]) }
-/// Elementwise 1 / x.
+/// Elementwise 1 / x, in floating point (integers convert to a float dtype first).
 public func reciprocal(_ x: Tensor) throws -> Tensor { try elemwise(.reciprocal, [x]) }
 /// Elementwise the sine.
 public func sin(_ x: Tensor) throws -> Tensor { try elemwise(.sin, [x]) }
@@ -58,11 +58,12 @@ public func lgamma(_ x: Tensor) throws -> Tensor { try elemwise(.lgamma, [x]) }
 public func sigmoid(_ x: Tensor) throws -> Tensor { try elemwise(.sigmoid, [x]) }
 /// Elementwise log(1 + e^x), stable for large |x|.
 public func softplus(_ x: Tensor) throws -> Tensor { try elemwise(.softplus, [x]) }
-/// Elementwise -x.
+/// Elementwise -x. Integers wrap (`-Int8.min == Int8.min`); not defined for bools (use
+/// ``logicalNot(_:)``).
 public func neg(_ x: Tensor) throws -> Tensor { try elemwise(.neg, [x]) }
 /// Elementwise the absolute value.
 public func abs(_ x: Tensor) throws -> Tensor { try elemwise(.abs, [x]) }
-/// Elementwise -1, 0 or 1 (NaN stays NaN).
+/// Elementwise -1, 0 or 1 (NaN stays NaN, -0 gives 0); not defined for bools.
 public func sign(_ x: Tensor) throws -> Tensor { try elemwise(.sign, [x]) }
 /// Elementwise x * x.
 public func square(_ x: Tensor) throws -> Tensor { try elemwise(.square, [x]) }
@@ -78,17 +79,21 @@ public func trunc(_ x: Tensor) throws -> Tensor { x.dtype.isFloatingPoint ? try 
 
 /// Elementwise a + b, with broadcasting and dtype promotion.
 public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.add, [a, b]) }
-/// Elementwise a - b, with broadcasting and dtype promotion.
+/// Elementwise a - b, with broadcasting and dtype promotion; not defined for two bools (use
+/// ``logicalXor(_:_:)``).
 public func sub(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.sub, [a, b]) }
 /// Elementwise a * b, with broadcasting and dtype promotion.
 public func mul(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.mul, [a, b]) }
 /// Elementwise a / b; integers divide as float64 (NumPy's true division), with broadcasting and dtype promotion.
 public func trueDivide(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.trueDiv, [a, b]) }
-/// Elementwise floor(a / b), with broadcasting and dtype promotion.
+/// Elementwise floor(a / b), with broadcasting and dtype promotion. Integer division by zero
+/// gives 0.
 public func floorDivide(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.floorDiv, [a, b]) }
-/// Elementwise the remainder of floor division; takes the sign of b, with broadcasting and dtype promotion.
+/// Elementwise the remainder of floor division, with the sign of b (Python's `%`), with
+/// broadcasting and dtype promotion. Integer modulo by zero gives 0.
 public func mod(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.mod, [a, b]) }
-/// Elementwise a raised to b, with broadcasting and dtype promotion.
+/// Elementwise a raised to b, with broadcasting and dtype promotion. Integers stay integers
+/// (wrapping on overflow); a negative integer exponent throws when the function runs.
 public func pow(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.pow, [a, b]) }
 /// Elementwise the larger of a and b (NaN if either is NaN), with broadcasting and dtype promotion.
 public func maximum(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.maximum, [a, b]) }
@@ -130,13 +135,17 @@ public func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Ten
     try elemwise(.where, [condition, a, b])
 }
 
-/// Elementwise: `x` limited to `[low, high]` (`minimum(maximum(x, low), high)`).
+/// Elementwise: `x` limited to `[low, high]` (`minimum(maximum(x, low), high)`, so NaN
+/// propagates and `low > high` gives `high`). The three are promoted together; an integer
+/// literal bound beyond an integer `x`'s range is clamped to it (`clip(int8x, 0, 1000)` stays
+/// int8).
 public func clip(_ x: Tensor, _ low: Tensor, _ high: Tensor) throws -> Tensor {
     try elemwise(.clip, [x, low, high])
 }
 
 /// `x` converted to `dtype` (a no-op when it already has that dtype). Float to integer
-/// truncates toward zero; NaN becomes 0.
+/// truncates toward zero, NaN becomes 0, and values beyond the target's range wrap; nothing
+/// traps. See `docs/DTYPES.md` for every rule.
 public func cast(_ x: Tensor, _ dtype: DType) throws -> Tensor {
     x.dtype == dtype ? x : try elemwise(.cast(dtype), [x])
 }

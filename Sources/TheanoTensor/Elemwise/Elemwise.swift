@@ -48,7 +48,7 @@ public struct Elemwise: Op {
                 if let s {
                     if let known = size, known != 1, known != s {
                         throw TheanoError.shapeMismatch(
-                            "\(opName): shapes cannot be broadcast together: input \(from) \(describeVariable(inputs[from])) has size \(known) at axis \(axis), input \(i) \(describeVariable(v)) has size \(s)")
+                            "\(opName): shapes \(formatStaticShape(inputs[from].type.shape)) and \(formatStaticShape(v.type.shape)) cannot be broadcast together: input \(from) \(describeVariable(inputs[from])) has size \(known) at axis \(axis), input \(i) \(describeVariable(v)) has size \(s) (sizes must be equal, or 1 to broadcast)")
                     }
                     if size == nil || size == 1 { from = i }
                     size = s

@@ -48,7 +48,7 @@ extension ScalarOp {
             return { x in x.isNaN ? x : Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }
         case .neg: return { -$0 }
         case .abs: return { Swift.abs($0) }
-        case .sign: return { x in x > 0 ? 1 : (x < 0 ? -1 : x) }
+        case .sign: return { x in x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }  // sign(-0) = +0, NaN stays
         case .square: return { $0 * $0 }
         case .floor: return { $0.rounded(.down) }
         case .ceil: return { $0.rounded(.up) }
@@ -164,14 +164,14 @@ func floatDivMod<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> (div: T, mod:
             div -= 1
         }
     } else {
-        mod = b < 0 ? -0.0 : 0.0
+        mod = T(signOf: b, magnitudeOf: 0)
     }
     var floorDiv: T
     if div != 0 {
         floorDiv = div.rounded(.down)
         if div - floorDiv > 0.5 { floorDiv += 1 }
     } else {
-        floorDiv = a / b < 0 ? -0.0 : 0.0
+        floorDiv = T(signOf: a / b, magnitudeOf: 0)
     }
     return (floorDiv, mod)
 }

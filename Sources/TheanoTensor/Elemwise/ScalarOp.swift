@@ -82,12 +82,32 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether bool arguments are allowed for a numeric op (NumPy allows `+`, `*`, max, min on
-    /// bools, meaning or, and, or, and).
+    /// Whether a numeric op is defined on bools, as NumPy defines it: `+` and `maximum` mean
+    /// or, `*` and `minimum` mean and, `abs` is the identity.
     var acceptsBool: Bool {
         switch self {
-        case .add, .mul, .maximum, .minimum, .abs, .square: return true
+        case .add, .mul, .maximum, .minimum, .abs: return true
         default: return false
+        }
+    }
+
+    /// Whether ``elemwise(_:_:)`` refuses bool inputs instead of converting them to int8, as
+    /// NumPy refuses them (`-` on bools is ambiguous: `logicalXor` and `logicalNot` say what
+    /// is meant). Other numeric ops without a bool meaning (`//`, `%`, `**`, `square`)
+    /// compute in int8, as in NumPy.
+    var rejectsBool: Bool {
+        switch self {
+        case .sub, .neg, .sign: return true
+        default: return false
+        }
+    }
+
+    /// What to use instead of a numeric op that is not defined on bools.
+    private var boolAdvice: String {
+        switch self {
+        case .sub: return "use logicalXor for booleans, or cast to a number first"
+        case .neg: return "use logicalNot for booleans, or cast to a number first"
+        default: return "cast to a number first"
         }
     }
 
@@ -103,7 +123,6 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
             return .success(inputs[1])
         case .clip:
             guard Set(inputs).count == 1 else { return .failure(.mixed(inputs)) }
-            guard inputs[0] != .bool else { return .failure(.input(0, "clip needs numbers, got bool")) }
             return .success(inputs[0])
         default: break
         }
@@ -111,14 +130,14 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         let t = inputs[0]
         switch kind {
         case .floatFunction:
-            return t.isFloatingPoint ? .success(t) : .failure(.input(0, "\(self) needs a floating-point input, got \(t)"))
+            return t.isFloatingPoint ? .success(t) : .failure(.input(0, "needs a floating-point input, got \(t)"))
         case .numeric:
-            if t == .bool && !acceptsBool { return .failure(.input(0, "\(self) is not defined for bool; cast to a number first")) }
+            if t == .bool && !acceptsBool { return .failure(.input(0, "not defined for bool; \(boolAdvice)")) }
             return .success(t)
         case .comparison, .classification:
             return .success(.bool)
         case .logic:
-            return t == .bool ? .success(.bool) : .failure(.input(0, "\(self) needs bool inputs, got \(t)"))
+            return t == .bool ? .success(.bool) : .failure(.input(0, "needs bool inputs, got \(t)"))
         case .special:
             return .success(t)
         }

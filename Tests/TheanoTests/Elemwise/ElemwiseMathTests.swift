@@ -1,0 +1,26 @@
+import Theano
+import XCTest
+
+/// Functions of one argument: the float functions (exp, log, trig, hyperbolic, erf, gamma,
+/// sigmoid, softplus) and the numeric ones (neg, abs, sign, square, rounding), against NumPy.
+final class ElemwiseMathTests: XCTestCase {
+    static let floatFunctions: Set<String> = [
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "reciprocal",
+        "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+        "arcsinh", "arccosh", "arctanh", "erf", "erfc", "gamma", "lgamma", "sigmoid", "softplus",
+    ]
+    static let numericFunctions: Set<String> = ["neg", "abs", "sign", "square", "floor", "ceil", "round", "trunc"]
+
+    func testFloatFunctionsMatchNumPy() throws {
+        let fixtures = ElemwiseFixture.of(Self.floatFunctions)
+        XCTAssertGreaterThan(fixtures.count, 27 * 4 - 1)
+        XCTAssertEqual(Set(fixtures.map(\.op)), Self.floatFunctions, "every float function has fixtures")
+        for fixture in fixtures { try fixture.check() }
+    }
+
+    func testNumericFunctionsMatchNumPy() throws {
+        let fixtures = ElemwiseFixture.of(Self.numericFunctions)
+        XCTAssertEqual(Set(fixtures.map(\.op)), Self.numericFunctions)
+        for fixture in fixtures { try fixture.check() }
+    }
+}
