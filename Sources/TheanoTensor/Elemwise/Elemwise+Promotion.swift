@@ -149,3 +149,9 @@ func padRank(_ x: Tensor, to rank: Int) throws -> Tensor {
     let order = Array(repeating: DimShuffle.newAxis, count: lead) + Array(0..<x.rank)
     return try DimShuffle(inputRank: x.rank, order: order).apply([x])
 }
+
+/// `x` converted to `dtype` outside an elementwise op (set/inc values, operands of products,
+/// joins): an integer literal must fit the dtype.
+func convert(_ x: Tensor, to dtype: DType) throws -> Tensor {
+    try convert(x, to: dtype, for: .cast(dtype), among: [x])
+}
