@@ -54,6 +54,8 @@ public func erfc(_ x: Tensor) throws -> Tensor { try elemwise(.erfc, [x]) }
 public func gamma(_ x: Tensor) throws -> Tensor { try elemwise(.gamma, [x]) }
 /// Elementwise log|gamma(x)|.
 public func lgamma(_ x: Tensor) throws -> Tensor { try elemwise(.lgamma, [x]) }
+/// Elementwise digamma function psi(x), the derivative of lgamma.
+public func digamma(_ x: Tensor) throws -> Tensor { try elemwise(.digamma, [x]) }
 /// Elementwise the logistic function 1 / (1 + e^-x), stable for large |x|.
 public func sigmoid(_ x: Tensor) throws -> Tensor { try elemwise(.sigmoid, [x]) }
 /// Elementwise log(1 + e^x), stable for large |x|.
@@ -201,6 +203,8 @@ extension Tensor {
     public func gamma() throws -> Tensor { try TheanoTensor.gamma(self) }
     /// Elementwise log|gamma(x)|; see ``lgamma(_:)``.
     public func lgamma() throws -> Tensor { try TheanoTensor.lgamma(self) }
+    /// Elementwise digamma; see ``digamma(_:)``.
+    public func digamma() throws -> Tensor { try TheanoTensor.digamma(self) }
     /// Elementwise the logistic function 1 / (1 + e^-x), stable for large |x|; see ``sigmoid(_:)``.
     public func sigmoid() throws -> Tensor { try TheanoTensor.sigmoid(self) }
     /// Elementwise log(1 + e^x), stable for large |x|; see ``softplus(_:)``.

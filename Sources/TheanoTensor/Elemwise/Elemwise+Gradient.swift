@@ -84,8 +84,10 @@ extension Elemwise {
         case .erfc: return [try -g * Tensor(1.1283791670955126) * exp(-x[0] * x[0])]
         case .sigmoid: return [try g * z * (1 - z)]
         case .softplus: return [try g * sigmoid(x[0])]
-        case .gamma, .lgamma:
-            throw TheanoError.notDifferentiable("\(scalar) has no gradient yet (it needs the digamma function)")
+        case .gamma: return [try g * z * digamma(x[0])]
+        case .lgamma: return [try g * digamma(x[0])]
+        case .digamma:
+            throw TheanoError.notDifferentiable("digamma has no gradient (the trigamma function is not implemented)")
         case .where: return [nil, try `where`(x[0], g, 0), try `where`(x[0], 0, g)]
         case .clip:
             let (v, low, high) = (x[0], x[1], x[2])

@@ -40,6 +40,7 @@ extension ScalarOp {
         case .erfc: return { T.erfc($0) }
         case .gamma: return { T.gamma($0) }
         case .lgamma: return { T.logGamma($0) }
+        case .digamma: return { T(digammaValue(Double($0))) }
         case .sigmoid:
             // Stable on both sides: never exp of a large positive number.
             return { x in x >= 0 ? 1 / (1 + T.exp(-x)) : T.exp(x) / (1 + T.exp(x)) }
@@ -190,4 +191,27 @@ func integerDivMod<T: FixedWidthInteger>(_ a: T, _ b: T) -> (div: T, mod: T) {
         mod = mod &+ b
     }
     return (div, mod)
+}
+
+/// The digamma function psi(x) = d/dx log(gamma(x)), to about 1e-15 relative accuracy:
+/// reflection for negative arguments, recurrence up to x >= 10, then the asymptotic series.
+/// Poles (0, -1, -2, ...) give NaN, like SciPy.
+func digammaValue(_ input: Double) -> Double {
+    var x = input
+    if x.isNaN || x == -.infinity { return .nan }
+    if x == .infinity { return .infinity }
+    var result = 0.0
+    if x <= 0 {
+        if x == x.rounded(.down) { return .nan }
+        // psi(1 - x) - psi(x) = pi / tan(pi x)
+        result -= Double.pi / Double.tan(Double.pi * x)
+        x = 1 - x
+    }
+    while x < 10 {
+        result -= 1 / x
+        x += 1
+    }
+    let inv = 1 / x, inv2 = inv * inv
+    let series = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 * (1.0 / 132)))))
+    return result + Double.log(x) - 0.5 * inv - series
 }

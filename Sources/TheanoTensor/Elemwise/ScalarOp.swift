@@ -13,7 +13,7 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
     // Floating-point functions of one argument (float input, same dtype out).
     case exp, exp2, expm1, log, log2, log10, log1p, sqrt, reciprocal
     case sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh
-    case erf, erfc, gamma, lgamma, sigmoid, softplus
+    case erf, erfc, gamma, lgamma, digamma, sigmoid, softplus
     // Numeric functions of one argument (same dtype out).
     case neg, abs, sign, square, floor, ceil, round, trunc
     // Arithmetic of two arguments (same dtype out).
@@ -66,7 +66,7 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal, .sin, .cos, .tan,
              .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh, .erf, .erfc,
-             .gamma, .lgamma, .sigmoid, .softplus, .trueDiv, .arctan2:
+             .gamma, .lgamma, .digamma, .sigmoid, .softplus, .trueDiv, .arctan2:
             return .floatFunction
         case .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
              .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum:
@@ -173,7 +173,7 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         case .sin: "sin"; case .cos: "cos"; case .tan: "tan"; case .arcsin: "arcsin"; case .arccos: "arccos"
         case .arctan: "arctan"; case .sinh: "sinh"; case .cosh: "cosh"; case .tanh: "tanh"
         case .arcsinh: "arcsinh"; case .arccosh: "arccosh"; case .arctanh: "arctanh"; case .erf: "erf"
-        case .erfc: "erfc"; case .gamma: "gamma"; case .lgamma: "lgamma"; case .sigmoid: "sigmoid"
+        case .erfc: "erfc"; case .gamma: "gamma"; case .lgamma: "lgamma"; case .digamma: "digamma"; case .sigmoid: "sigmoid"
         case .softplus: "softplus"; case .neg: "neg"; case .abs: "abs"; case .sign: "sign"
         case .square: "square"; case .floor: "floor"; case .ceil: "ceil"; case .round: "round"
         case .trunc: "trunc"; case .add: "add"; case .sub: "sub"; case .mul: "mul"
