@@ -28,6 +28,12 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("learning-rate"), help: "SGD learning rate (default: 0.5 for logistic, 0.1 for mlp).")
     var learningRate: Double?
 
+    @Option(name: .customLong("weight-decay"), help: "L2 penalty on the weight matrices (default: 1e-3 for logistic, 1e-4 for mlp).")
+    var weightDecay: Double?
+
+    @Option(help: "Momentum of the MLP's SGD updates.")
+    var momentum: Double = 0.9
+
     @Option(name: .customLong("batch-size"), help: "Minibatch size.")
     var batchSize: Int = 32
 
@@ -43,8 +49,10 @@ struct Demo: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+        if let weightDecay, !(weightDecay >= 0) { throw ValidationError("--weight-decay must be non-negative") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+        if !(0..<1).contains(momentum) { throw ValidationError("--momentum must be in [0, 1)") }
     }
 
     func run() throws {
@@ -53,12 +61,14 @@ struct Demo: ParsableCommand {
         print("digits: \(train.count) training and \(test.count) test examples, \(train.features) pixels each")
         var results: [(String, Double)] = []
         if model == .logistic || model == .all {
-            let classifier = try Models.logistic(features: train.features, classes: 10, learningRate: learningRate ?? 0.5)
+            let classifier = try Models.logistic(features: train.features, classes: 10, learningRate: learningRate ?? 0.5,
+                                                 weightDecay: weightDecay ?? 1e-3)
             results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 30)))
         }
         if model == .mlp || model == .all {
             let classifier = try Models.mlp(features: train.features, hidden: hidden, classes: 10,
-                                            learningRate: learningRate ?? 0.1, seed: seed)
+                                            learningRate: learningRate ?? 0.1, weightDecay: weightDecay ?? 1e-4,
+                                            momentum: momentum, seed: seed)
             results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 40)))
         }
         print(String(format: "total time %.2fs", Date().timeIntervalSince(start)))
@@ -70,7 +80,10 @@ struct Demo: ParsableCommand {
     private func fit(_ classifier: Classifier, _ train: Dataset, _ test: Dataset, epochs: Int) throws -> Double {
         var rng: RandomGenerator? = RandomGenerator(seed: seed &+ 1)
         let bar = ProgressBar(label: classifier.name, total: epochs)
+        let initialRate = classifier.learningRate
         for epoch in 1...epochs {
+            // Cosine decay of the step size to zero over the run.
+            classifier.learningRate = initialRate * 0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(epochs)))
             let epochStart = Date()
             let loss = try classifier.trainEpoch(train, batchSize: batchSize, rng: &rng)
             bar.update(epoch, loss: loss, seconds: Date().timeIntervalSince(epochStart))

@@ -13,6 +13,14 @@ public final class Classifier {
     public let parameters: [Shared]
     private let step: Function
     private let predict: Function
+    private let rate: Shared
+
+    /// The SGD step size used by the next ``trainEpoch(_:batchSize:rng:progress:)`` (a shared
+    /// variable of the compiled step, so schedules need no recompilation).
+    public var learningRate: Double {
+        get { (try? rate.value.item(Double.self)) ?? 0 }
+        set { try? rate.setValue(NDArray(scalar: Float(newValue))) }
+    }
 
     /// Builds the training step and the prediction function.
     ///
@@ -20,18 +28,38 @@ public final class Classifier {
     ///   - logits: the model: input tensor to logits.
     ///   - parameters: the shared variables the model reads; each gets an SGD update.
     ///   - learningRate: the SGD step size.
-    public init(name: String, features: Int, parameters: [Shared], learningRate: Double,
-                logits: (Tensor) throws -> Tensor) throws {
+    ///   - weightDecay: the L2 penalty `weightDecay / 2 * sum(w^2)` added to the loss for each
+    ///     parameter of rank 2 or more (weights, not biases).
+    ///   - momentum: classical momentum: each step adds `momentum` times the previous step
+    ///     (0: plain SGD).
+    public init(name: String, features: Int, parameters: [Shared], learningRate: Double, weightDecay: Double = 0,
+                momentum: Double = 0, logits: (Tensor) throws -> Tensor) throws {
         self.name = name
         self.parameters = parameters
         let x = Tensor.matrix("x", .float32, shape: [nil, features])
         let y = Tensor.vector("y", .int64)
         let logProbabilities = try logSoftmax(logits(x), axis: 1)
         let loss = try -logProbabilities[arange(y.shape(0)), y].mean()
-        let gradients = try grad(loss, wrt: parameters)
-        let lr = Tensor(learningRate)
+        var objective = loss
+        if weightDecay > 0 {
+            for p in parameters where p.rank >= 2 {
+                objective = try objective + Tensor(weightDecay / 2) * sum(p * p)
+            }
+        }
+        let gradients = try grad(objective, wrt: parameters)
+        rate = Shared(NDArray(scalar: Float(learningRate)), name: "learning_rate")
+        let lr: Tensor = rate
         var updates: [Shared: Tensor] = [:]
-        for (p, g) in zip(parameters, gradients) { updates[p] = try p - lr * g }
+        for (p, g) in zip(parameters, gradients) {
+            if momentum > 0 {
+                let velocity = Shared(NDArray.zeros(p.value.shape, p.dtype), name: "\(p.name ?? "p")_velocity")
+                let step = try Tensor(momentum) * velocity - lr * g
+                updates[velocity] = step
+                updates[p] = try p + step
+            } else {
+                updates[p] = try p - lr * g
+            }
+        }
         step = try function([x, y], [loss], updates: updates)
         predict = try function([x], [argmax(logProbabilities, axis: 1)])
     }
@@ -65,23 +93,26 @@ public final class Classifier {
 /// Ready-made models for ``Classifier``.
 public enum Models {
     /// Multinomial logistic regression: `x @ W + b`, zero-initialised.
-    public static func logistic(features: Int, classes: Int, learningRate: Double) throws -> Classifier {
+    public static func logistic(features: Int, classes: Int, learningRate: Double, weightDecay: Double = 0) throws -> Classifier {
         let w = Shared(NDArray.zeros([features, classes]), name: "W")
         let b = Shared(NDArray.zeros([classes]), name: "b")
-        return try Classifier(name: "logistic", features: features, parameters: [w, b], learningRate: learningRate) { x in
+        return try Classifier(name: "logistic", features: features, parameters: [w, b], learningRate: learningRate,
+                              weightDecay: weightDecay) { x in
             try x.matmul(w) + b
         }
     }
 
     /// A multilayer perceptron with one hidden layer: `relu(x @ W1 + b1) @ W2 + b2`, weights
     /// drawn from N(0, 2/fan-in) (He initialisation) with a fixed seed.
-    public static func mlp(features: Int, hidden: Int, classes: Int, learningRate: Double, seed: UInt64) throws -> Classifier {
+    public static func mlp(features: Int, hidden: Int, classes: Int, learningRate: Double, weightDecay: Double = 0,
+                           momentum: Double = 0, seed: UInt64) throws -> Classifier {
         var rng = RandomGenerator(seed: seed)
         let w1 = Shared(NDArray.randomNormal([features, hidden], std: (2 / Double(features)).squareRoot(), using: &rng), name: "W1")
         let b1 = Shared(NDArray.zeros([hidden]), name: "b1")
         let w2 = Shared(NDArray.randomNormal([hidden, classes], std: (2 / Double(hidden)).squareRoot(), using: &rng), name: "W2")
         let b2 = Shared(NDArray.zeros([classes]), name: "b2")
-        return try Classifier(name: "mlp", features: features, parameters: [w1, b1, w2, b2], learningRate: learningRate) { x in
+        return try Classifier(name: "mlp", features: features, parameters: [w1, b1, w2, b2], learningRate: learningRate,
+                              weightDecay: weightDecay, momentum: momentum) { x in
             try relu(x.matmul(w1) + b1).matmul(w2) + b2
         }
     }
