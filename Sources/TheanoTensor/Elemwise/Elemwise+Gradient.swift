@@ -35,7 +35,9 @@ extension Elemwise {
         case .add: return [g, g]
         case .sub: return [g, try -g]
         case .mul: return [try g * x[1], try g * x[0]]
-        case .trueDiv: return [try g / x[1], try -g * x[0] / (x[1] * x[1])]
+        case .trueDiv:
+            // d/db a/b = -(a/b)/b: no b*b to overflow or underflow.
+            return [try g / x[1], try -g * z / x[1]]
         case .floorDiv: return [try zerosLike(g), try zerosLike(g)]
         case .mod: return [g, try -g * floorDivide(x[0], x[1])]
         case .pow:

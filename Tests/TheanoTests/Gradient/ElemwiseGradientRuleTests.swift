@@ -127,6 +127,13 @@ final class ElemwiseGradientRuleTests: XCTestCase {
         assertValues(g[0], [1, 0])
     }
 
+    func testTrueDivideGradientAtExtremeScales() throws {
+        // d/db a/b = -(a/b)/b, without forming b * b (which overflows or goes subnormal).
+        let g = try gradients(x / y, wrt: [x, y], [x: NDArray([1e200, 1e-160]), y: NDArray([1e200, 1e-160])])
+        assertClose(g[0], NDArray([1e-200, 1e160]), rtol: 1e-12, atol: 0)
+        assertClose(g[1], NDArray([-1e-200, -1e160]), rtol: 1e-12, atol: 0)
+    }
+
     // MARK: Powers
 
     func testPowOfNegativeBasesWithIntegerExponents() throws {
