@@ -8,7 +8,8 @@ import TheanoGraph
 /// broadcast (static size 1 where the output is larger) is summed over those axes.
 ///
 /// Subgradients at kinks: `abs` has gradient 0 at 0; `maximum`/`minimum` split the gradient
-/// equally between two equal arguments; `clip` passes it where `low <= x <= high`; rounding
+/// equally between two equal arguments; `clip` passes it to `x` where `low <= x <= high`, to
+/// `low` where `x < low`, to `high` where `x > high` (and to `high` alone if `low > high`); rounding
 /// functions and `sign` have gradient 0. Comparisons, logic and integer outputs are
 /// disconnected.
 extension Elemwise {
@@ -34,7 +35,9 @@ extension Elemwise {
         case .add: return [g, g]
         case .sub: return [g, try -g]
         case .mul: return [try g * x[1], try g * x[0]]
-        case .trueDiv: return [try g / x[1], try -g * x[0] / (x[1] * x[1])]
+        case .trueDiv:
+            // d/db a/b = -(a/b)/b: no b*b to overflow or underflow.
+            return [try g / x[1], try -g * z / x[1]]
         case .floorDiv: return [try zerosLike(g), try zerosLike(g)]
         case .mod: return [g, try -g * floorDivide(x[0], x[1])]
         case .pow:
@@ -90,9 +93,13 @@ extension Elemwise {
             throw TheanoError.notDifferentiable("digamma has no gradient (the trigamma function is not implemented)")
         case .where: return [nil, try `where`(x[0], g, 0), try `where`(x[0], 0, g)]
         case .clip:
+            // clip is minimum(maximum(v, low), high): the gradient goes to whichever value is
+            // returned, v on ties; with low > high that is always high.
             let (v, low, high) = (x[0], x[1], x[2])
             let inside = try (v .>= low) .& (v .<= high)
-            return [try `where`(inside, g, 0), try `where`(v .< low, g, 0), try `where`(v .> high, g, 0)]
+            let toLow = try (v .< low) .& (low .<= high)
+            let toHigh = try (v .> high) .| (low .> high)
+            return [try `where`(inside, g, 0), try `where`(toLow, g, 0), try `where`(toHigh, g, 0)]
         case .cast:
             return [x[0].dtype.isFloatingPoint ? try cast(g, x[0].dtype) : nil]
         case .identity: return [g]
