@@ -3,18 +3,21 @@ import RealModule
 /// Ways to make new arrays: filled, ranges, identity, and seeded random values.
 extension NDArray {
     /// An array of zeros.
-    public static func zeros(_ shape: [Int], _ dtype: DType = .float32) -> NDArray {
-        NDArray(zeros: shape, dtype: dtype)
+    public static func zeros(_ shape: [Int], _ dtype: DType = .float32) throws -> NDArray {
+        try checkShape(shape, "zeros")
+        return NDArray(zeros: shape, dtype: dtype)
     }
 
     /// An array of ones.
-    public static func ones(_ shape: [Int], _ dtype: DType = .float32) -> NDArray {
-        NDArray(repeating: 1, shape: shape, dtype: dtype)
+    public static func ones(_ shape: [Int], _ dtype: DType = .float32) throws -> NDArray {
+        try checkShape(shape, "ones")
+        return NDArray(repeating: 1, shape: shape, dtype: dtype)
     }
 
     /// An array with every element equal to `value` (converted to `dtype`).
-    public static func full(_ shape: [Int], _ value: Double, _ dtype: DType = .float32) -> NDArray {
-        NDArray(repeating: value, shape: shape, dtype: dtype)
+    public static func full(_ shape: [Int], _ value: Double, _ dtype: DType = .float32) throws -> NDArray {
+        try checkShape(shape, "full")
+        return NDArray(repeating: value, shape: shape, dtype: dtype)
     }
 
     /// Values `start, start + step, ...` below `stop` (above, for a negative step).
@@ -66,26 +69,43 @@ extension NDArray {
     }
 
     /// Uniform values in `[low, high)` from a generator seeded with `seed`.
-    public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, seed: UInt64, _ dtype: DType = .float32) -> NDArray {
+    public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, seed: UInt64, _ dtype: DType = .float32) throws -> NDArray {
         var rng = RandomGenerator(seed: seed)
-        return randomUniform(shape, low: low, high: high, using: &rng, dtype)
+        return try randomUniform(shape, low: low, high: high, using: &rng, dtype)
     }
 
     /// Uniform values in `[low, high)` drawn from `rng`.
-    public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) -> NDArray {
+    public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) throws -> NDArray {
+        try checkShape(shape, "randomUniform")
         let values = (0..<shapeSize(shape)).map { _ in low + (high - low) * rng.nextUnit() }
-        return ((try? NDArray(values, shape: shape)) ?? NDArray(zeros: shape, dtype: .float64)).astype(dtype)
+        return try NDArray(values, shape: shape).astype(dtype)
     }
 
     /// Normal values with the given mean and standard deviation, seeded with `seed`.
-    public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, seed: UInt64, _ dtype: DType = .float32) -> NDArray {
+    public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, seed: UInt64, _ dtype: DType = .float32) throws -> NDArray {
         var rng = RandomGenerator(seed: seed)
-        return randomNormal(shape, mean: mean, std: std, using: &rng, dtype)
+        return try randomNormal(shape, mean: mean, std: std, using: &rng, dtype)
     }
 
     /// Normal values with the given mean and standard deviation drawn from `rng`.
-    public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) -> NDArray {
+    public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) throws -> NDArray {
+        try checkShape(shape, "randomNormal")
         let values = (0..<shapeSize(shape)).map { _ in mean + std * rng.nextNormal() }
-        return ((try? NDArray(values, shape: shape)) ?? NDArray(zeros: shape, dtype: .float64)).astype(dtype)
+        return try NDArray(values, shape: shape).astype(dtype)
+    }
+}
+
+/// Throws unless every size is non-negative and the element count fits in memory arithmetic.
+func checkShape(_ shape: [Int], _ context: String) throws {
+    if let bad = shape.firstIndex(where: { $0 < 0 }) {
+        throw TheanoError.invalidArgument("\(context): shape \(formatShape(shape)) has a negative size at axis \(bad)")
+    }
+    var total = 1
+    for n in shape {
+        let (p, overflow) = total.multipliedReportingOverflow(by: n)
+        guard !overflow, p <= Int.max / 8 else {
+            throw TheanoError.invalidArgument("\(context): shape \(formatShape(shape)) has too many elements")
+        }
+        total = p
     }
 }

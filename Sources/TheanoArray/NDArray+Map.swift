@@ -76,7 +76,7 @@ public func mapElements<A: NDArrayElement, B: NDArrayElement, C: NDArrayElement,
 
 extension NDArray {
     /// A new array of `shape` with every element equal to `value` converted to `dtype`.
-    public init(repeating value: Double, shape: [Int], dtype: DType) {
+    package init(repeating value: Double, shape: [Int], dtype: DType) {
         self.init(allocating: shape, dtype: dtype, zeroed: false)
         func fill<T: NDArrayElement>(_: T.Type) {
             storagePointer(as: T.self).initialize(repeating: T(double: value), count: count)

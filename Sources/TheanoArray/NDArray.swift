@@ -35,13 +35,14 @@ public struct NDArray: Sendable {
     }
 
     /// A new C-contiguous array filled with zeros (false for bool).
-    public init(zeros shape: [Int], dtype: DType = .float32) {
+    package init(zeros shape: [Int], dtype: DType = .float32) {
         self.init(allocating: shape, dtype: dtype, zeroed: true)
     }
 
     /// A new C-contiguous array; its contents are zero unless `zeroed` is false, in which case
-    /// the caller must write every element before reading.
-    public init(allocating shape: [Int], dtype: DType, zeroed: Bool = true) {
+    /// the caller must write every element before reading. Sizes must be non-negative (kernels
+    /// compute them; user-facing creators such as ``zeros(_:_:)`` check them and throw).
+    @usableFromInline package init(allocating shape: [Int], dtype: DType, zeroed: Bool = true) {
         let n = shapeSize(shape)
         self.init(
             storage: ArrayStorage(byteCount: n * dtype.byteSize, zeroed: zeroed),

@@ -52,7 +52,7 @@ public final class Classifier {
         var updates: [Shared: Tensor] = [:]
         for (p, g) in zip(parameters, gradients) {
             if momentum > 0 {
-                let velocity = Shared(NDArray.zeros(p.value.shape, p.dtype), name: "\(p.name ?? "p")_velocity")
+                let velocity = Shared(try NDArray.zeros(p.value.shape, p.dtype), name: "\(p.name ?? "p")_velocity")
                 let step = try Tensor(momentum) * velocity - lr * g
                 updates[velocity] = step
                 updates[p] = try p + step
@@ -94,8 +94,8 @@ public final class Classifier {
 public enum Models {
     /// Multinomial logistic regression: `x @ W + b`, zero-initialised.
     public static func logistic(features: Int, classes: Int, learningRate: Double, weightDecay: Double = 0) throws -> Classifier {
-        let w = Shared(NDArray.zeros([features, classes]), name: "W")
-        let b = Shared(NDArray.zeros([classes]), name: "b")
+        let w = Shared(try NDArray.zeros([features, classes]), name: "W")
+        let b = Shared(try NDArray.zeros([classes]), name: "b")
         return try Classifier(name: "logistic", features: features, parameters: [w, b], learningRate: learningRate,
                               weightDecay: weightDecay) { x in
             try x.matmul(w) + b
@@ -107,10 +107,10 @@ public enum Models {
     public static func mlp(features: Int, hidden: Int, classes: Int, learningRate: Double, weightDecay: Double = 0,
                            momentum: Double = 0, seed: UInt64) throws -> Classifier {
         var rng = RandomGenerator(seed: seed)
-        let w1 = Shared(NDArray.randomNormal([features, hidden], std: (2 / Double(features)).squareRoot(), using: &rng), name: "W1")
-        let b1 = Shared(NDArray.zeros([hidden]), name: "b1")
-        let w2 = Shared(NDArray.randomNormal([hidden, classes], std: (2 / Double(hidden)).squareRoot(), using: &rng), name: "W2")
-        let b2 = Shared(NDArray.zeros([classes]), name: "b2")
+        let w1 = Shared(try NDArray.randomNormal([features, hidden], std: (2 / Double(features)).squareRoot(), using: &rng), name: "W1")
+        let b1 = Shared(try NDArray.zeros([hidden]), name: "b1")
+        let w2 = Shared(try NDArray.randomNormal([hidden, classes], std: (2 / Double(hidden)).squareRoot(), using: &rng), name: "W2")
+        let b2 = Shared(try NDArray.zeros([classes]), name: "b2")
         return try Classifier(name: "mlp", features: features, parameters: [w1, b1, w2, b2], learningRate: learningRate,
                               weightDecay: weightDecay, momentum: momentum) { x in
             try relu(x.matmul(w1) + b1).matmul(w2) + b2

@@ -3,17 +3,17 @@ import XCTest
 
 final class CreationTests: XCTestCase {
     func testZerosOnesFull() throws {
-        let z = NDArray.zeros([2, 3])
+        let z = try NDArray.zeros([2, 3])
         XCTAssertEqual(z.dtype, .float32)
         XCTAssertEqual(z.shape, [2, 3])
         XCTAssertEqual(z.doubles, Array(repeating: 0, count: 6))
-        XCTAssertEqual(NDArray.ones([3], .int8).toArray(of: Int8.self), [1, 1, 1])
-        XCTAssertEqual(NDArray.ones([2], .bool).toArray(of: Bool.self), [true, true])
-        XCTAssertEqual(NDArray.full([2, 2], 2.5, .float64).doubles, [2.5, 2.5, 2.5, 2.5])
-        XCTAssertEqual(NDArray.full([2], -1.7, .int32).toArray(of: Int32.self), [-1, -1])
-        XCTAssertEqual(NDArray.zeros([], .int64).shape, [])
-        XCTAssertEqual(NDArray.zeros([], .int64).count, 1)
-        XCTAssertEqual(NDArray.zeros([0, 4]).count, 0)
+        XCTAssertEqual(try NDArray.ones([3], .int8).toArray(of: Int8.self), [1, 1, 1])
+        XCTAssertEqual(try NDArray.ones([2], .bool).toArray(of: Bool.self), [true, true])
+        XCTAssertEqual(try NDArray.full([2, 2], 2.5, .float64).doubles, [2.5, 2.5, 2.5, 2.5])
+        XCTAssertEqual(try NDArray.full([2], -1.7, .int32).toArray(of: Int32.self), [-1, -1])
+        XCTAssertEqual(try NDArray.zeros([], .int64).shape, [])
+        XCTAssertEqual(try NDArray.zeros([], .int64).count, 1)
+        XCTAssertEqual(try NDArray.zeros([0, 4]).count, 0)
     }
 
     func testArangeMatchesNumPy() throws {
@@ -62,10 +62,10 @@ final class CreationTests: XCTestCase {
         assertThrows(.invalidArgument, containing: ["eye", "-1"]) { try NDArray.eye(-1) }
     }
 
-    func testSeededUniformIsDeterministicWithTheRightMoments() {
-        let a = NDArray.randomUniform([2000], seed: 42, .float64)
-        let b = NDArray.randomUniform([2000], seed: 42, .float64)
-        let c = NDArray.randomUniform([2000], seed: 43, .float64)
+    func testSeededUniformIsDeterministicWithTheRightMoments() throws {
+        let a = try NDArray.randomUniform([2000], seed: 42, .float64)
+        let b = try NDArray.randomUniform([2000], seed: 42, .float64)
+        let c = try NDArray.randomUniform([2000], seed: 43, .float64)
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, c)
         let v = a.doubles
@@ -74,30 +74,40 @@ final class CreationTests: XCTestCase {
         XCTAssertEqual(mean, 0.5, accuracy: 0.03)
         XCTAssertEqual(std, (1.0 / 12).squareRoot(), accuracy: 0.03)
 
-        let scaled = NDArray.randomUniform([3, 4], low: -2, high: 5, seed: 1)
+        let scaled = try NDArray.randomUniform([3, 4], low: -2, high: 5, seed: 1)
         XCTAssertEqual(scaled.dtype, .float32)
         XCTAssertEqual(scaled.shape, [3, 4])
         XCTAssertTrue(scaled.doubles.allSatisfy { $0 >= -2 && $0 <= 5 })
     }
 
-    func testSeededNormalIsDeterministicWithTheRightMoments() {
-        let a = NDArray.randomNormal([4000], mean: 3, std: 2, seed: 7, .float64)
-        XCTAssertEqual(a, NDArray.randomNormal([4000], mean: 3, std: 2, seed: 7, .float64))
+    func testSeededNormalIsDeterministicWithTheRightMoments() throws {
+        let a = try NDArray.randomNormal([4000], mean: 3, std: 2, seed: 7, .float64)
+        XCTAssertEqual(a, try NDArray.randomNormal([4000], mean: 3, std: 2, seed: 7, .float64))
         let (mean, std) = moments(a.doubles)
         XCTAssertEqual(mean, 3, accuracy: 0.15)
         XCTAssertEqual(std, 2, accuracy: 0.15)
 
         var rng = RandomGenerator(seed: 9)
-        let first = NDArray.randomNormal([5], using: &rng)
-        let second = NDArray.randomNormal([5], using: &rng)
+        let first = try NDArray.randomNormal([5], using: &rng)
+        let second = try NDArray.randomNormal([5], using: &rng)
         XCTAssertNotEqual(first, second, "a shared generator advances")
         var again = RandomGenerator(seed: 9)
-        XCTAssertEqual(NDArray.randomNormal([5], using: &again), first)
+        XCTAssertEqual(try NDArray.randomNormal([5], using: &again), first)
     }
 
     private func moments(_ v: [Double]) -> (Double, Double) {
         let mean = v.reduce(0, +) / Double(v.count)
         let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)
         return (mean, variance.squareRoot())
+    }
+}
+
+final class CreationValidationTests: XCTestCase {
+    func testNegativeOrHugeShapesThrowInsteadOfCrashing() {
+        assertThrows(.invalidArgument, containing: ["zeros", "negative", "[2, -1]"]) { try NDArray.zeros([2, -1]) }
+        assertThrows(.invalidArgument, containing: ["ones"]) { try NDArray.ones([-3]) }
+        assertThrows(.invalidArgument, containing: ["full"]) { try NDArray.full([-1], 2) }
+        assertThrows(.invalidArgument, containing: ["randomNormal"]) { try NDArray.randomNormal([-2], seed: 0) }
+        assertThrows(.invalidArgument, containing: ["randomUniform", "too many"]) { try NDArray.randomUniform([1 << 40, 1 << 40], seed: 0) }
     }
 }

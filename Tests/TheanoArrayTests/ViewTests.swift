@@ -133,7 +133,7 @@ final class ViewTests: XCTestCase {
     }
 
     func testUniquelyOwnedContiguousArraysAreWrittenInPlace() throws {
-        var a = NDArray.zeros([8], .float64)
+        var a = try NDArray.zeros([8], .float64)
         let before = ObjectIdentifier(a.storage)
         try a.withUnsafeMutableBufferPointer(of: Double.self) { $0[3] = 1 }
         XCTAssertEqual(ObjectIdentifier(a.storage), before)
@@ -146,8 +146,8 @@ final class ViewTests: XCTestCase {
 
     func testStorageIs64ByteAligned() throws {
         let arrays: [NDArray] = [
-            NDArray.zeros([0]), NDArray.zeros([1], .uint8), NDArray.zeros([3, 5], .int16),
-            NDArray.ones([1000], .float64), try grid().transposed().copy(), NDArray([true, false]),
+            try NDArray.zeros([0]), try NDArray.zeros([1], .uint8), try NDArray.zeros([3, 5], .int16),
+            try NDArray.ones([1000], .float64), try grid().transposed().copy(), NDArray([true, false]),
             try NDArray(npyData: NDArray.arange(7).npyData()),
         ]
         for a in arrays {

@@ -101,7 +101,7 @@ extension Tensor {
 
     /// A scalar constant of the given dtype.
     public static func constant(_ value: Double, _ dtype: DType) -> Tensor {
-        Tensor(Variable(constant: NDArray.full([], value, dtype)))
+        Tensor(Variable(constant: NDArray(repeating: value, shape: [], dtype: dtype)))
     }
 
     /// The constant value, when this tensor is a constant.
@@ -119,7 +119,7 @@ public func constant(_ value: NDArray, name: String? = nil) -> Tensor {
 /// functions, read by every function that uses it and replaced by their `updates`.
 ///
 /// ```swift
-/// let w = Shared(NDArray.zeros([64, 10]), name: "w")
+/// let w = Shared(try NDArray.zeros([64, 10]), name: "w")
 /// let step = try function([x], [loss], updates: [w: w - 0.1 * gw])
 /// print(w.value)
 /// ```

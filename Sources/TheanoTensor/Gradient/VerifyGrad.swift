@@ -52,7 +52,7 @@ public func gradientCheck(_ f: ([Tensor]) throws -> Tensor, at points: [NDArray]
     }
     let outValue = try evaluateGraph(inputs: inputs.map(\.variable), outputs: [output.variable], values: values)[0]
     var rng = RandomGenerator(seed: seed)
-    let projection = Tensor.constant(NDArray.randomUniform(outValue.shape, low: 0.5, high: 1.5, using: &rng, .float64))
+    let projection = Tensor.constant(try NDArray.randomUniform(outValue.shape, low: 0.5, high: 1.5, using: &rng, .float64))
     let cost = try sum(cast(output, .float64) * projection)
     let grads = try grad(cost, wrt: inputs, disconnected: .zero)
 

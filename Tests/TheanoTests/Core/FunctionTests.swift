@@ -25,16 +25,16 @@ final class FunctionTests: XCTestCase {
         let x = Tensor.matrix("x", .float32, shape: [nil, 3])
         let f = try function([x], [x * 2])
         assertThrows(.invalidArgument, containing: ["expected 1 argument", "got 2"]) {
-            try f(NDArray.zeros([2, 3]), NDArray.zeros([2, 3]))
+            try f(try NDArray.zeros([2, 3]), try NDArray.zeros([2, 3]))
         }
         assertThrows(.typeMismatch, containing: ["argument 0", "'x'", "float32", "float64"]) {
-            try f(NDArray.zeros([2, 3], .float64))
+            try f(try NDArray.zeros([2, 3], .float64))
         }
         assertThrows(.typeMismatch, containing: ["'x'", "rank 2", "rank 1"]) {
-            try f(NDArray.zeros([3]))
+            try f(try NDArray.zeros([3]))
         }
         assertThrows(.typeMismatch, containing: ["'x'", "size 3 at axis 1", "[2, 4]"]) {
-            try f(NDArray.zeros([2, 4]))
+            try f(try NDArray.zeros([2, 4]))
         }
     }
 
@@ -79,7 +79,7 @@ final class FunctionTests: XCTestCase {
     }
 
     func testUpdateWithWrongTypeIsRejectedWhenCompiling() throws {
-        let w = Shared(NDArray.zeros([3], .float32), name: "w")
+        let w = Shared(try NDArray.zeros([3], .float32), name: "w")
         let v = Tensor.vector("v", .float64)
         assertThrows(.typeMismatch, containing: ["update", "'w'", "float64", "float32"]) {
             try function([v], [], updates: [w: v])
@@ -142,15 +142,15 @@ final class FunctionTests: XCTestCase {
     }
 
     func testSetValueChecksTheType() throws {
-        let w = Shared(NDArray.zeros([2, 2], .float32), name: "w")
+        let w = Shared(try NDArray.zeros([2, 2], .float32), name: "w")
         assertThrows(.typeMismatch, containing: ["'w'", "float32", "float64"]) {
-            try w.setValue(NDArray.zeros([2, 2], .float64))
+            try w.setValue(try NDArray.zeros([2, 2], .float64))
         }
         assertThrows(.typeMismatch, containing: ["'w'", "size 2"]) {
-            try w.setValue(NDArray.zeros([3, 2], .float32))
+            try w.setValue(try NDArray.zeros([3, 2], .float32))
         }
-        let flexible = try Shared(NDArray.zeros([2, 2], .float32), name: "flex", shape: [nil, 2])
-        try flexible.setValue(NDArray.zeros([5, 2], .float32))
+        let flexible = try Shared(try NDArray.zeros([2, 2], .float32), name: "flex", shape: [nil, 2])
+        try flexible.setValue(try NDArray.zeros([5, 2], .float32))
         XCTAssertEqual(flexible.value.shape, [5, 2])
     }
 

@@ -90,8 +90,8 @@ func smoothPoints(_ c: GradientCase, shapes: [[Int]], seed: UInt64 = 7) throws -
     let out = try broadcastShapes(shapes)
     for attempt in 0..<200 {
         var rng = RandomGenerator(seed: seed &+ UInt64(attempt))
-        let points = zip(shapes, c.ranges).map { shape, range in
-            NDArray.randomUniform(shape, low: range.lowerBound, high: range.upperBound, using: &rng, .float64)
+        let points = try zip(shapes, c.ranges).map { shape, range in
+            try NDArray.randomUniform(shape, low: range.lowerBound, high: range.upperBound, using: &rng, .float64)
         }
         let columns = try points.map { try $0.broadcast(to: out).doubles }
         let count = out.reduce(1, *)

@@ -12,7 +12,7 @@ func projectedGradients(
     let output = try f(inputs)
     let outValue = try function(inputs, [output]).call(points)[0]
     var rng = RandomGenerator(seed: seed)
-    let projection = Tensor.constant(NDArray.randomUniform(outValue.shape, low: 0.5, high: 1.5, using: &rng, .float64))
+    let projection = Tensor.constant(try NDArray.randomUniform(outValue.shape, low: 0.5, high: 1.5, using: &rng, .float64))
     let cost = try sum(output * projection)
     let grads = try grad(cost, wrt: inputs)
     for (g, x) in zip(grads, inputs) {

@@ -54,12 +54,12 @@ final class GradientTransformTests: XCTestCase {
 
     func testCompositeExpressions() throws {
         // logsumexp, a norm, and a small MLP-like expression.
-        try verifyGrad({ try logsumexp($0[0], axis: 1) }, at: [NDArray.randomNormal([3, 4], seed: 1, .float64)])
-        try verifyGrad({ try sqrt(sum($0[0] * $0[0])) }, at: [NDArray.randomNormal([5], seed: 2, .float64)])
+        try verifyGrad({ try logsumexp($0[0], axis: 1) }, at: [try NDArray.randomNormal([3, 4], seed: 1, .float64)])
+        try verifyGrad({ try sqrt(sum($0[0] * $0[0])) }, at: [try NDArray.randomNormal([5], seed: 2, .float64)])
         try verifyGrad({ args in
             let h = try tanh(args[0].matmul(args[1]))
             return try mean(h * h)
-        }, at: [NDArray.randomNormal([4, 3], seed: 3, .float64), NDArray.randomNormal([3, 2], seed: 4, .float64)])
+        }, at: [try NDArray.randomNormal([4, 3], seed: 3, .float64), try NDArray.randomNormal([3, 2], seed: 4, .float64)])
     }
 }
 

@@ -161,8 +161,8 @@ final class ShapeGradientTests: XCTestCase {
             return try sum(pieces[0] * 2) + sum(pieces[1] * 5)
         }
         let gs = try gradients(f, at: [data.array([3, 2]), data.array([3, 3])])
-        assertClose(gs[0], NDArray.full([3, 2], 2, .float64))
-        assertClose(gs[1], NDArray.full([3, 3], 5, .float64))
+        assertClose(gs[0], try NDArray.full([3, 2], 2, .float64))
+        assertClose(gs[1], try NDArray.full([3, 3], 5, .float64))
         assertGradient({ try split(concatenate($0, axis: 0), sizes: [1, 3], axis: 0)[1] }, at: [data.array([2, 2]), data.array([2, 2])])
     }
 

@@ -28,7 +28,7 @@ enum FixtureInput {
 /// The same values as `a` in a non-contiguous view (every other element of a wider array).
 func nonContiguousCopy(_ a: NDArray) throws -> NDArray {
     guard let last = a.shape.last else { return a }
-    var big = NDArray.zeros(Array(a.shape.dropLast()) + [last * 2], a.dtype)
+    var big = try NDArray.zeros(Array(a.shape.dropLast()) + [last * 2], a.dtype)
     _ = big.isUniquelyReferenced()
     let view = try big.slice(Array(repeating: ArrayIndex.all, count: a.rank - 1) + [.slice(start: nil, stop: nil, step: 2)])
     try NDArray.assign(a, into: view)

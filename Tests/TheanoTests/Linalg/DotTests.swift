@@ -56,9 +56,9 @@ final class DotTests: XCTestCase {
         let b = try data.nonContiguous([5, 4, 3], .float32)
         let x = symbolicInput("x", a), y = symbolicInput("y", b)
         assertClose(try evaluate(try dot(x, y), [x, y], [a, b]), try naiveDot(a, b), rtol: 1e-5, atol: 1e-5)
-        let e = NDArray.zeros([2, 0], .float32), f = NDArray.zeros([3, 0, 4], .float32)
+        let e = try NDArray.zeros([2, 0], .float32), f = try NDArray.zeros([3, 0, 4], .float32)
         let p = symbolicInput("p", e), q = symbolicInput("q", f)
-        XCTAssertEqual(try evaluate(try dot(p, q), [p, q], [e, f]), NDArray.zeros([2, 3, 4], .float32))
+        XCTAssertEqual(try evaluate(try dot(p, q), [p, q], [e, f]), try NDArray.zeros([2, 3, 4], .float32))
         try checkInferShape(try dot(p, q), [p, q], [e, f])
     }
 
@@ -72,7 +72,7 @@ final class DotTests: XCTestCase {
         let p = Tensor.tensor3("p"), q = Tensor.matrix("q")
         let f = try function([p, q], [try dot(p, q)])
         assertThrows(.shapeMismatch, containing: ["run time", "p", "q", "[2, 3, 4]", "[5, 6]"]) {
-            try f(NDArray.zeros([2, 3, 4]), NDArray.zeros([5, 6]))
+            try f(try NDArray.zeros([2, 3, 4]), try NDArray.zeros([5, 6]))
         }
     }
 }

@@ -59,13 +59,13 @@ final class MatMulTests: XCTestCase {
     func testSizeZeroAndSizeOne() throws {
         let x = Tensor.matrix("x", .float64), y = Tensor.matrix("y", .float64)
         let z = try matmul(x, y)
-        XCTAssertEqual(try evaluate(z, [x, y], [NDArray.zeros([2, 0], .float64), NDArray.zeros([0, 3], .float64)]),
-                       NDArray.zeros([2, 3], .float64))
-        XCTAssertEqual(try evaluate(z, [x, y], [NDArray.zeros([0, 4], .float64), NDArray.zeros([4, 3], .float64)]).shape, [0, 3])
-        try checkInferShape(z, [x, y], [NDArray.zeros([0, 4], .float64), NDArray.zeros([4, 3], .float64)])
-        assertValues(try evaluate(z, [x, y], [NDArray.full([1, 1], 3, .float64), NDArray.full([1, 1], 4, .float64)]), [12], shape: [1, 1])
+        XCTAssertEqual(try evaluate(z, [x, y], [try NDArray.zeros([2, 0], .float64), try NDArray.zeros([0, 3], .float64)]),
+                       try NDArray.zeros([2, 3], .float64))
+        XCTAssertEqual(try evaluate(z, [x, y], [try NDArray.zeros([0, 4], .float64), try NDArray.zeros([4, 3], .float64)]).shape, [0, 3])
+        try checkInferShape(z, [x, y], [try NDArray.zeros([0, 4], .float64), try NDArray.zeros([4, 3], .float64)])
+        assertValues(try evaluate(z, [x, y], [try NDArray.full([1, 1], 3, .float64), try NDArray.full([1, 1], 4, .float64)]), [12], shape: [1, 1])
         let batch = Tensor.variable("b", .float64, shape: [nil, nil, nil])
-        try checkInferShape(try matmul(batch, y), [batch, y], [NDArray.zeros([0, 2, 3], .float64), NDArray.zeros([3, 5], .float64)])
+        try checkInferShape(try matmul(batch, y), [batch, y], [try NDArray.zeros([0, 2, 3], .float64), try NDArray.zeros([3, 5], .float64)])
     }
 
     func testDTypePromotion() throws {
@@ -130,14 +130,14 @@ final class MatMulTests: XCTestCase {
         let x = Tensor.matrix("x"), y = Tensor.matrix("y")
         let f = try function([x, y], [try matmul(x, y)])
         assertThrows(.shapeMismatch, containing: ["matmul", "run time", "x", "y", "[2, 3]", "[4, 5]"]) {
-            try f(NDArray.zeros([2, 3]), NDArray.zeros([4, 5]))
+            try f(try NDArray.zeros([2, 3]), try NDArray.zeros([4, 5]))
         }
         // An unknown batch size never broadcasts, even when it is 1 at run time.
         let s = Tensor.variable("s", shape: [nil, 2, 3]), t = Tensor.variable("t", shape: [nil, 3, 2])
         let g = try function([s, t], [try matmul(s, t)])
         assertThrows(.shapeMismatch, containing: ["matmul", "run time", "[1, 2, 3]", "[4, 3, 2]", "broadcastable"]) {
-            try g(NDArray.zeros([1, 2, 3]), NDArray.zeros([4, 3, 2]))
+            try g(try NDArray.zeros([1, 2, 3]), try NDArray.zeros([4, 3, 2]))
         }
-        XCTAssertEqual(try g(NDArray.zeros([4, 2, 3]), NDArray.zeros([4, 3, 2]))[0].shape, [4, 2, 2])
+        XCTAssertEqual(try g(try NDArray.zeros([4, 2, 3]), try NDArray.zeros([4, 3, 2]))[0].shape, [4, 2, 2])
     }
 }

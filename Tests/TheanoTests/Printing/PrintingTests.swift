@@ -25,7 +25,7 @@ final class PrintingTests: XCTestCase {
 
     func testDOTListsOpsAsBoxesAndVariablesWithTypes() throws {
         let x = Tensor.vector("x", .float32)
-        let w = Shared(NDArray.zeros([3]), name: "w")
+        let w = Shared(try NDArray.zeros([3]), name: "w")
         let y = try (x * w + 1).named("y")
         let dot = toDOT([y.variable])
         XCTAssertTrue(dot.hasPrefix("digraph \"theano\" {"))

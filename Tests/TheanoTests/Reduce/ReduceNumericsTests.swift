@@ -8,7 +8,7 @@ final class ReduceNumericsTests: XCTestCase {
     /// 1.5 in a naive float32 loop, nothing here.
     func testFloat32SumIsAccurate() throws {
         let x = Tensor.vector("x", .float32)
-        let value = NDArray.full([100_000], 0.1, .float32)
+        let value = try NDArray.full([100_000], 0.1, .float32)
         let expected = Double(Float(0.1)) * 100_000
         let total = try sum(x).eval([x: value])
         XCTAssertEqual(total.dtype, .float32)

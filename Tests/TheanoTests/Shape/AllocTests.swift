@@ -18,10 +18,10 @@ final class AllocTests: XCTestCase {
         let y = try row.alloc(shape: [x.shape(0), 3])
         XCTAssertEqual(y.staticShape, [nil, 3])
         let f = try function([row, x], [y])
-        let r = try f(NDArray([1.0, 2, 3]), NDArray.zeros([2, 7], .float64))[0]
+        let r = try f(NDArray([1.0, 2, 3]), try NDArray.zeros([2, 7], .float64))[0]
         assertValues(r, [1, 2, 3, 1, 2, 3], shape: [2, 3])
         XCTAssertTrue(r.isContiguous)
-        try checkInferShape(y, [row, x], [NDArray([1.0, 2, 3]), NDArray.zeros([0, 1], .float64)])
+        try checkInferShape(y, [row, x], [NDArray([1.0, 2, 3]), try NDArray.zeros([0, 1], .float64)])
         // An axis of the value with a static size fixes the output size even when the target is symbolic.
         let n = Tensor.scalar("n", .int32)
         XCTAssertEqual(try alloc(row, shape: [n, n]).staticShape, [nil, 3])
@@ -46,7 +46,7 @@ final class AllocTests: XCTestCase {
         let m = Tensor.matrix("m", .float64)
         let like = try x.broadcastTo([m.shape(0), m.shape(1)])
         XCTAssertEqual(like.staticShape, [nil, nil])
-        try checkInferShape(like, [x, m], [a, NDArray.zeros([5, 3], .float64)])
+        try checkInferShape(like, [x, m], [a, try NDArray.zeros([5, 3], .float64)])
         let lead = try broadcastTo(Tensor.vector("v", .float64, size: 2), [3, 1, 2])
         XCTAssertEqual(lead.staticShape, [3, 1, 2])
     }
@@ -89,7 +89,7 @@ final class AllocTests: XCTestCase {
         let z = try zeros(x.shapeList(), .int32)
         XCTAssertEqual(z.dtype, .int32)
         XCTAssertEqual(z.staticShape, [nil, nil, nil])
-        let a = NDArray.zeros([2, 0, 3], .float64)
+        let a = try NDArray.zeros([2, 0, 3], .float64)
         XCTAssertEqual(try evaluate(z, [x], [a]).shape, [2, 0, 3])
         try checkInferShape(z, [x], [a])
         let v = Tensor.scalar("v", .float32)
@@ -100,7 +100,7 @@ final class AllocTests: XCTestCase {
         assertValues(r, [4, 4, 4, 4, 4, 4], shape: [3, 2])
         let o = try ones([x.shape(0), 5], .float64)
         XCTAssertEqual(o.staticShape, [nil, 5])
-        try checkInferShape(o, [x], [NDArray.zeros([4, 1, 1], .float64)])
+        try checkInferShape(o, [x], [try NDArray.zeros([4, 1, 1], .float64)])
     }
 
     func testLikeForms() throws {
@@ -140,13 +140,13 @@ final class AllocTests: XCTestCase {
         let f = try function([x, n], [try broadcastTo(x, [n, 3])])
         // Axis 0 has unknown static size, so a size-1 value does not broadcast along it.
         assertThrows(.shapeMismatch, containing: ["BroadcastTo", "[1, 3]", "[4, 3]", "static size 1"]) {
-            try f(NDArray.zeros([1, 3], .float64), NDArray(scalar: Int64(4)))
+            try f(try NDArray.zeros([1, 3], .float64), NDArray(scalar: Int64(4)))
         }
         assertThrows(.shapeMismatch, containing: ["BroadcastTo", "[2, 2]", "axis 1"]) {
-            try f(NDArray.zeros([2, 2], .float64), NDArray(scalar: Int64(2)))
+            try f(try NDArray.zeros([2, 2], .float64), NDArray(scalar: Int64(2)))
         }
         assertThrows(.invalidArgument, containing: ["BroadcastTo", "negative", "-1"]) {
-            try f(NDArray.zeros([2, 3], .float64), NDArray(scalar: Int64(-1)))
+            try f(try NDArray.zeros([2, 3], .float64), NDArray(scalar: Int64(-1)))
         }
         let g = try function([n], [try zeros([n, n])])
         assertThrows(.invalidArgument, containing: ["Alloc", "negative"]) { try g(NDArray(scalar: Int64(-3))) }

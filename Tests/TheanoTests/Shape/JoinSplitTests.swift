@@ -75,7 +75,7 @@ final class JoinSplitTests: XCTestCase {
         let y = Tensor.matrix("y", .float64)
         let f = try function([x, y], [try concatenate([x, y], axis: 0)])
         assertThrows(.shapeMismatch, containing: ["Join", "[2, 3]", "[2, 4]", "axis 1"]) {
-            try f(NDArray.zeros([2, 3], .float64), NDArray.zeros([2, 4], .float64))
+            try f(try NDArray.zeros([2, 3], .float64), try NDArray.zeros([2, 4], .float64))
         }
     }
 
@@ -116,7 +116,7 @@ final class JoinSplitTests: XCTestCase {
         let u = Tensor.matrix("u", .float64), w = Tensor.matrix("w", .float64)
         let f = try function([u, w], [try stack([u, w])])
         assertThrows(.shapeMismatch, containing: ["[1, 2, 3]", "[1, 3, 3]"]) {
-            try f(NDArray.zeros([2, 3], .float64), NDArray.zeros([3, 3], .float64))
+            try f(try NDArray.zeros([2, 3], .float64), try NDArray.zeros([3, 3], .float64))
         }
     }
 
@@ -165,8 +165,8 @@ final class JoinSplitTests: XCTestCase {
         assertThrows(.outOfRange, containing: ["split", "axis 2", "rank 2"]) { try split(x, parts: 2, axis: 2) }
         let y = Tensor.matrix("y", .float64)
         let f = try function([y], try split(y, sizes: [1, 2], axis: 1))
-        assertThrows(.shapeMismatch, containing: ["Split", "add up to 3", "[2, 4]", "size 4"]) { try f(NDArray.zeros([2, 4], .float64)) }
+        assertThrows(.shapeMismatch, containing: ["Split", "add up to 3", "[2, 4]", "size 4"]) { try f(try NDArray.zeros([2, 4], .float64)) }
         let g = try function([y], try split(y, parts: 3, axis: 1))
-        assertThrows(.shapeMismatch, containing: ["Split", "[2, 4]", "3 equal parts"]) { try g(NDArray.zeros([2, 4], .float64)) }
+        assertThrows(.shapeMismatch, containing: ["Split", "[2, 4]", "3 equal parts"]) { try g(try NDArray.zeros([2, 4], .float64)) }
     }
 }

@@ -9,13 +9,13 @@ final class NDArrayJoinRepeatTests: XCTestCase {
         let c = try NDArray.concatenate([i, f], axis: 0)
         XCTAssertEqual(c.dtype, .float64)
         assertValues(c, [1, 2, 0.5])
-        XCTAssertEqual(try NDArray.concatenate([NDArray.zeros([0, 2]), NDArray.ones([1, 2])], axis: -2).shape, [1, 2])
+        XCTAssertEqual(try NDArray.concatenate([try NDArray.zeros([0, 2]), try NDArray.ones([1, 2])], axis: -2).shape, [1, 2])
         assertThrows(.invalidArgument, containing: ["concatenate", "at least one"]) { try NDArray.concatenate([], axis: 0) }
         assertThrows(.shapeMismatch, containing: ["concatenate", "zero-dimensional"]) { try NDArray.concatenate([NDArray(scalar: 1.0)], axis: 0) }
         assertThrows(.shapeMismatch, containing: ["concatenate", "same rank", "[2]", "[1, 2]"]) {
-            try NDArray.concatenate([NDArray.zeros([2]), NDArray.zeros([1, 2])], axis: 0)
+            try NDArray.concatenate([try NDArray.zeros([2]), try NDArray.zeros([1, 2])], axis: 0)
         }
-        assertThrows(.outOfRange, containing: ["concatenate", "axis 1", "rank 1"]) { try NDArray.concatenate([NDArray.zeros([2])], axis: 1) }
+        assertThrows(.outOfRange, containing: ["concatenate", "axis 1", "rank 1"]) { try NDArray.concatenate([try NDArray.zeros([2])], axis: 1) }
     }
 
     func testSplitViewsAndErrors() throws {

@@ -22,14 +22,14 @@ final class ReshapeTests: XCTestCase {
         let r = try evaluate(y, [x], [a])
         assertValues(r, (0..<12).map(Double.init), shape: [6, 2])
         try checkInferShape(y, [x], [a])
-        try checkInferShape(y, [x], [NDArray.zeros([0, 5], .float64)])
+        try checkInferShape(y, [x], [try NDArray.zeros([0, 5], .float64)])
     }
 
     func testToScalarAndFromScalar() throws {
         let x = Tensor.variable("x", .float64, shape: [1, 1])
         let s = try reshape(x, [])
         XCTAssertEqual(s.staticShape, [])
-        XCTAssertEqual(try evaluate(s, [x], [NDArray.full([1, 1], 7, .float64)]).shape, [])
+        XCTAssertEqual(try evaluate(s, [x], [try NDArray.full([1, 1], 7, .float64)]).shape, [])
         let v = try reshape(s, [1, -1, 1])
         XCTAssertEqual(v.staticShape, [1, 1, 1])
     }
@@ -137,13 +137,13 @@ final class ReshapeTests: XCTestCase {
     func testRunTimeErrors() throws {
         let x = Tensor.matrix("x", .float64)
         let f = try function([x], [try reshape(x, [5, -1])])
-        assertThrows(.shapeMismatch, containing: ["reshape", "[2, 3]", "[5, -1]"]) { try f(NDArray.zeros([2, 3], .float64)) }
+        assertThrows(.shapeMismatch, containing: ["reshape", "[2, 3]", "[5, -1]"]) { try f(try NDArray.zeros([2, 3], .float64)) }
         let g = try function([x], [try reshape(x, [4, 2])])
-        assertThrows(.shapeMismatch, containing: ["reshape", "[2, 3]", "[4, 2]"]) { try g(NDArray.zeros([2, 3], .float64)) }
+        assertThrows(.shapeMismatch, containing: ["reshape", "[2, 3]", "[4, 2]"]) { try g(try NDArray.zeros([2, 3], .float64)) }
         let s = Tensor.vector("s", .int64, size: 2)
         let h = try function([x, s], [try reshape(x, s)])
         assertThrows(.invalidArgument, containing: ["reshape", "-1"]) {
-            try h(NDArray.zeros([2, 3], .float64), NDArray([-1, -1] as [Int64]))
+            try h(try NDArray.zeros([2, 3], .float64), NDArray([-1, -1] as [Int64]))
         }
     }
 

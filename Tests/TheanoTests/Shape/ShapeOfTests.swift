@@ -5,12 +5,12 @@ import XCTest
 final class ShapeOfTests: XCTestCase {
     func testShapeAndSizeEvaluate() throws {
         let x = Tensor.variable("x", .float32, shape: [nil, 3, nil])
-        let a = NDArray.zeros([2, 3, 5])
+        let a = try NDArray.zeros([2, 3, 5])
         XCTAssertEqual(try evaluate(x.shape, [x], [a]).toArray(of: Int.self), [2, 3, 5])
         XCTAssertEqual(try evaluate(x.shape(0), [x], [a]).item(Int.self), 2)
         XCTAssertEqual(try evaluate(x.shape(-1), [x], [a]).item(Int.self), 5)
         XCTAssertEqual(try evaluate(x.size, [x], [a]).item(Int.self), 30)
-        XCTAssertEqual(try evaluate(x.size, [x], [NDArray.zeros([0, 3, 4])]).item(Int.self), 0)
+        XCTAssertEqual(try evaluate(x.size, [x], [try NDArray.zeros([0, 3, 4])]).item(Int.self), 0)
         XCTAssertEqual(try evaluate(x.shape, [x], [a]).dtype, .int64)
     }
 
@@ -42,10 +42,10 @@ final class ShapeOfTests: XCTestCase {
     func testShapeEntryAndMakeVector() throws {
         let x = Tensor.tensor3("x", .float64)
         let second = try ShapeEntry(1).apply([x.shape])
-        XCTAssertEqual(try evaluate(second, [x], [NDArray.zeros([2, 7, 1], .float64)]).item(Int.self), 7)
+        XCTAssertEqual(try evaluate(second, [x], [try NDArray.zeros([2, 7, 1], .float64)]).item(Int.self), 7)
         let v = try MakeVector(.int64).apply([x.shape(2), Tensor(Variable(constant: NDArray(scalar: Int64(4))))])
         XCTAssertEqual(v.staticShape, [2])
-        XCTAssertEqual(try evaluate(v, [x], [NDArray.zeros([2, 7, 1], .float64)]).toArray(of: Int.self), [1, 4])
+        XCTAssertEqual(try evaluate(v, [x], [try NDArray.zeros([2, 7, 1], .float64)]).toArray(of: Int.self), [1, 4])
         assertThrows(.outOfRange, containing: ["ShapeEntry[3]", "int64[3]"]) { try ShapeEntry(3).apply([x.shape]) }
         assertThrows(.typeMismatch, containing: ["ShapeEntry[0]", "int64 vector", "f"]) { try ShapeEntry(0).apply([Tensor.vector("f")]) }
         let s = Tensor.vector("s", .int64)

@@ -41,13 +41,11 @@ struct TestData {
 
     /// Normal values of the given shape and dtype (integers: small random integers).
     mutating func array(_ shape: [Int], _ dtype: DType = .float64, low: Double = -3, high: Double = 3) -> NDArray {
-        if dtype.isFloatingPoint {
-            return NDArray.randomUniform(shape, low: low, high: high, using: &rng, dtype)
-        }
-        if dtype == .bool {
-            return NDArray.randomUniform(shape, low: 0, high: 1, using: &rng, .float64).map { $0 > 0.5 ? 1 : 0 }.astype(.bool)
-        }
-        return NDArray.randomUniform(shape, low: low, high: high, using: &rng, .float64).map { $0.rounded(.down) }.astype(dtype)
+        // Test shapes are valid, so creation cannot fail.
+        let uniform = (try? NDArray.randomUniform(shape, low: low, high: high, using: &rng, .float64)) ?? NDArray(zeros: shape, dtype: .float64)
+        if dtype.isFloatingPoint { return uniform.astype(dtype) }
+        if dtype == .bool { return uniform.map { $0 > (low + high) / 2 ? 1 : 0 }.astype(.bool) }
+        return uniform.map { $0.rounded(.down) }.astype(dtype)
     }
 
     /// The same values as `array`, but as a non-contiguous view (a transposed copy transposed
