@@ -7,6 +7,7 @@ public enum StandardPipelines {
     /// stabilisation, specialisation, merge again.
     public static var fastRun: RewritePipeline {
         RewritePipeline([
+            .equilibrium("inline", RewriteSet([inlineOpFromGraph])),
             mergePass,
             constantFoldingPass(),
             .equilibrium("canonicalize", ShapeRewrites.all),
