@@ -3,7 +3,7 @@
 ///
 /// Render with `dot -Tsvg graph.dot -o graph.svg` (or `theano graph`).
 public func toDOT(_ outputs: [Variable], name: String = "theano") -> String {
-    var lines = ["digraph \"\(escape(name))\" {", "  rankdir=TB;", "  node [fontname=\"Helvetica\", fontsize=10];"]
+    var lines = ["digraph \"\(escape(name))\" {", "  rankdir=TB;", "  node [fontname=\"Helvetica\", fontsize=10];", "  edge [fontname=\"Helvetica\", fontsize=9];"]
     var ids: [ObjectIdentifier: String] = [:]
     func id(_ object: AnyObject, prefix: String) -> String {
         let key = ObjectIdentifier(object)
