@@ -33,7 +33,9 @@ let package = Package(
             name: "TheanoTensor",
             dependencies: ["TheanoGraph", .product(name: "Numerics", package: "swift-numerics")]
         ),
-        .target(name: "TheanoCompile", dependencies: ["TheanoTensor"]),
+        // The runtime support of generated C kernels: calling convention and thread pool.
+        .target(name: "CTheanoRuntime"),
+        .target(name: "TheanoCompile", dependencies: ["TheanoTensor", "CTheanoRuntime"]),
         .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
         .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),
         .executableTarget(

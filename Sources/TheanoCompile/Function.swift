@@ -12,6 +12,7 @@ import TheanoTensor
 ///   - givens: substitutions applied to the graph before compiling (replace a variable by
 ///     another expression, e.g. a slice of a shared dataset).
 ///   - mode: how to optimise the graph (``Mode/fastRun`` by default).
+///   - options: linker, C compiler, cache and threads (``CompileOptions/current`` by default).
 ///   - trace: when given, records every rewrite applied.
 /// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
 ///   an input that was not listed, a `givens` key is not in the graph, or an update's type does
@@ -21,9 +22,11 @@ public func function(
     updates: [Shared: Tensor] = [:],
     givens: [Tensor: Tensor] = [:],
     mode: Mode = .fastRun,
+    options: CompileOptions = CompileOptions.current,
     trace: RewriteTrace? = nil
 ) throws -> Function {
-    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens, mode: mode, trace: trace)
+    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens,
+                 mode: mode, options: options, trace: trace)
 }
 
 /// A compiled function: call it with one ``NDArray`` per input; it returns one per output and
@@ -39,7 +42,7 @@ public final class Function: Sendable {
     let program: Program
 
     init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
-         mode: Mode = .fastRun, trace: RewriteTrace? = nil) throws {
+         mode: Mode = .fastRun, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
         try Function.validateInputs(inputs)
         try Function.validateUpdates(updates)
         let updateValues = updates.map(\.1.variable)
@@ -52,13 +55,19 @@ public final class Function: Sendable {
         self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
         self.program = try Program(
             graph: graph, outputCount: outputs.count,
-            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") })
+            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options)
     }
 
     /// The optimised graph this function runs, as ``debugPrint(_:types:depth:)`` text.
     public func debugDescription(types: Bool = false) -> String {
         debugPrint(program.graph, types: types)
     }
+
+    /// The C source of the function's kernels (nil when it runs on the interpreter).
+    public var cSource: String? { program.linkReport?.source }
+
+    /// How many nodes run compiled C kernels.
+    public var compiledKernelCount: Int { program.linkReport?.kernelCount ?? 0 }
 
     /// The optimised graph in Graphviz DOT (see ``toDOT(_:name:)``).
     public func dot(name: String = "function") -> String {

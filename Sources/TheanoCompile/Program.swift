@@ -9,6 +9,8 @@ import TheanoTensor
 struct Program: @unchecked Sendable {
     struct Instruction {
         let node: Apply
+        /// The compiled kernel, when the C linker compiled this node.
+        let kernel: CompiledKernel?
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose last reader is this instruction (freed after it runs).
@@ -25,10 +27,23 @@ struct Program: @unchecked Sendable {
     let outputSlots: [Int]
     let updateSlots: [Int]
     let updateTargets: [(storage: SharedValue, name: String)]
+    /// Keeps the compiled kernels loaded.
+    let library: SharedLibrary?
+    let pool: ThreadPool?
+    /// What the C linker did (nil for the interpreter).
+    let linkReport: LinkReport?
+
+    struct LinkReport {
+        let kernelCount: Int
+        let compiled: Bool
+        let codegenSeconds: Double
+        let compileSeconds: Double
+        let source: String
+    }
 
     /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
     /// update target.
-    init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)]) throws {
+    init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)], options: CompileOptions) throws {
         self.graph = graph
         var slotOf: [Variable: Int] = [:]
         func slot(_ v: Variable) -> Int {
@@ -59,6 +74,24 @@ struct Program: @unchecked Sendable {
         for (i, node) in nodes.enumerated() {
             for v in node.inputs { lastUse[slot(v)] = i }
         }
+        var kernels: [CompiledKernel?] = nodes.map { _ in nil }
+        var library: SharedLibrary? = nil
+        var report: LinkReport? = nil
+        if options.linker == .c {
+            if let compiler = options.compilerPath.flatMap({ CCompiler.find(preferred: $0) }) ?? defaultCompiler {
+                let cache = KernelCache(directory: options.cacheDirectory ?? KernelCache.defaultDirectory)
+                let linked = try CLinker(compiler: compiler, cache: cache).link(nodes)
+                kernels = linked.kernels
+                library = linked.library
+                report = LinkReport(kernelCount: kernels.compactMap { $0 }.count, compiled: linked.compiled,
+                                    codegenSeconds: linked.codegenSeconds, compileSeconds: linked.compileSeconds, source: linked.source)
+            } else {
+                warnNoCompiler()
+            }
+        }
+        self.library = library
+        self.linkReport = report
+        self.pool = (options.threads ?? 2) > 1 ? ThreadPool.shared : nil
         var instructions: [Instruction] = []
         for (i, node) in nodes.enumerated() {
             let ins = node.inputs.map(slot)
@@ -66,7 +99,7 @@ struct Program: @unchecked Sendable {
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
             // Outputs nobody reads are released at once.
             let unread = outs.filter { lastUse[$0] == nil && !keep.contains($0) }
-            instructions.append(Instruction(node: node, inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
+            instructions.append(Instruction(node: node, kernel: kernels[i], inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
         }
         self.instructions = instructions
         self.constants = constants
@@ -93,7 +126,7 @@ struct Program: @unchecked Sendable {
                 }
                 inputs.append(v)
             }
-            let results = try inst.node.op.perform(inst.node, inputs)
+            let results = try inst.kernel?.run(inst.node, inputs, pool: pool) ?? inst.node.op.perform(inst.node, inputs)
             guard results.count == inst.outputSlots.count else {
                 throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
             }

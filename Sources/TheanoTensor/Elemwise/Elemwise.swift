@@ -64,7 +64,7 @@ public struct Elemwise: Op {
 
     /// The run-time output shape: axes that broadcast statically are skipped, every other
     /// input must have the same size on an axis.
-    static func runtimeShape(_ node: Apply, _ inputs: [NDArray], opName: String) throws -> [Int] {
+    package static func runtimeShape(_ node: Apply, _ inputs: [NDArray], opName: String) throws -> [Int] {
         let rank = node.outputTypes[0].rank
         var shape = Array(repeating: 1, count: rank)
         for axis in 0..<rank {

@@ -1,0 +1,81 @@
+import Foundation
+import TheanoArray
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A C compiler found on the machine, with the flags the C backend uses.
+///
+/// Search order: the explicit path in ``CompileOptions``, the `THEANO_CC` environment
+/// variable (for debugging), then `cc`, `gcc` and `clang` on the `PATH`. Compilers are spawned
+/// with `posix_spawn` and waited for with `waitpid` (Foundation's `Process` polls, adding up
+/// to 50 ms per compile).
+public struct CCompiler: Sendable, Hashable {
+    /// Absolute path of the compiler.
+    public let path: String
+    /// The compiler's `--version` output (part of every cache key).
+    public let identity: String
+    /// Flags for every compile: optimised for this CPU, IEEE semantics kept (no fast-math;
+    /// only errno is given up, which lets libm calls vectorise).
+    public let flags: [String]
+
+    /// Finds a working compiler; nil when there is none.
+    public static func find(preferred: String? = nil) -> CCompiler? {
+        var candidates: [String] = []
+        if let preferred { candidates.append(preferred) }
+        if let env = ProcessInfo.processInfo.environment["THEANO_CC"], !env.isEmpty { candidates.append(env) }
+        candidates += ["cc", "gcc", "clang"]
+        for name in candidates {
+            guard let path = resolve(name), let version = try? run(path, ["--version"]).output else { continue }
+            let identity = version.split(separator: "\n").first.map(String.init) ?? path
+            var flags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11", "-w"]
+            if identity.lowercased().contains("clang") { flags.append("-fveclib=libmvec") }
+            return CCompiler(path: path, identity: identity, flags: flags)
+        }
+        return nil
+    }
+
+    /// Compiles `source` into the shared object `output`. Throws with the compiler's messages
+    /// when it fails.
+    func compile(source: URL, output: URL) throws {
+        let result = try CCompiler.run(path, flags + [source.path, "-o", output.path, "-lmvec", "-lm"])
+        guard result.status == 0 else {
+            throw TheanoError.unsupported(
+                "C backend: \(path) failed to compile \(source.lastPathComponent) (exit status \(result.status)):\n\(result.output.prefix(4000))")
+        }
+    }
+
+    private static func resolve(_ name: String) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs a program, returning its exit status and combined output.
+    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cc-\(getpid())-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw TheanoError.unsupported("C backend: cannot start \(path) (error \(spawned))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let exited = (status & 0x7f) == 0
+        return (exited ? (status >> 8) & 0xff : -1, output)
+    }
+}

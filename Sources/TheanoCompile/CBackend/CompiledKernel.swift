@@ -1,0 +1,99 @@
+import CTheanoRuntime
+import TheanoArray
+import TheanoGraph
+import TheanoTensor
+
+/// A kernel loaded from a compiled translation unit, with what the runtime needs to call it:
+/// the node's static broadcasting pattern and output dtypes.
+struct CompiledKernel: @unchecked Sendable {
+    let function: UnsafeMutableRawPointer
+    let program: KernelProgram
+    /// Per input, per axis: the axis has static size 1 (broadcasts; stride 0).
+    let broadcast: [[Bool]]
+    let outputTypes: [DType]
+
+    /// Runs the kernel on `inputs`, allocating the outputs. On any run-time problem (shape
+    /// mismatch, integer pow with a negative exponent, max of an empty axis) the node's
+    /// reference `perform` runs instead, so errors read exactly as the reference's.
+    func run(_ node: Apply, _ inputs: [NDArray], pool: ThreadPool?) throws -> [NDArray] {
+        guard let shape = broadcastShape(inputs) else { return try node.op.perform(node, inputs) }
+        if let r = program.reduction {
+            return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool)
+        }
+        let outputs = outputTypes.map { NDArray(allocating: shape, dtype: $0, zeroed: false) }
+        let nd = shape.count
+        var strides: [Int64] = []
+        strides.reserveCapacity((inputs.count + outputs.count) * Swift.max(nd, 1))
+        for (i, x) in inputs.enumerated() {
+            for d in 0..<nd { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
+        }
+        let contiguous = contiguousStrides(shape).map { Int64($0) }
+        for _ in outputs { strides.append(contentsOf: contiguous) }
+        let status = invoke(shape: shape.map { Int64($0) }, strides: strides, operands: inputs + outputs, reduceAxes: 0, pool: pool)
+        if status != 0 { return try node.op.perform(node, inputs) }
+        return outputs
+    }
+
+    private func runReduce(_ node: Apply, _ inputs: [NDArray], shape: [Int], reduction r: KernelProgram.Reduction, pool: ThreadPool?) throws -> [NDArray] {
+        if !r.kind.hasIdentity && r.axes.contains(where: { shape[$0] == 0 }) {
+            return try node.op.perform(node, inputs)
+        }
+        let kept = shape.indices.filter { !r.axes.contains($0) }
+        let order = kept + r.axes
+        let outShape = r.keepdims ? shape.enumerated().map { r.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
+        let output = NDArray(allocating: outShape, dtype: outputTypes[0], zeroed: false)
+        let outStrides = contiguousStrides(outShape)
+        var strides: [Int64] = []
+        for (i, x) in inputs.enumerated() {
+            for d in order { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
+        }
+        for d in order {
+            if r.axes.contains(d) { strides.append(0); continue }
+            let outAxis = r.keepdims ? d : kept.firstIndex(of: d) ?? 0
+            strides.append(Int64(outStrides[outAxis]))
+        }
+        let status = invoke(shape: order.map { Int64(shape[$0]) }, strides: strides, operands: inputs + [output],
+                            reduceAxes: r.axes.count, pool: pool)
+        if status != 0 { return try node.op.perform(node, inputs) }
+        return [output]
+    }
+
+    /// The broadcast shape of the inputs under the static broadcasting rule, or nil when the
+    /// run-time sizes disagree.
+    private func broadcastShape(_ inputs: [NDArray]) -> [Int]? {
+        let rank = broadcast.first?.count ?? 0
+        var shape = Array(repeating: 1, count: rank)
+        var known = Array(repeating: false, count: rank)
+        for (i, x) in inputs.enumerated() {
+            guard x.rank == rank else { return nil }
+            for d in 0..<rank where !broadcast[i][d] {
+                if known[d] {
+                    if shape[d] != x.shape[d] { return nil }
+                } else {
+                    shape[d] = x.shape[d]
+                    known[d] = true
+                }
+            }
+        }
+        return shape
+    }
+
+    private func invoke(shape: [Int64], strides: [Int64], operands: [NDArray], reduceAxes: Int, pool: ThreadPool?) -> Int32 {
+        var pointers: [UnsafeMutablePointer<CChar>?] = operands.map { a in
+            (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
+        }
+        return withExtendedLifetime(operands) {
+            shape.withUnsafeBufferPointer { shapePtr in
+                strides.withUnsafeBufferPointer { stridePtr in
+                    pointers.withUnsafeMutableBufferPointer { dataPtr in
+                        var call = th_call(
+                            ndim: Int64(shape.count), shape: shapePtr.baseAddress, data: dataPtr.baseAddress,
+                            strides: stridePtr.baseAddress, reduce_ndim: Int64(reduceAxes),
+                            parallel_for: pool == nil ? nil : th_parallel_for, pool: pool.flatMap { $0.handle.map { UnsafeMutableRawPointer($0) } })
+                        return th_invoke(function, &call)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import TheanoArray
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A shared object loaded with `dlopen`, closed when no compiled function uses it any more.
+final class SharedLibrary: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    let path: String
+
+    init(path: String) throws {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw TheanoError.io("C backend: cannot load \(path): \(reason)")
+        }
+        self.handle = handle
+        self.path = path
+    }
+
+    /// The address of a function in the library.
+    func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
+        guard let p = dlsym(handle, name) else {
+            throw TheanoError.io("C backend: \(path) has no symbol \(name)")
+        }
+        return p
+    }
+
+    deinit { dlclose(handle) }
+}
