@@ -6,5 +6,5 @@ struct TheanoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theano",
         abstract: "Theano for Swift: symbolic tensor expressions, compiled.",
-        subcommands: [Demo.self, GraphCommand.self, CacheCommand.self])
+        subcommands: [Demo.self, BenchCommand.self, GraphCommand.self, CacheCommand.self])
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import TheanoArray
 import TheanoGraph
 import TheanoTensor
@@ -40,6 +41,8 @@ public final class Function: Sendable {
     /// Input names for error messages.
     let inputNames: [String]
     let program: Program
+    /// Where compile time went.
+    public let compileStatistics: CompileStatistics
 
     init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
          mode: Mode = .fastRun, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
@@ -50,12 +53,18 @@ public final class Function: Sendable {
         let replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
         let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: wanted, replacements: replacements)
         let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
+        let rewriteStart = DispatchTime.now().uptimeNanoseconds
         try mode.pipeline.run(graph, RewriteContext(excluded: mode.excluded, trace: trace))
+        let rewriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - rewriteStart) / 1e9
         self.inputTypes = inputs.map(\.type)
         self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
         self.program = try Program(
             graph: graph, outputCount: outputs.count,
             updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options)
+        self.compileStatistics = CompileStatistics(
+            rewriteSeconds: rewriteSeconds, codegenSeconds: program.linkReport?.codegenSeconds ?? 0,
+            cCompileSeconds: program.linkReport?.compileSeconds ?? 0, ranCompiler: program.linkReport?.compiled ?? false,
+            nodeCount: graph.nodes.count)
     }
 
     /// The optimised graph this function runs, as ``debugPrint(_:types:depth:)`` text.
@@ -140,4 +149,18 @@ public final class Function: Sendable {
         }
         return replacements
     }
+}
+
+/// Where the time of compiling a ``Function`` went.
+public struct CompileStatistics: Sendable {
+    /// Running the rewrite pipeline.
+    public let rewriteSeconds: Double
+    /// Generating C source.
+    public let codegenSeconds: Double
+    /// Compiling (or loading from the cache) and loading the shared object.
+    public let cCompileSeconds: Double
+    /// Whether a C compiler ran (false: the kernels came from the cache, or there are none).
+    public let ranCompiler: Bool
+    /// Nodes in the optimised graph.
+    public let nodeCount: Int
 }

@@ -28,7 +28,7 @@ struct CLinker {
             let lastAxis: [Bool]
         }
         var names: [Key: String] = [:]
-        var bodies: [String] = []
+        var bodies: [String: String] = [:]
         var plan: [(name: String, program: KernelProgram, broadcast: [[Bool]], outputs: [DType])?] = []
         for node in nodes {
             guard let op = node.op as? any CKernelOp, let program = op.kernelProgram(node) else {
@@ -43,19 +43,21 @@ struct CLinker {
             if let existing = names[key] {
                 name = existing
             } else {
-                name = "th_k\(names.count)"
-                let source = KernelSource(name: name, program: program.program, inputIsScalar: key.scalar,
+                // Kernels are named by a hash of their own text, so the translation unit depends
+                // only on which kernels it holds, never on node order (stable cache keys).
+                let source = KernelSource(name: "TH_KERNEL", program: program.program, inputIsScalar: key.scalar,
                                           inputBroadcastsLastAxis: key.lastAxis, reduction: program.reduction?.kind)
-                guard let text = try? source.render() else {
+                guard let template = try? source.render() else {
                     plan.append(nil)
                     continue
                 }
+                name = "th_" + KernelCache.hash(template)
                 names[key] = name
-                bodies.append(text)
+                if bodies[name] == nil { bodies[name] = template.replacingOccurrences(of: "TH_KERNEL", with: name) }
             }
             plan.append((name, program, broadcast, node.outputTypes.map(\.dtype)))
         }
-        let source = CPreamble.text + "\n" + bodies.joined(separator: "\n")
+        let source = CPreamble.text + "\n" + bodies.keys.sorted().compactMap { bodies[$0] }.joined(separator: "\n")
         let codegen = Date().timeIntervalSince(start)
         guard !bodies.isEmpty else {
             return Result(kernels: plan.map { _ in nil }, library: nil, source: source, compiled: false, codegenSeconds: codegen, compileSeconds: 0)

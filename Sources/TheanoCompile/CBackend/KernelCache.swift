@@ -77,6 +77,11 @@ public struct KernelCache: Sendable {
         return expected == KernelCache.checksumText(data)
     }
 
+    /// A stable 64-bit hash of a text, as 16 hex digits.
+    static func hash(_ text: String) -> String {
+        hex(fnv1a(Array(text.utf8), basis: 0xcbf2_9ce4_8422_2325))
+    }
+
     static func checksumText(_ data: Data) -> String {
         "\(data.count) \(hex(fnv1a(Array(data), basis: 0xcbf2_9ce4_8422_2325)))"
     }

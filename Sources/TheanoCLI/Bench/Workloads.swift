@@ -1,0 +1,126 @@
+import Foundation
+import Theano
+
+/// The benchmark workloads of `../shared/bench/WORKLOADS.md`, run with the library itself.
+/// Each returns its JSON keys and median seconds; `notes` collects extra measurements
+/// (compile-time breakdowns) printed beside the table.
+enum Workloads {
+    struct Result {
+        var values: [(key: String, seconds: Double)] = []
+        var notes: [String] = []
+    }
+
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile"]
+
+    static func run(_ name: String, breakdown: Bool) throws -> Result {
+        switch name {
+        case "elemwise": return try elemwise()
+        case "sumsq": return try sumsq()
+        case "mlp": return try mlp(breakdown: breakdown)
+        case "overhead": return try overhead()
+        case "compile": return try compile(breakdown: breakdown)
+        default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
+        }
+    }
+
+    private static func vectors() throws -> (NDArray, NDArray) {
+        var rng = RandomGenerator(seed: 0)
+        return (try NDArray.randomNormal([10_000_000], using: &rng), try NDArray.randomNormal([10_000_000], using: &rng))
+    }
+
+    static func elemwise() throws -> Result {
+        let (a, b) = try vectors()
+        let x = Tensor.vector("x"), y = Tensor.vector("y")
+        let f = try function([x, y], [exp(-x * x) * sin(y) + tanh(x * y)])
+        let t = try medianTime(runs: 10) { _ = try f(a, b) }
+        return Result(values: [("elemwise_1e7_f32_s", t)])
+    }
+
+    static func sumsq() throws -> Result {
+        let (a, b) = try vectors()
+        let x = Tensor.vector("x"), y = Tensor.vector("y")
+        let f = try function([x, y], [sum((x - y) ** 2)])
+        let t = try medianTime(runs: 10) { _ = try f(a, b) }
+        return Result(values: [("sumsq_1e7_f32_s", t)])
+    }
+
+    static func mlp(breakdown: Bool) throws -> Result {
+        var rng = RandomGenerator(seed: 0)
+        let sizes = [(784, 512), (512, 512), (512, 10)]
+        let weights = try sizes.enumerated().map { i, s in
+            Shared(try NDArray.randomNormal([s.0, s.1], std: 0.05, using: &rng), name: "W\(i + 1)")
+        }
+        let biases = try sizes.enumerated().map { i, s in Shared(try NDArray.zeros([s.1]), name: "b\(i + 1)") }
+        let x = Tensor.matrix("x", .float32, shape: [nil, 784])
+        let labels = Tensor.vector("y", .int32)
+        let h1 = try relu(x.matmul(weights[0]) + biases[0])
+        let h2 = try relu(h1.matmul(weights[1]) + biases[1])
+        let p = try logSoftmax(h2.matmul(weights[2]) + biases[2], axis: 1)
+        let loss = try -p[arange(labels.shape(0)), labels].mean()
+        let params = weights + biases
+        func build() throws -> Function {
+            let grads = try grad(loss, wrt: params)
+            var updates: [Shared: Tensor] = [:]
+            for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
+            return try function([x, labels], [loss], updates: updates)
+        }
+        _ = try build()  // warm the C cache
+        var step: Function?
+        let compileTime = try seconds { step = try build() }
+        guard let step else { throw TheanoError.graph("bench: the MLP step did not compile") }
+        let xb = try NDArray.randomNormal([128, 784], using: &rng)
+        let yb = NDArray((0..<128).map { _ in Int32(rng.next() % 10) })
+        let t = try medianTime(runs: 30) { _ = try step(xb, yb) }
+        var result = Result(values: [("mlp_step_B128_s", t), ("mlp_compile_s", compileTime)])
+        if breakdown { result.notes.append(describe("mlp compile", step.compileStatistics)) }
+        return result
+    }
+
+    static func overhead() throws -> Result {
+        let x = Tensor.vector("x")
+        var e = x
+        for _ in 0..<20 { e = try tanh(e) * 1.0001 + x }
+        let f = try function([x], [e])
+        var rng = RandomGenerator(seed: 0)
+        let small = try NDArray.randomNormal([10], using: &rng)
+        let t = try medianTime(runs: 2000, warmup: 20) { _ = try f(small) }
+        return Result(values: [("call_overhead_20stage_n10_s", t)])
+    }
+
+    static func compileChain(_ stages: Int) throws -> (Tensor, Tensor) {
+        let x = Tensor.matrix("x")
+        var e = x
+        for i in 0..<stages {
+            e = i % 3 != 0 ? try tanh(e) + Tensor(0.001 * Double(i)) : try exp(-e) * x
+        }
+        return (x, try sum(e))
+    }
+
+    static func compile(breakdown: Bool) throws -> Result {
+        let (x, out) = try compileChain(1000)
+        _ = try function([x], [out])  // warm the C cache
+        var f: Function?
+        let t = try seconds { f = try function([x], [out]) }
+        var result = Result(values: [("compile_1000node_s", t)])
+        if breakdown, let f {
+            result.notes.append(describe("compile 1000-node", f.compileStatistics))
+            let (x10, out10) = try compileChain(10_000)
+            _ = try function([x10], [out10])
+            var g: Function?
+            let t10 = try seconds { g = try function([x10], [out10]) }
+            if let g {
+                result.notes.append(describe("compile 10000-node (total \(format(t10)))", g.compileStatistics))
+                result.notes.append("rewrite time ratio 10000/1000: \(String(format: "%.1f", g.compileStatistics.rewriteSeconds / Swift.max(f.compileStatistics.rewriteSeconds, 1e-9)))x")
+            }
+        }
+        return result
+    }
+
+    static func describe(_ label: String, _ s: CompileStatistics) -> String {
+        "\(label): rewrite \(format(s.rewriteSeconds)), codegen \(format(s.codegenSeconds)), C compile/load \(format(s.cCompileSeconds))\(s.ranCompiler ? " (compiled)" : " (cached)"), \(s.nodeCount) nodes"
+    }
+
+    static func format(_ s: Double) -> String {
+        s < 1e-3 ? String(format: "%.1f µs", s * 1e6) : (s < 1 ? String(format: "%.2f ms", s * 1e3) : String(format: "%.3f s", s))
+    }
+}
