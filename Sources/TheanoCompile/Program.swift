@@ -30,6 +30,8 @@ struct Program: @unchecked Sendable {
     /// Keeps the compiled kernels loaded.
     let library: SharedLibrary?
     let pool: ThreadPool?
+    /// Storage reused across nodes and calls.
+    let buffers = BufferRecycler()
     /// What the C linker did (nil for the interpreter).
     let linkReport: LinkReport?
 
@@ -126,12 +128,13 @@ struct Program: @unchecked Sendable {
                 }
                 inputs.append(v)
             }
-            let results = try inst.kernel?.run(inst.node, inputs, pool: pool) ?? inst.node.op.perform(inst.node, inputs)
+            let results = try inst.kernel?.run(inst.node, inputs, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, inputs)
+            inputs = []  // drop these references so released slots can be recycled
             guard results.count == inst.outputSlots.count else {
                 throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
             }
             for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
-            for s in inst.release { slots[s] = nil }
+            for s in inst.release { buffers.release(&slots[s]) }
         }
         let outputs = try outputSlots.map { s -> NDArray in
             guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
@@ -146,6 +149,10 @@ struct Program: @unchecked Sendable {
             newValues.append(v)
         }
         for (target, value) in zip(updateTargets, newValues) { target.storage.setUnchecked(value) }
+        // Results now belong to the caller and the shared variables; their storage is reused
+        // only after they let go of it.
+        for v in outputs { buffers.lend(v) }
+        for v in newValues { buffers.lend(v) }
         return outputs
     }
 }

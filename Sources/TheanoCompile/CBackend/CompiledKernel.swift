@@ -15,12 +15,12 @@ struct CompiledKernel: @unchecked Sendable {
     /// Runs the kernel on `inputs`, allocating the outputs. On any run-time problem (shape
     /// mismatch, integer pow with a negative exponent, max of an empty axis) the node's
     /// reference `perform` runs instead, so errors read exactly as the reference's.
-    func run(_ node: Apply, _ inputs: [NDArray], pool: ThreadPool?) throws -> [NDArray] {
+    func run(_ node: Apply, _ inputs: [NDArray], pool: ThreadPool?, buffers: BufferRecycler) throws -> [NDArray] {
         guard let shape = broadcastShape(inputs) else { return try node.op.perform(node, inputs) }
         if let r = program.reduction {
-            return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool)
+            return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool, buffers: buffers)
         }
-        let outputs = outputTypes.map { NDArray(allocating: shape, dtype: $0, zeroed: false) }
+        let outputs = outputTypes.map { buffers.allocate(shape, $0) }
         let nd = shape.count
         var strides: [Int64] = []
         strides.reserveCapacity((inputs.count + outputs.count) * Swift.max(nd, 1))
@@ -34,14 +34,14 @@ struct CompiledKernel: @unchecked Sendable {
         return outputs
     }
 
-    private func runReduce(_ node: Apply, _ inputs: [NDArray], shape: [Int], reduction r: KernelProgram.Reduction, pool: ThreadPool?) throws -> [NDArray] {
+    private func runReduce(_ node: Apply, _ inputs: [NDArray], shape: [Int], reduction r: KernelProgram.Reduction, pool: ThreadPool?, buffers: BufferRecycler) throws -> [NDArray] {
         if !r.kind.hasIdentity && r.axes.contains(where: { shape[$0] == 0 }) {
             return try node.op.perform(node, inputs)
         }
         let kept = shape.indices.filter { !r.axes.contains($0) }
         let order = kept + r.axes
         let outShape = r.keepdims ? shape.enumerated().map { r.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
-        let output = NDArray(allocating: outShape, dtype: outputTypes[0], zeroed: false)
+        let output = buffers.allocate(outShape, outputTypes[0])
         let outStrides = contiguousStrides(outShape)
         var strides: [Int64] = []
         for (i, x) in inputs.enumerated() {
@@ -79,17 +79,18 @@ struct CompiledKernel: @unchecked Sendable {
     }
 
     private func invoke(shape: [Int64], strides: [Int64], operands: [NDArray], reduceAxes: Int, pool: ThreadPool?) -> Int32 {
-        var pointers: [UnsafeMutablePointer<CChar>?] = operands.map { a in
-            (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
-        }
-        return withExtendedLifetime(operands) {
-            shape.withUnsafeBufferPointer { shapePtr in
-                strides.withUnsafeBufferPointer { stridePtr in
-                    pointers.withUnsafeMutableBufferPointer { dataPtr in
+        withExtendedLifetime(operands) {
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<CChar>?.self, capacity: operands.count) { data in
+                for (k, a) in operands.enumerated() {
+                    data[k] = (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
+                }
+                return shape.withUnsafeBufferPointer { shapePtr in
+                    strides.withUnsafeBufferPointer { stridePtr in
                         var call = th_call(
-                            ndim: Int64(shape.count), shape: shapePtr.baseAddress, data: dataPtr.baseAddress,
+                            ndim: Int64(shape.count), shape: shapePtr.baseAddress, data: data.baseAddress,
                             strides: stridePtr.baseAddress, reduce_ndim: Int64(reduceAxes),
-                            parallel_for: pool == nil ? nil : th_parallel_for, pool: pool.flatMap { $0.handle.map { UnsafeMutableRawPointer($0) } })
+                            parallel_for: pool == nil ? nil : th_parallel_for,
+                            pool: pool.flatMap { $0.handle.map { UnsafeMutableRawPointer($0) } })
                         return th_invoke(function, &call)
                     }
                 }
