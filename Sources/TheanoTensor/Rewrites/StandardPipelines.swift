@@ -3,13 +3,17 @@ import TheanoGraph
 
 /// The optimiser's plans, as explicit values. Read them top to bottom.
 public enum StandardPipelines {
-    /// Everything: merge, constant folding, shape inference, canonicalisation, numerical
-    /// stabilisation, specialisation, merge again.
+    /// Everything: merge, constant folding, canonicalisation (with shape inference),
+    /// numerical stabilisation, specialisation, merge again. Constant folding runs again after
+    /// the passes that create constant subexpressions.
     public static var fastRun: RewritePipeline {
         RewritePipeline([
             mergePass,
             constantFoldingPass(),
-            .equilibrium("canonicalize", ShapeRewrites.all),
+            .equilibrium("canonicalize", ShapeRewrites.all + Canonicalize.all),
+            constantFoldingPass(),
+            .equilibrium("stabilize", RewriteSet(Stabilize.all)),
+            .equilibrium("specialize", Specialize.all),
             constantFoldingPass(),
             mergePass,
         ])
