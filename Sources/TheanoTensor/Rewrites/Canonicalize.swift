@@ -17,10 +17,12 @@ public enum Canonicalize {
 }
 
 /// The specialisation rule set: general operations replaced by cheaper special cases
-/// (`SpecializeArithmetic`, `SpecializeIndexing`).
+/// (`SpecializeArithmetic`, `SpecializeIndexing`), with the dimshuffle clean-ups
+/// (`useless_dimshuffle`, `dimshuffle_chain`) for the axes those rules drop and add.
 public enum Specialize {
     /// Every specialisation rule.
     public static let rules: [Rewrite] = SpecializeArithmetic.all + SpecializeIndexing.all
+        + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain]
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)
