@@ -4,17 +4,17 @@ import TheanoGraph
 /// The optimiser's plans, as explicit values. Read them top to bottom.
 public enum StandardPipelines {
     /// Everything: merge, constant folding, canonicalisation (with shape inference),
-    /// numerical stabilisation, specialisation, merge again. Constant folding runs again after
-    /// the passes that create constant subexpressions.
+    /// numerical stabilisation, specialisation, merge again. Constant folding also runs as a
+    /// rule inside canonicalisation and specialisation, so constant subexpressions that their
+    /// rules create fold at once.
     public static var fastRun: RewritePipeline {
-        RewritePipeline([
+        let folding = RewriteSet([constantFoldingRewrite()])
+        return RewritePipeline([
             mergePass,
             constantFoldingPass(),
-            .equilibrium("canonicalize", ShapeRewrites.all + Canonicalize.all),
-            constantFoldingPass(),
+            .equilibrium("canonicalize", folding + ShapeRewrites.all + Canonicalize.all),
             .equilibrium("stabilize", RewriteSet(Stabilize.all)),
-            .equilibrium("specialize", Specialize.all),
-            constantFoldingPass(),
+            .equilibrium("specialize", folding + Specialize.all),
             mergePass,
         ])
     }

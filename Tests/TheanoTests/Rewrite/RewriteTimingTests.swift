@@ -37,13 +37,15 @@ final class RewriteTimingTests: XCTestCase {
                 let graph = try FunctionGraph(inputs: [x.variable], outputs: [out.variable])
                 nodes = graph.nodes.count
                 var total = 0.0
+                var times: [String: Double] = [:]
                 for pass in StandardPipelines.fastRun.passes {
                     let start = DispatchTime.now().uptimeNanoseconds
                     try pass.run(graph, RewriteContext())
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    best[pass.name] = min(best[pass.name] ?? .infinity, seconds)
+                    times[pass.name, default: 0] += seconds
                     total += seconds
                 }
+                for (name, seconds) in times { best[name] = min(best[name] ?? .infinity, seconds) }
                 bestTotal = min(bestTotal, total)
             }
             let start = DispatchTime.now().uptimeNanoseconds
