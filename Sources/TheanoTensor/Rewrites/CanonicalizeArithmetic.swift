@@ -9,43 +9,43 @@ import TheanoGraph
 /// result is broadcast with ``Alloc`` (see `fit`).
 public enum CanonicalizeArithmetic {
     /// `x * 1` and `1 * x` -> `x`.
-    public static let mulByOne = Rewrite.single("mul_by_one", tracks: [Elemwise.self]) { _, node in
+    public static let mulByOne = rule("mul_by_one", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .mul, let (x, _) = operandAndConstant(node, commutative: true, { $0 == 1 }) else { return nil }
         return try fit(x, to: node.output, from: node)
     }
 
     /// `x + 0` and `0 + x` -> `x`.
-    public static let addZero = Rewrite.single("add_zero", tracks: [Elemwise.self]) { _, node in
+    public static let addZero = rule("add_zero", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .add, let (x, _) = operandAndConstant(node, commutative: true, { $0 == 0 }) else { return nil }
         return try fit(x, to: node.output, from: node)
     }
 
     /// `x - 0` -> `x`.
-    public static let subZero = Rewrite.single("sub_zero", tracks: [Elemwise.self]) { _, node in
+    public static let subZero = rule("sub_zero", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .sub, let (x, _) = operandAndConstant(node, commutative: false, { $0 == 0 }) else { return nil }
         return try fit(x, to: node.output, from: node)
     }
 
     /// `0 - x` -> `-x`.
-    public static let zeroSub = Rewrite.single("zero_sub", tracks: [Elemwise.self]) { _, node in
+    public static let zeroSub = rule("zero_sub", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .sub, uniformConstant(node.inputs[0]) == 0, node.inputs[1].constantValue == nil else { return nil }
         return try fit(try applyScalar(.neg, [node.inputs[1]]), to: node.output, from: node)
     }
 
     /// `x / 1` -> `x` (true division; floats only).
-    public static let divByOne = Rewrite.single("div_by_one", tracks: [Elemwise.self]) { _, node in
+    public static let divByOne = rule("div_by_one", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .trueDiv, let (x, _) = operandAndConstant(node, commutative: false, { $0 == 1 }) else { return nil }
         return try fit(x, to: node.output, from: node)
     }
 
     /// `x ** 1` -> `x`.
-    public static let powOne = Rewrite.single("pow_one", tracks: [Elemwise.self]) { _, node in
+    public static let powOne = rule("pow_one", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .pow, let (x, _) = operandAndConstant(node, commutative: false, { $0 == 1 }) else { return nil }
         return try fit(x, to: node.output, from: node)
     }
 
     /// `x ** 0` -> ones (exact: `pow(x, 0)` is 1 for every x, NaN included).
-    public static let powZero = Rewrite.single("pow_zero", tracks: [Elemwise.self]) { _, node in
+    public static let powZero = rule("pow_zero", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .pow, node.inputs[0].constantValue == nil,
               uniformConstant(node.inputs[1]) == 0 else { return nil }
         return try filled(1, like: node.output, from: node)
@@ -55,7 +55,7 @@ public enum CanonicalizeArithmetic {
     ///
     /// A documented liberty (as in Theano): where `x` is infinite or NaN the true result is
     /// NaN, the rewritten one 0.
-    public static let subSelf = Rewrite.single("sub_self", tracks: [Elemwise.self]) { _, node in
+    public static let subSelf = rule("sub_self", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .sub, node.inputs[0] === node.inputs[1] else { return nil }
         return try filled(0, like: node.output, from: node)
     }
@@ -64,13 +64,13 @@ public enum CanonicalizeArithmetic {
     ///
     /// A documented liberty (as in Theano): where `x` is 0, infinite or NaN the true result is
     /// NaN, the rewritten one 1.
-    public static let divSelf = Rewrite.single("div_self", tracks: [Elemwise.self]) { _, node in
+    public static let divSelf = rule("div_self", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .trueDiv, node.inputs[0] === node.inputs[1] else { return nil }
         return try filled(1, like: node.output, from: node)
     }
 
     /// `-(-x)` -> `x` (exact, integers included: negation wraps both times).
-    public static let doubleNeg = Rewrite.single("double_neg", tracks: [Elemwise.self]) { _, node in
+    public static let doubleNeg = rule("double_neg", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .neg, let inner = elemwiseNode(node.inputs[0], .neg) else { return nil }
         return sameType(inner.inputs[0], as: node.output)
     }
@@ -78,7 +78,7 @@ public enum CanonicalizeArithmetic {
     /// `(x + c1) + c2` -> `x + (c1 + c2)`, for every mix of `+` and `-` and either operand
     /// order: `(x + 1) + 2` -> `x + 3`, `5 - (x - 2)` -> `7 - x`. The new constant is computed
     /// at compile time (floating-point results may round differently).
-    public static let addConstants = Rewrite.single("add_constants", tracks: [Elemwise.self]) { _, node in
+    public static let addConstants = rule("add_constants", tracks: [Elemwise.self]) { _, node in
         guard let outer = additiveParts(node), let innerNode = outer.operand.owner,
               let inner = additiveParts(innerNode) else { return nil }
         // node = s1 * (s0 * x + t1 * c1) + t2 * c2
@@ -93,7 +93,7 @@ public enum CanonicalizeArithmetic {
 
     /// `(x * c1) * c2` -> `x * (c1 * c2)`, also with true division by or of constants:
     /// `2 * (3 * x)` -> `6 * x`, `(x / 2) * 4` -> `x * 2`, `6 / (3 / x)`... -> `2 * x`.
-    public static let mulConstants = Rewrite.single("mul_constants", tracks: [Elemwise.self]) { _, node in
+    public static let mulConstants = rule("mul_constants", tracks: [Elemwise.self]) { _, node in
         guard let outer = multiplicativeParts(node), let innerNode = outer.operand.owner,
               let inner = multiplicativeParts(innerNode) else { return nil }
         let power = outer.operandSign * inner.operandSign
@@ -107,12 +107,12 @@ public enum CanonicalizeArithmetic {
 
     /// `(x + c) + y` -> `(x + y) + c` with `y` not constant, so constants move outwards where
     /// they meet and fold (`(x + 1) + (y + 2)` -> `(x + y) + 3`).
-    public static let hoistAddConstant = Rewrite.single("hoist_add_constant", tracks: [Elemwise.self]) { graph, node in
+    public static let hoistAddConstant = rule("hoist_add_constant", tracks: [Elemwise.self]) { graph, node in
         try hoistConstant(node, .add, graph)
     }
 
     /// `(x * c) * y` -> `(x * y) * c` with `y` not constant (see `hoist_add_constant`).
-    public static let hoistMulConstant = Rewrite.single("hoist_mul_constant", tracks: [Elemwise.self]) { graph, node in
+    public static let hoistMulConstant = rule("hoist_mul_constant", tracks: [Elemwise.self]) { graph, node in
         try hoistConstant(node, .mul, graph)
     }
 
@@ -121,7 +121,7 @@ public enum CanonicalizeArithmetic {
     ///
     /// A documented liberty (as in Theano): where `x` is 0, infinite or NaN the true result is
     /// NaN (or infinite), the rewritten one `y`.
-    public static let cancelFactors = Rewrite.single("cancel_factors", tracks: [Elemwise.self]) { _, node in
+    public static let cancelFactors = rule("cancel_factors", tracks: [Elemwise.self]) { _, node in
         guard let op = scalarOp(node), op == .trueDiv || op == .mul else { return nil }
         let (a, b) = (node.inputs[0], node.inputs[1])
         switch op {

@@ -5,7 +5,7 @@ import TheanoGraph
 /// intermediate step loses nothing.
 public enum CanonicalizeCasts {
     /// `cast{t}(x)` with `x` already of dtype `t` -> `x`.
-    public static let uselessCast = Rewrite.single("useless_cast", tracks: [Elemwise.self]) { _, node in
+    public static let uselessCast = rule("useless_cast", tracks: [Elemwise.self]) { _, node in
         guard case .cast(let target)? = scalarOp(node), node.inputs[0].type.dtype == target else { return nil }
         return sameType(node.inputs[0], as: node.output)
     }
@@ -14,7 +14,7 @@ public enum CanonicalizeCasts {
     /// every value of `a` is exactly representable in `b`: the intermediate value is then `x`'s
     /// own value, and casts depend only on the value (`float32 -> float64 -> float32` is the
     /// identity; `int8 -> int32 -> float32` is `int8 -> float32`).
-    public static let castChain = Rewrite.single("cast_chain", tracks: [Elemwise.self]) { _, node in
+    public static let castChain = rule("cast_chain", tracks: [Elemwise.self]) { _, node in
         guard case .cast(let c)? = scalarOp(node), let inner = node.inputs[0].owner,
               case .cast(let b)? = scalarOp(inner) else { return nil }
         let x = inner.inputs[0]

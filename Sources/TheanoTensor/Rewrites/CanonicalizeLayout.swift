@@ -6,14 +6,14 @@ import TheanoGraph
 /// where they meet other transposes and cancel or merge.
 public enum CanonicalizeLayout {
     /// A ``DimShuffle`` that keeps every axis in place -> its input.
-    public static let uselessDimShuffle = Rewrite.single("useless_dimshuffle", tracks: [DimShuffle.self]) { _, node in
+    public static let uselessDimShuffle = rule("useless_dimshuffle", tracks: [DimShuffle.self]) { _, node in
         guard let op = node.op as? DimShuffle, op.order == Array(0..<op.inputRank) else { return nil }
         return sameType(node.inputs[0], as: node.output)
     }
 
     /// `DimShuffle(DimShuffle(x))` -> one ``DimShuffle`` of `x` (or `x` when they cancel, as
     /// two transposes do).
-    public static let dimShuffleChain = Rewrite.single("dimshuffle_chain", tracks: [DimShuffle.self]) { _, node in
+    public static let dimShuffleChain = rule("dimshuffle_chain", tracks: [DimShuffle.self]) { _, node in
         guard let outer = node.op as? DimShuffle, let innerNode = node.inputs[0].owner,
               let inner = innerNode.op as? DimShuffle else { return nil }
         let order = outer.order.map { $0 == DimShuffle.newAxis ? DimShuffle.newAxis : inner.order[$0] }
@@ -25,7 +25,7 @@ public enum CanonicalizeLayout {
 
     /// `reshape(x, shape)` where `shape` is `x`'s own shape -> `x`: each target size is a
     /// constant equal to `x`'s static size, `x.shape[i]` itself, or a single -1.
-    public static let uselessReshape = Rewrite.single("useless_reshape", tracks: [Reshape.self]) { _, node in
+    public static let uselessReshape = rule("useless_reshape", tracks: [Reshape.self]) { _, node in
         guard let op = node.op as? Reshape else { return nil }
         let x = node.inputs[0]
         guard x.type.rank == op.ndim, let entries = shapeVectorEntries(node.inputs[1]) else { return nil }
@@ -42,7 +42,7 @@ public enum CanonicalizeLayout {
     }
 
     /// `reshape(reshape(x, s1), s2)` -> `reshape(x, s2)` (C-order reshapes compose).
-    public static let reshapeChain = Rewrite.single("reshape_chain", tracks: [Reshape.self]) { _, node in
+    public static let reshapeChain = rule("reshape_chain", tracks: [Reshape.self]) { _, node in
         guard let op = node.op as? Reshape, let inner = node.inputs[0].owner, inner.op is Reshape,
               let combined = try? op.makeNode([inner.inputs[0], node.inputs[1]]) else { return nil }
         return satisfying(combined.output, node.output)
@@ -50,7 +50,7 @@ public enum CanonicalizeLayout {
 
     /// `alloc(x, sizes)` or `broadcastTo(x, sizes)` where `sizes` is `x`'s own shape (static
     /// sizes equal to `x`'s, or `x.shape[i]`) -> `x`.
-    public static let uselessAlloc = Rewrite.single("useless_alloc", tracks: [Alloc.self, BroadcastTo.self]) { _, node in
+    public static let uselessAlloc = rule("useless_alloc", tracks: [Alloc.self, BroadcastTo.self]) { _, node in
         let x = node.inputs[0]
         let sizes = node.inputs.dropFirst()
         guard x.type.rank == sizes.count else { return nil }
@@ -68,7 +68,7 @@ public enum CanonicalizeLayout {
     /// only by the ``DimShuffle``: `transpose(exp(x))` -> `exp(transpose(x))`. Transposes then
     /// meet at the inputs, where `dimshuffle_chain` cancels or merges them; constants are
     /// transposed at compile time.
-    public static let liftDimShuffle = Rewrite.single("lift_dimshuffle", tracks: [DimShuffle.self]) { graph, node in
+    public static let liftDimShuffle = rule("lift_dimshuffle", tracks: [DimShuffle.self]) { graph, node in
         guard let op = node.op as? DimShuffle, let inner = node.inputs[0].owner, let scalar = scalarOp(inner),
               hasSingleClient(node.inputs[0], in: graph) else { return nil }
         let shuffled: [Variable] = try inner.inputs.map { input in

@@ -6,7 +6,7 @@ import TheanoGraph
 /// a product).
 public enum SpecializeArithmetic {
     /// `x ** 2` -> `square(x)`.
-    public static let powToSquare = Rewrite.single("pow_to_square", tracks: [Elemwise.self]) { _, node in
+    public static let powToSquare = rule("pow_to_square", tracks: [Elemwise.self]) { _, node in
         guard let (x, e) = constantExponent(node), e == 2 else { return nil }
         return try fit(try applyScalar(.square, [x]), to: node.output, from: node)
     }
@@ -15,14 +15,14 @@ public enum SpecializeArithmetic {
     ///
     /// A documented difference (as in Theano): `pow(-0.0, 0.5)` is 0 and `pow(-inf, 0.5)` is
     /// inf, while `sqrt` gives -0.0 and NaN.
-    public static let powToSqrt = Rewrite.single("pow_to_sqrt", tracks: [Elemwise.self]) { _, node in
+    public static let powToSqrt = rule("pow_to_sqrt", tracks: [Elemwise.self]) { _, node in
         guard let (x, e) = constantExponent(node), e == 0.5, x.type.dtype.isFloatingPoint else { return nil }
         return try fit(try applyScalar(.sqrt, [x]), to: node.output, from: node)
     }
 
     /// `x ** -1` -> `reciprocal(x)` (floats; integer `x ** -1` throws when it runs, and still
     /// does).
-    public static let powToReciprocal = Rewrite.single("pow_to_reciprocal", tracks: [Elemwise.self]) { _, node in
+    public static let powToReciprocal = rule("pow_to_reciprocal", tracks: [Elemwise.self]) { _, node in
         guard let (x, e) = constantExponent(node), e == -1, x.type.dtype.isFloatingPoint else { return nil }
         return try fit(try applyScalar(.reciprocal, [x]), to: node.output, from: node)
     }
@@ -31,7 +31,7 @@ public enum SpecializeArithmetic {
     /// squaring and multiplication: `x ** 3` -> `square(x) * x`, `x ** 4` ->
     /// `square(square(x))`, `x ** -2` -> `reciprocal(square(x))`. Integers give exactly what
     /// `pow` gives (both wrap); floats may round differently.
-    public static let powToMul = Rewrite.single("pow_to_mul", tracks: [Elemwise.self]) { _, node in
+    public static let powToMul = rule("pow_to_mul", tracks: [Elemwise.self]) { _, node in
         guard let (x, e) = constantExponent(node), e == e.rounded() else { return nil }
         let n = Int(e)
         let isFloat = x.type.dtype.isFloatingPoint
@@ -41,22 +41,28 @@ public enum SpecializeArithmetic {
         return try fit(result, to: node.output, from: node)
     }
 
+    /// `x * x` -> `square(x)`.
+    public static let mulSelfToSquare = rule("mul_self_to_square", tracks: [Elemwise.self]) { _, node in
+        guard scalarOp(node) == .mul, node.inputs[0] === node.inputs[1] else { return nil }
+        return sameType(try applyScalar(.square, [node.inputs[0]]), as: node.output)
+    }
+
     /// `x * -1` and `-1 * x` -> `-x`.
-    public static let mulByNegOne = Rewrite.single("mul_by_neg_one", tracks: [Elemwise.self]) { _, node in
+    public static let mulByNegOne = rule("mul_by_neg_one", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .mul, node.outputTypes[0].dtype != .bool,
               let (x, _) = operandAndConstant(node, commutative: true, { $0 == -1 }) else { return nil }
         return try fit(try applyScalar(.neg, [x]), to: node.output, from: node)
     }
 
-    /// `sum(alloc(v, sizes))` over axes where `v` broadcasts -> `v * n` (broadcast to the
-    /// remaining sizes), `n` the number of elements summed: `sum(full([n, m], c))` ->
-    /// `c * (n * m)`.
+    /// `sum(alloc(v, sizes))` (or of `broadcastTo`) over axes where `v` broadcasts -> `v * n`
+    /// (broadcast to the remaining sizes), `n` the number of elements summed:
+    /// `sum(full([n, m], c))` -> `c * (n * m)`.
     ///
     /// A documented difference: over zero elements an infinite or NaN `v` gives NaN where
     /// the sum gives 0. Floating-point results may round differently.
-    public static let sumOfAlloc = Rewrite.single("sum_of_alloc", tracks: [Reduce.self]) { _, node in
+    public static let sumOfAlloc = rule("sum_of_alloc", tracks: [Reduce.self]) { _, node in
         guard let op = node.op as? Reduce, op.kind == .sum, !op.axes.isEmpty,
-              let alloc = node.inputs[0].owner, alloc.op is Alloc else { return nil }
+              isFill(node.inputs[0]), let alloc = node.inputs[0].owner else { return nil }
         let out = node.outputTypes[0]
         let sizes = Array(alloc.inputs.dropFirst())
         let value = try padToRank(alloc.inputs[0], sizes.count)
@@ -80,7 +86,7 @@ public enum SpecializeArithmetic {
     }
 
     /// The arithmetic specialisations, in the order they are tried on a node.
-    public static let all: [Rewrite] = [powToSquare, powToSqrt, powToReciprocal, powToMul, mulByNegOne, sumOfAlloc]
+    public static let all: [Rewrite] = [powToSquare, powToSqrt, powToReciprocal, powToMul, mulSelfToSquare, mulByNegOne, sumOfAlloc]
 }
 
 /// For `x ** c` with `c` a small constant of equal elements and `x` not a constant: `x` and

@@ -10,7 +10,7 @@ public enum SpecializeIndexing {
     /// An operand that broadcasts on an indexed axis (static size 1 where the result's size is
     /// not 1) is indexed at 0 for an integer index and kept whole for a slice, so it still
     /// broadcasts: `(x + row)[i]` with `row` of shape `[1, n]` -> `x[i] + row[0]`.
-    public static let subtensorOfElemwise = Rewrite.single("subtensor_of_elemwise", tracks: [Subtensor.self]) { graph, node in
+    public static let subtensorOfElemwise = rule("subtensor_of_elemwise", tracks: [Subtensor.self]) { graph, node in
         guard let op = node.op as? Subtensor, let inner = node.inputs[0].owner, let scalar = scalarOp(inner),
               hasSingleClient(node.inputs[0], in: graph) else { return nil }
         let x = node.inputs[0]
@@ -29,7 +29,7 @@ public enum SpecializeIndexing {
     /// `B`) when the index selects rows only (an integer or a slice on axis 0, whole slices
     /// after it) and the product is read only by the indexing: one row of a product costs a
     /// vector-matrix product.
-    public static let subtensorOfMatMul = Rewrite.single("subtensor_of_matmul", tracks: [Subtensor.self]) { graph, node in
+    public static let subtensorOfMatMul = rule("subtensor_of_matmul", tracks: [Subtensor.self]) { graph, node in
         guard let op = node.op as? Subtensor, let product = node.inputs[0].owner, product.op is MatMul,
               hasSingleClient(node.inputs[0], in: graph) else { return nil }
         let (a, b) = (product.inputs[0], product.inputs[1])

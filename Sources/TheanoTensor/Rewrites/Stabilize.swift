@@ -7,14 +7,14 @@ import TheanoGraph
 public enum Stabilize {
     /// `log(1 + x)` -> `log1p(x)`: accurate for tiny `x` (`log(1 + 1e-10)` rounds to 0 in
     /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10).
-    public static let log1pFromLog = Rewrite.single("log1p_from_log", tracks: [Elemwise.self]) { _, node in
+    public static let log1pFromLog = rule("log1p_from_log", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .log, let sum = elemwiseNode(node.inputs[0], .add),
               let (x, _) = operandAndConstant(sum, commutative: true, { $0 == 1 }) else { return nil }
         return try fitUnary(.log1p, x, to: node.output, sumNode: sum)
     }
 
     /// `log(1 - x)` -> `log1p(-x)`: accurate for tiny `x`.
-    public static let log1pFromLogOneMinus = Rewrite.single("log1p_from_log_one_minus", tracks: [Elemwise.self]) { _, node in
+    public static let log1pFromLogOneMinus = rule("log1p_from_log_one_minus", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .log, let difference = elemwiseNode(node.inputs[0], .sub),
               uniformConstant(difference.inputs[0]) == 1, difference.inputs[1].constantValue == nil else { return nil }
         let negated = try applyScalar(.neg, [difference.inputs[1]])
@@ -22,7 +22,7 @@ public enum Stabilize {
     }
 
     /// `exp(x) - 1` and `exp(x) + (-1)` -> `expm1(x)`: accurate for tiny `x`.
-    public static let expm1FromExp = Rewrite.single("expm1_from_exp", tracks: [Elemwise.self]) { _, node in
+    public static let expm1FromExp = rule("expm1_from_exp", tracks: [Elemwise.self]) { _, node in
         guard let op = scalarOp(node) else { return nil }
         let exponential: Variable
         switch op {
@@ -41,7 +41,7 @@ public enum Stabilize {
 
     /// `log(softmax(x))` -> `logSoftmax(x)` (same axis): finite where the softmax underflows
     /// to 0 (`log(softmax([1000, 0]))[1]` is -1000, not -inf).
-    public static let logSoftmax = Rewrite.single("log_softmax", tracks: [Elemwise.self]) { _, node in
+    public static let logSoftmax = rule("log_softmax", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .log, let softmax = node.inputs[0].owner,
               let op = softmax.op as? Softmax else { return nil }
         return sameType(try LogSoftmax(axis: op.axis).makeNode(softmax.inputs).output, as: node.output)
@@ -49,7 +49,7 @@ public enum Stabilize {
 
     /// `log(sigmoid(x))` -> `-softplus(-x)`: finite for very negative `x`
     /// (`log(sigmoid(-1000))` is -1000, not -inf).
-    public static let logSigmoid = Rewrite.single("log_sigmoid", tracks: [Elemwise.self]) { _, node in
+    public static let logSigmoid = rule("log_sigmoid", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .log, let sigmoid = elemwiseNode(node.inputs[0], .sigmoid) else { return nil }
         let x = sigmoid.inputs[0]
         let result = try applyScalar(.neg, [try applyScalar(.softplus, [try applyScalar(.neg, [x])])])
@@ -58,7 +58,7 @@ public enum Stabilize {
 
     /// `log(1 - sigmoid(x))` (and `log1p(-sigmoid(x))`) -> `-softplus(x)`: finite for very
     /// positive `x`.
-    public static let logOneMinusSigmoid = Rewrite.single("log1m_sigmoid", tracks: [Elemwise.self]) { _, node in
+    public static let logOneMinusSigmoid = rule("log1m_sigmoid", tracks: [Elemwise.self]) { _, node in
         guard let op = scalarOp(node) else { return nil }
         let sigmoidOutput: Variable
         let argument: Apply
@@ -86,7 +86,7 @@ public enum Stabilize {
     /// A documented difference: over an axis of size 0 the original gives -inf, the rewritten
     /// form throws when the function runs (the maximum of an empty axis), as ``logsumexp(_:axis:keepdims:)``
     /// does. The shifted form itself is recognised and left alone.
-    public static let logSumExp = Rewrite.single("log_sum_exp", tracks: [Elemwise.self]) { _, node in
+    public static let logSumExp = rule("log_sum_exp", tracks: [Elemwise.self]) { _, node in
         guard scalarOp(node) == .log, let sumNode = node.inputs[0].owner, let sum = sumNode.op as? Reduce,
               sum.kind == .sum, let exp = elemwiseNode(sumNode.inputs[0], .exp) else { return nil }
         let x = exp.inputs[0]

@@ -137,6 +137,23 @@ final class CanonicalizeLayoutTests: XCTestCase {
                       values: [data.array([2, 3]), NDArray(scalar: 0.5)])
     }
 
+    func testBroadcastFillsAreFillsToo() throws {
+        // The seed of a gradient is broadcastTo(1, shape): multiplying by it disappears.
+        let out = try checkRule("elemwise_alloc", [x], try broadcastTo(1.0, x.shapeList()) * tanh(x), expected: "tanh(x)",
+                                values: [data.array([2, 3])])
+        XCTAssertFalse(out.ops.contains("BroadcastTo"))
+        try checkRule("fill_sink", [x], try exp(broadcastTo(0.0, x.shapeList())), expected: "BroadcastTo(1.0, Shape[0](x), Shape[1](x))",
+                      values: [data.array([2, 3])])
+    }
+
+    func testGradientGraphsLoseTheirSeedFill() throws {
+        let g = try grad(sum(tanh(x)), wrt: [x])[0]
+        let out = try optimize([x], [g])
+        XCTAssertFalse(out.ops.contains("BroadcastTo"), "\(out.ops)")
+        XCTAssertFalse(out.ops.contains("Alloc"), "\(out.ops)")
+        try assertSameValues([x], [g], [data.array([2, 3])])
+    }
+
     func testFillsThatSetTheShapeStay() throws {
         // v (a row) does not have the fill's shape: the fill stays.
         let v = Tensor.vector("v", .float64)

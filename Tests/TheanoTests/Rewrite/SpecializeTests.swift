@@ -38,6 +38,13 @@ final class SpecializeTests: XCTestCase {
         try checkRule("pow_to_square", [v], try v ** two, expected: "Alloc(square(DimShuffle{x,0}(v)), 2, 3)", values: [data.array([3])])
     }
 
+    func testProductOfAVariableWithItselfIsASquare() throws {
+        try checkRule("mul_self_to_square", [x], try exp(x) * exp(x), expected: "square(exp(x))", values: [data.array([2, 3])])
+        // Bools: x * x is x and x; there is no bool square, so the rule declines.
+        let b = Tensor.vector("b", .bool)
+        try checkRuleDeclines("mul_self_to_square", [b], try b * b, values: [NDArray([true, false])])
+    }
+
     func testMulByMinusOne() throws {
         let xv = data.array([2, 3])
         try checkRule("mul_by_neg_one", [x], try x * -1, expected: "neg(x)", values: [xv])
@@ -57,6 +64,12 @@ final class SpecializeTests: XCTestCase {
         try checkRule("sum_of_alloc", [x, i], try sum(alloc(i, shape: x.shapeList()), axis: 1, keepdims: true),
                       expected: "Alloc(mul(cast{int64}(DimShuffle{x,x}(i)), DimShuffle{x,x}(Shape[1](x))), Shape[0](x), 1)",
                       values: [data.array([4, 3]), NDArray(scalar: Int32(7))])
+    }
+
+    func testSumOfABroadcastIsAProduct() throws {
+        let s = Tensor.scalar("s", .float64)
+        try checkRule("sum_of_alloc", [x, s], try sum(broadcastTo(s, x.shapeList())),
+                      expected: "mul(s, cast{float64}(mul(Shape[0](x), Shape[1](x))))", values: [data.array([3, 4]), NDArray(scalar: 1.5)])
     }
 
     func testSumOfAFillOverARealAxisStays() throws {
