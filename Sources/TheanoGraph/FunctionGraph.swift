@@ -53,7 +53,32 @@ public final class FunctionGraph {
 
     /// The nodes in an order where each comes after the nodes that compute its inputs.
     public func toposort() -> [Apply] {
-        TheanoGraph.toposort(outputs: outputs, stoppingAt: Set(inputs))
+        // Inputs are nearly always roots (no owner), and traversal never passes a root, so the
+        // per-edge check against the input set is needed only when some input has an owner.
+        let ownedInputs = Set(inputs.filter { $0.owner != nil })
+        var order: [Apply] = []
+        order.reserveCapacity(nodes.count)
+        var visited = Set<ObjectIdentifier>(minimumCapacity: nodes.count)
+        var stack: [(Apply, Int)] = []
+        for out in outputs {
+            guard let root = out.owner, !ownedInputs.contains(out), visited.insert(ObjectIdentifier(root)).inserted else { continue }
+            stack.append((root, 0))
+            while let (node, next) = stack.last {
+                let inputs = node.inputs
+                if next < inputs.count {
+                    stack[stack.count - 1].1 = next + 1
+                    let input = inputs[next]
+                    if let owner = input.owner, ownedInputs.isEmpty || !ownedInputs.contains(input),
+                       visited.insert(ObjectIdentifier(owner)).inserted {
+                        stack.append((owner, 0))
+                    }
+                } else {
+                    stack.removeLast()
+                    order.append(node)
+                }
+            }
+        }
+        return order
     }
 
     // MARK: Features

@@ -119,7 +119,7 @@ public struct OpMatch: Sendable {
 /// The single value of a constant whose elements are all equal (nil otherwise or if empty).
 public func uniformValue(_ value: NDArray) -> Double? {
     guard value.count > 0 else { return nil }
-    if value.count == 1 { return value.doubles[0] }
+    if value.count == 1 { return firstValue(value) }
     let d = value.doubles
     let first = d[0]
     return d.allSatisfy { $0 == first || ($0.isNaN && first.isNaN) } ? first : nil

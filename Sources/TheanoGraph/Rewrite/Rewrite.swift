@@ -51,30 +51,37 @@ public struct Rewrite: Sendable, CustomStringConvertible {
 /// A list of rewrites indexed by the op type they track.
 public struct RewriteSet: Sendable {
     public private(set) var rewrites: [Rewrite]
-    private var byOp: [ObjectIdentifier: [Int]] = [:]
-    private var untracked: [Int] = []
+    /// For each tracked op type, its rewrites and the untracked ones, in list order (built
+    /// once, so offering a node its candidates allocates nothing).
+    private var byOp: [ObjectIdentifier: [Rewrite]] = [:]
+    private var untracked: [Rewrite] = []
 
     public init(_ rewrites: [Rewrite]) {
         self.rewrites = rewrites
+        var indices: [ObjectIdentifier: [Int]] = [:]
+        var untrackedIndices: [Int] = []
         for (i, r) in rewrites.enumerated() {
             if let tracks = r.tracks {
-                for t in tracks { byOp[t, default: []].append(i) }
+                for t in tracks where indices[t]?.last != i { indices[t, default: []].append(i) }
             } else {
-                untracked.append(i)
+                untrackedIndices.append(i)
             }
+        }
+        untracked = untrackedIndices.map { rewrites[$0] }
+        for (op, tracked) in indices {
+            byOp[op] = (tracked + untrackedIndices).sorted().map { rewrites[$0] }
         }
     }
 
     /// The rewrites that may apply to `node`, in their list order.
     public func candidates(for node: Apply) -> [Rewrite] {
-        let tracked = byOp[ObjectIdentifier(type(of: node.op))] ?? []
-        if untracked.isEmpty { return tracked.map { rewrites[$0] } }
-        return (tracked + untracked).sorted().map { rewrites[$0] }
+        byOp[ObjectIdentifier(type(of: node.op))] ?? untracked
     }
 
     /// The set with rewrites whose names are in `excluded` removed.
     public func excluding(_ excluded: Set<String>) -> RewriteSet {
-        RewriteSet(rewrites.filter { !excluded.contains($0.name) })
+        if excluded.isEmpty { return self }
+        return RewriteSet(rewrites.filter { !excluded.contains($0.name) })
     }
 
     /// Concatenation of rule sets.

@@ -3,15 +3,19 @@ import TheanoGraph
 
 /// The optimiser's plans, as explicit values. Read them top to bottom.
 public enum StandardPipelines {
-    /// Everything: merge, constant folding, shape inference, canonicalisation, numerical
-    /// stabilisation, specialisation, merge again.
+    /// Everything: merge, constant folding, canonicalisation (with shape inference),
+    /// numerical stabilisation, specialisation, merge again. Constant folding also runs as a
+    /// rule inside canonicalisation and specialisation, so constant subexpressions that their
+    /// rules create fold at once.
     public static var fastRun: RewritePipeline {
-        RewritePipeline([
+        let folding = RewriteSet([constantFoldingRewrite()])
+        return RewritePipeline([
             .equilibrium("inline", RewriteSet([inlineOpFromGraph])),
             mergePass,
             constantFoldingPass(),
-            .equilibrium("canonicalize", ShapeRewrites.all),
-            constantFoldingPass(),
+            .equilibrium("canonicalize", folding + ShapeRewrites.all + Canonicalize.all),
+            .equilibrium("stabilize", RewriteSet(Stabilize.all)),
+            .equilibrium("specialize", folding + Specialize.all),
             mergePass,
         ])
     }
