@@ -89,7 +89,7 @@ func fit(_ replacement: Variable, to old: Variable, from node: Apply) throws -> 
 /// `value`: an ``Alloc`` of a scalar constant (constant folding turns small static ones into
 /// constants).
 func filled(_ value: Double, like old: Variable, from node: Apply) throws -> Variable? {
-    let scalar = Variable(constant: NDArray.full([], value, old.type.dtype))
+    let scalar = Variable(constant: NDArray(repeating: value, shape: [], dtype: old.type.dtype))
     return try fit(scalar, to: old, from: node)
 }
 

@@ -7,8 +7,8 @@ final class MemoryReuseTests: XCTestCase {
     func testValuesReturnedToTheCallerAreNeverOverwritten() throws {
         let x = Tensor.vector("x", .float64)
         let f = try function([x], [exp(x) * 2, x + 1], options: options)
-        let first = try f(NDArray.full([10_000], 1, .float64))
-        let second = try f(NDArray.full([10_000], 2, .float64))
+        let first = try f(try NDArray.full([10_000], 1, .float64))
+        let second = try f(try NDArray.full([10_000], 2, .float64))
         XCTAssertTrue(first[0].doubles.allSatisfy { abs($0 - 2 * M_E) < 1e-12 })
         XCTAssertTrue(first[1].doubles.allSatisfy { $0 == 2 })
         XCTAssertTrue(second[1].doubles.allSatisfy { $0 == 3 })
@@ -19,7 +19,7 @@ final class MemoryReuseTests: XCTestCase {
         let f = try function([x], [tanh(x) + x * 3], options: options)
         for i in 0..<5 {
             let v = Double(i) / 10
-            let out = try f(NDArray.full([10_000], v, .float64))[0]
+            let out = try f(try NDArray.full([10_000], v, .float64))[0]
             XCTAssertEqual(out.doubles[9_999], Foundation.tanh(v) + v * 3, accuracy: 1e-12)
         }
     }

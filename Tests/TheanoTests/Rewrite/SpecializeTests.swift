@@ -34,7 +34,7 @@ final class SpecializeTests: XCTestCase {
 
     func testPowerBroadcastsLikeTheExponent() throws {
         let v = Tensor.vector("v", .float64, size: 3)
-        let two = Tensor.constant(NDArray.full([2, 3], 2, .float64))
+        let two = Tensor.constant(try NDArray.full([2, 3], 2, .float64))
         try checkRule("pow_to_square", [v], try v ** two, expected: "Alloc(square(DimShuffle{x,0}(v)), 2, 3)", values: [data.array([3])])
     }
 
