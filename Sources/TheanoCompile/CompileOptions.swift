@@ -28,12 +28,16 @@ public struct CompileOptions: Sendable {
     public var cacheDirectory: URL?
     /// Threads for large loops (nil: one per core; 1: no parallelism).
     public var threads: Int?
+    /// Collect time per node and per op type (see ``Function/profile``).
+    public var profile: Bool
 
-    public init(linker: Linker = .c, compilerPath: String? = nil, cacheDirectory: URL? = nil, threads: Int? = nil) {
+    public init(linker: Linker = .c, compilerPath: String? = nil, cacheDirectory: URL? = nil, threads: Int? = nil,
+                profile: Bool = false) {
         self.linker = linker
         self.compilerPath = compilerPath
         self.cacheDirectory = cacheDirectory
         self.threads = threads
+        self.profile = profile
     }
 
     /// The options used when none are passed. The environment variable `THEANO_LINKER`

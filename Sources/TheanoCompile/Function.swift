@@ -60,17 +60,22 @@ public final class Function: Sendable {
         self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
         self.program = try Program(
             graph: graph, outputCount: outputs.count,
-            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options)
+            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options,
+            checksKernels: mode.checksKernels)
         self.compileStatistics = CompileStatistics(
             rewriteSeconds: rewriteSeconds, codegenSeconds: program.linkReport?.codegenSeconds ?? 0,
             cCompileSeconds: program.linkReport?.compileSeconds ?? 0, ranCompiler: program.linkReport?.compiled ?? false,
             nodeCount: graph.nodes.count)
+        program.profile?.compile.withLock { $0 = compileStatistics }
     }
 
     /// The optimised graph this function runs, as ``debugPrint(_:types:depth:)`` text.
     public func debugDescription(types: Bool = false) -> String {
         debugPrint(program.graph, types: types)
     }
+
+    /// Time per node and op type, when compiled with `CompileOptions(profile: true)`.
+    public var profile: Profile? { program.profile }
 
     /// The C source of the function's kernels (nil when it runs on the interpreter).
     public var cSource: String? { program.linkReport?.source }

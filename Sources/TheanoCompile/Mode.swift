@@ -12,12 +12,20 @@ public struct Mode: Sendable, CustomStringConvertible {
     public var pipeline: RewritePipeline
     /// Rewrites and passes (by name) that do not run.
     public var excluded: Set<String>
+    /// Run every node's reference `perform` beside its fast kernel and compare (see ``debug``).
+    public var checksKernels: Bool
 
-    public init(name: String, pipeline: RewritePipeline, excluded: Set<String> = []) {
+    public init(name: String, pipeline: RewritePipeline, excluded: Set<String> = [], checksKernels: Bool = false) {
         self.name = name
         self.pipeline = pipeline
         self.excluded = excluded
+        self.checksKernels = checksKernels
     }
+
+    /// DebugMode: all optimisations, and at every call each node's reference `perform` runs
+    /// beside its fast implementation; a call throws when their results differ beyond the
+    /// dtype's tolerance, or when a node changes an input it does not declare it overwrites.
+    public static var debug: Mode { Mode(name: "debug", pipeline: StandardPipelines.fastRun, checksKernels: true) }
 
     /// All optimisations (the default).
     public static var fastRun: Mode { Mode(name: "fastRun", pipeline: StandardPipelines.fastRun) }

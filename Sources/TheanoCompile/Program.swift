@@ -1,3 +1,4 @@
+import Dispatch
 import TheanoArray
 import TheanoGraph
 import TheanoTensor
@@ -30,6 +31,10 @@ struct Program: @unchecked Sendable {
     /// Keeps the compiled kernels loaded.
     let library: SharedLibrary?
     let pool: ThreadPool?
+    /// DebugMode: compare every fast kernel with the reference and check inputs are unchanged.
+    let checksKernels: Bool
+    /// Timing collector when profiling.
+    let profile: Profile?
     /// Storage reused across nodes and calls.
     let buffers = BufferRecycler()
     /// What the C linker did (nil for the interpreter).
@@ -45,8 +50,10 @@ struct Program: @unchecked Sendable {
 
     /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
     /// update target.
-    init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)], options: CompileOptions) throws {
+    init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)], options: CompileOptions,
+         checksKernels: Bool = false) throws {
         self.graph = graph
+        self.checksKernels = checksKernels
         var slotOf: [Variable: Int] = [:]
         func slot(_ v: Variable) -> Int {
             if let s = slotOf[v] { return s }
@@ -94,6 +101,10 @@ struct Program: @unchecked Sendable {
         self.library = library
         self.linkReport = report
         self.pool = (options.threads ?? 2) > 1 ? ThreadPool.shared : nil
+        self.profile = options.profile ? Profile(nodes: nodes.enumerated().map { i, node in
+            ("\(node.op)(\(node.inputs.map { $0.type.description }.joined(separator: ", ")))",
+             String("\(node.op)".prefix { $0 != "{" }), kernels[i] != nil)
+        }) : nil
         var instructions: [Instruction] = []
         for (i, node) in nodes.enumerated() {
             let ins = node.inputs.map(slot)
@@ -119,7 +130,11 @@ struct Program: @unchecked Sendable {
         for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
         for (s, value) in constants { slots[s] = value }
         for (s, storage) in sharedReads { slots[s] = storage.value }
-        for inst in instructions {
+        let profiling = profile != nil
+        var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
+        let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        for (index, inst) in instructions.enumerated() {
+            let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             var inputs: [NDArray] = []
             inputs.reserveCapacity(inst.inputSlots.count)
             for s in inst.inputSlots {
@@ -128,13 +143,19 @@ struct Program: @unchecked Sendable {
                 }
                 inputs.append(v)
             }
-            let results = try inst.kernel?.run(inst.node, inputs, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, inputs)
+            let results: [NDArray]
+            if checksKernels {
+                results = try DebugCheck.run(inst.node, inputs) { try inst.kernel?.run(inst.node, $0, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, $0) }
+            } else {
+                results = try inst.kernel?.run(inst.node, inputs, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, inputs)
+            }
             inputs = []  // drop these references so released slots can be recycled
             guard results.count == inst.outputSlots.count else {
                 throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
             }
             for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
             for s in inst.release { buffers.release(&slots[s]) }
+            if profiling { times[index] = Double(DispatchTime.now().uptimeNanoseconds - nodeStart) / 1e9 }
         }
         let outputs = try outputSlots.map { s -> NDArray in
             guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
@@ -153,6 +174,7 @@ struct Program: @unchecked Sendable {
         // only after they let go of it.
         for v in outputs { buffers.lend(v) }
         for v in newValues { buffers.lend(v) }
+        profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
         return outputs
     }
 }

@@ -19,6 +19,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also report compile time split into rewriting, code generation and C compilation, and the 10,000-stage chain.")
     var breakdown = false
 
+    @Flag(help: "Profile the mlp step: time per op type and per node.")
+    var profile = false
+
     @Argument(help: "Workloads to run (default: all).")
     var workloads: [String] = []
 
@@ -32,7 +35,7 @@ struct BenchCommand: ParsableCommand {
         var values: [(String, Double)] = []
         var notes: [String] = []
         for name in workloads.isEmpty ? Workloads.names : workloads {
-            let r = try Workloads.run(name, breakdown: breakdown)
+            let r = try Workloads.run(name, breakdown: breakdown, profile: profile)
             values += r.values
             notes += r.notes
         }

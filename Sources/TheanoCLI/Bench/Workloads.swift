@@ -12,11 +12,11 @@ enum Workloads {
 
     static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile"]
 
-    static func run(_ name: String, breakdown: Bool) throws -> Result {
+    static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
         case "elemwise": return try elemwise()
         case "sumsq": return try sumsq()
-        case "mlp": return try mlp(breakdown: breakdown)
+        case "mlp": return try mlp(breakdown: breakdown, profile: profile)
         case "overhead": return try overhead()
         case "compile": return try compile(breakdown: breakdown)
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
@@ -44,7 +44,7 @@ enum Workloads {
         return Result(values: [("sumsq_1e7_f32_s", t)])
     }
 
-    static func mlp(breakdown: Bool) throws -> Result {
+    static func mlp(breakdown: Bool, profile: Bool) throws -> Result {
         var rng = RandomGenerator(seed: 0)
         let sizes = [(784, 512), (512, 512), (512, 10)]
         let weights = try sizes.enumerated().map { i, s in
@@ -62,7 +62,8 @@ enum Workloads {
             let grads = try grad(loss, wrt: params)
             var updates: [Shared: Tensor] = [:]
             for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
-            return try function([x, labels], [loss], updates: updates)
+            return try function([x, labels], [loss], updates: updates,
+                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) }, profile: profile))
         }
         _ = try build()  // warm the C cache
         var step: Function?
@@ -73,6 +74,7 @@ enum Workloads {
         let t = try medianTime(runs: 30) { _ = try step(xb, yb) }
         var result = Result(values: [("mlp_step_B128_s", t), ("mlp_compile_s", compileTime)])
         if breakdown { result.notes.append(describe("mlp compile", step.compileStatistics)) }
+        if let p = step.profile { result.notes.append(p.summary(top: 25)) }
         return result
     }
 

@@ -1,0 +1,48 @@
+import TheanoArray
+import TheanoGraph
+
+/// DebugMode's checks of one node: the fast implementation against the reference `perform`,
+/// and no undeclared change to any input.
+enum DebugCheck {
+    static func run(_ node: Apply, _ inputs: [NDArray], fast: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
+        let snapshots = inputs.map { $0.copy() }
+        let results = try fast(inputs)
+        let destroyed = Set(node.op.destroyMap.values.flatMap { $0 })
+        for (i, (before, after)) in zip(snapshots, inputs).enumerated() where !destroyed.contains(i) {
+            if !identical(before, after) {
+                throw TheanoError.graph(
+                    "DebugMode: \(node.op) changed its input \(i) (\(describeVariable(node.inputs[i]))) without declaring it in its destroyMap")
+            }
+        }
+        let reference = try node.op.perform(node, snapshots)
+        guard reference.count == results.count else {
+            throw TheanoError.graph("DebugMode: \(node.op) returned \(results.count) outputs, the reference \(reference.count)")
+        }
+        for (k, (got, want)) in zip(results, reference).enumerated() {
+            if let problem = mismatch(got, want) {
+                throw TheanoError.graph("DebugMode: output \(k) of \(node.op) differs from the reference implementation: \(problem)")
+            }
+        }
+        return results
+    }
+
+    /// Bitwise-equal values (NaN equal to NaN).
+    private static func identical(_ a: NDArray, _ b: NDArray) -> Bool {
+        guard a.shape == b.shape, a.dtype == b.dtype else { return false }
+        return zip(a.doubles, b.doubles).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+    }
+
+    /// Why two results differ beyond the dtype's tolerance, or nil.
+    static func mismatch(_ got: NDArray, _ want: NDArray) -> String? {
+        guard got.dtype == want.dtype else { return "dtype \(got.dtype), reference \(want.dtype)" }
+        guard got.shape == want.shape else { return "shape \(formatShape(got.shape)), reference \(formatShape(want.shape))" }
+        let tolerance: Double = got.dtype == .float32 ? 1e-4 : (got.dtype == .float64 ? 1e-10 : 0)
+        for (i, (x, y)) in zip(got.doubles, want.doubles).enumerated() {
+            if x.isNaN && y.isNaN { continue }
+            if x == y { continue }
+            if x.isFinite && y.isFinite && Swift.abs(x - y) <= tolerance * (1 + Swift.abs(y)) { continue }
+            return "element \(i) is \(x), reference \(y)"
+        }
+        return nil
+    }
+}
