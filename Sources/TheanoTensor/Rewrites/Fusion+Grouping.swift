@@ -9,36 +9,43 @@ import TheanoGraph
 /// own result. Exact reachability costs quadratic time, so the grouping keeps a conservative
 /// summary instead, which keeps the walk linear:
 ///
-/// - Groups are numbered in the order they are created (ids 1, 2, ...); merged groups take
-///   the smallest id of their parts.
-/// - Every node has a *taint*: an upper bound on the ids of the groups whose result reaches
-///   it. An outside node's taint is the largest taint or group id among its inputs' producers.
-/// - Every group has an *input taint*: the largest taint that flows into any of its members
-///   from outside. Invariant: a group's input taint is below its id.
-/// - A node joins groups only if each of their ids exceeds everything that reaches the node
-///   from outside them (taints of outside producers, ids of groups it reads but does not
-///   join) and their input taints.
+/// - Every group has a *label*, a number; a group made later, or a group that nobody
+///   outside has read yet, may take a fresh label larger than all before.
+/// - Every node has a *taint*: an upper bound on the labels of the groups whose results reach
+///   it. An outside node's taint is the largest taint or label among its inputs' producers;
+///   reading a group's result this way marks the group as *read*.
+/// - Every group has an *input taint*: the largest taint flowing into any of its members from
+///   outside. Invariant: a group's input taint is below its label; so anything that reads a
+///   group (and records its label) has a taint above everything that reaches the group.
+/// - A node may join a group that nobody outside has read yet (it reaches nothing, so no
+///   path can come back), or a read group whose label exceeds everything that reaches the
+///   node from outside (taints of outside producers, input taints of the groups it reads).
+///   The joined group keeps the smallest label of its read parts (readers recorded at least
+///   that much), or takes a fresh label when none was read; it must exceed the labels of
+///   the groups the node reads without joining, which keeps the invariant.
 ///
-/// So a group can only absorb work that depends on older groups, never on itself; a path
-/// out of a group and back would carry the group's id (or a larger one) into the node's
-/// taint and forbid the join. The price is that some safe joins are refused when an
-/// unrelated, newer group taints the node; that costs fusion, never correctness.
+/// A path out of a group and back would carry the group's label into the taint of whatever
+/// it reaches and forbid the join. The price is that some safe joins are refused when an
+/// unrelated group with a larger label taints a node; that costs fusion, never correctness.
 struct FusionGrouping {
     let maxInputs: Int
 
     /// Topological order and each node's position in it.
     private(set) var nodes: [Apply] = []
     private var position: [ObjectIdentifier: Int] = [:]
-    /// Per node: its taint, and the group it joined (0 for none).
+    /// Per node: its taint, and the group slot it joined (0 for none).
     private var taint: [Int] = []
     private var groupOf: [Int] = []
-    /// Per group id (index 0 unused): union-find parent, input taint, the variables its
-    /// members read from outside it (not counting foldable scalar constants), and the static
-    /// output shape all its members share.
+    /// Per group slot (index 0 unused): union-find parent, label, input taint, whether
+    /// something outside read it, the variables its members read from outside it (not
+    /// counting foldable scalar constants), and the static output shape its members share.
     private var parent: [Int] = [0]
+    private var label: [Int] = [0]
     private var inputTaint: [Int] = [0]
+    private var isRead: [Bool] = [false]
     private var groupInputs: [Set<Variable>] = [[]]
     private var groupShape: [[Int?]] = [[]]
+    private var lastLabel = 0
 
     init(maxInputs: Int) { self.maxInputs = max(1, maxInputs) }
 
@@ -60,14 +67,14 @@ struct FusionGrouping {
         groupOf = Array(repeating: 0, count: order.count)
         for i in order.indices { visit(i) }
 
-        var byGroup: [Int: Int] = [:]
+        var bySlot: [Int: Int] = [:]
         var result: [[Apply]] = []
         for (i, node) in order.enumerated() where groupOf[i] != 0 {
             let g = find(groupOf[i])
-            if let k = byGroup[g] {
+            if let k = bySlot[g] {
                 result[k].append(node)
             } else {
-                byGroup[g] = result.count
+                bySlot[g] = result.count
                 result.append([node])
             }
         }
@@ -86,6 +93,11 @@ struct FusionGrouping {
         return root
     }
 
+    private mutating func freshLabel() -> Int {
+        lastLabel += 1
+        return lastLabel
+    }
+
     /// The producer's position of `v`, or nil for roots (inputs, constants, shared values).
     private func producer(_ v: Variable) -> Int? {
         v.owner.flatMap { position[ObjectIdentifier($0)] }
@@ -98,16 +110,21 @@ struct FusionGrouping {
             for v in node.inputs {
                 guard let p = producer(v) else { continue }
                 t = max(t, taint[p])
-                if groupOf[p] != 0 { t = max(t, find(groupOf[p])) }
+                if groupOf[p] != 0 {
+                    let g = find(groupOf[p])
+                    t = max(t, label[g])
+                    isRead[g] = true
+                }
             }
             taint[i] = t
             return
         }
         let shape = node.outputTypes[0].shape
-        // What reaches the node from outside any group it could join, and the groups it
-        // could join (those of its fusable producers with the same static shape).
+        // The groups the node reads: those it could join (same static shape) and the others;
+        // and the largest taint of its outside producers.
         var outside = 0
         var candidates: [Int] = []
+        var others: [Int] = []
         for v in node.inputs {
             guard let p = producer(v) else { continue }
             guard groupOf[p] != 0 else {
@@ -117,38 +134,54 @@ struct FusionGrouping {
             let g = find(groupOf[p])
             if groupShape[g] == shape {
                 if !candidates.contains(g) { candidates.append(g) }
-            } else {
-                outside = max(outside, g)
+            } else if !others.contains(g) {
+                others.append(g)
             }
         }
-        candidates.sort(by: >)
-        // A feasible set of groups to join is always the k newest candidates: leaving out a
-        // newer group puts its id above the older ones' (see the type's documentation).
-        for k in stride(from: candidates.count, through: 1, by: -1) {
-            let joined = candidates[..<k]
-            let excluded = k < candidates.count ? candidates[k] : 0
-            let reach = max(outside, excluded, joined.map { inputTaint[$0] }.max() ?? 0)
-            let oldest = candidates[k - 1]
-            guard oldest > reach, let inputs = inputsAfterJoining(node, Array(joined)) else { continue }
-            for g in joined where g != oldest {
-                parent[g] = oldest
-                groupInputs[g] = []
+        defer {
+            // Whatever the node reads without joining now records that group's label.
+            for g in candidates + others where find(g) != groupOf[i] { isRead[g] = true }
+        }
+        let reach = (candidates + others).reduce(outside) { max($0, inputTaint[$1]) }
+        let unread = candidates.filter { !isRead[$0] }
+        let readSafe = candidates.filter { isRead[$0] && label[$0] > reach }.sorted { label[$0] > label[$1] }
+        let othersLabel = others.reduce(0) { max($0, label[$1]) }
+        // Join the unread groups and the k read ones with the largest labels; leaving a read
+        // group out puts its label into the node's taint, so the rest must be larger still.
+        for k in stride(from: readSafe.count, through: 0, by: -1) {
+            let joined = unread + readSafe[..<k]
+            guard !joined.isEmpty else { continue }
+            let excludedLabel = candidates.reduce(othersLabel) { joined.contains($1) ? $0 : max($0, label[$1]) }
+            let nodeTaint = max(outside, excludedLabel)
+            guard k == 0 || label[readSafe[k - 1]] > nodeTaint,
+                  let inputs = inputsAfterJoining(node, joined) else { continue }
+            let root = joined[0]
+            var merged = nodeTaint
+            for g in joined {
+                merged = max(merged, inputTaint[g])
+                if g != root {
+                    parent[g] = root
+                    groupInputs[g] = []
+                }
             }
-            let nodeTaint = max(outside, excluded)
-            inputTaint[oldest] = max(reach, nodeTaint)
-            groupInputs[oldest] = inputs
-            groupOf[i] = oldest
+            label[root] = k == 0 ? freshLabel() : label[readSafe[k - 1]]
+            isRead[root] = k > 0
+            inputTaint[root] = merged
+            groupInputs[root] = inputs
+            groupOf[i] = root
             taint[i] = nodeTaint
             return
         }
         // A new group of its own.
-        let id = parent.count
-        let nodeTaint = max(outside, candidates.first ?? 0)
-        parent.append(id)
+        let slot = parent.count
+        let nodeTaint = candidates.reduce(max(outside, othersLabel)) { max($0, label[$1]) }
+        parent.append(slot)
+        label.append(freshLabel())
         inputTaint.append(nodeTaint)
+        isRead.append(false)
         groupInputs.append(Set(node.inputs.filter { !FusionGrouping.isFreeConstant($0) }))
         groupShape.append(shape)
-        groupOf[i] = id
+        groupOf[i] = slot
         taint[i] = nodeTaint
     }
 
