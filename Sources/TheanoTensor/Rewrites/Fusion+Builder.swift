@@ -108,6 +108,28 @@ struct FusedGroupBuilder {
             }
         }
         let program = ScalarProgram(inputTypes: inputs.map(\.type.dtype), steps: steps, outputs: try outputs.map(operand))
-        return (program, inputs)
+        return (withoutDeadSteps(program), inputs)
     }
+}
+
+/// `program` without the steps no output depends on (results of inlined ``Composite`` nodes
+/// that nothing reads), the rest renumbered.
+func withoutDeadSteps(_ program: ScalarProgram) -> ScalarProgram {
+    var live = Array(repeating: false, count: program.steps.count)
+    for case .step(let s) in program.outputs { live[s] = true }
+    for s in program.steps.indices.reversed() where live[s] {
+        for case .step(let k) in program.steps[s].operands { live[k] = true }
+    }
+    guard live.contains(false) else { return program }
+    var newIndex = Array(repeating: 0, count: program.steps.count)
+    var steps: [ScalarProgram.Step] = []
+    func renumber(_ o: ScalarProgram.Operand) -> ScalarProgram.Operand {
+        if case .step(let s) = o { return .step(newIndex[s]) }
+        return o
+    }
+    for (s, step) in program.steps.enumerated() where live[s] {
+        newIndex[s] = steps.count
+        steps.append(ScalarProgram.Step(op: step.op, operands: step.operands.map(renumber), dtype: step.dtype))
+    }
+    return ScalarProgram(inputTypes: program.inputTypes, steps: steps, outputs: program.outputs.map(renumber))
 }
