@@ -12,7 +12,8 @@ public final class RewriteTrace {
 
     public init() {}
 
-    func record(_ rewrite: String, before: Variable, after: Variable) {
+    /// Records that `rewrite` replaced `before` by `after` (drivers and whole-graph passes call it).
+    public func record(_ rewrite: String, before: Variable, after: Variable) {
         entries.append(Entry(rewrite: rewrite, before: expressionText(before, depth: 3), after: expressionText(after, depth: 3)))
     }
 
