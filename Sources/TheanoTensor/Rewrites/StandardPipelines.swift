@@ -3,8 +3,8 @@ import TheanoGraph
 
 /// The optimiser's plans, as explicit values. Read them top to bottom.
 public enum StandardPipelines {
-    /// Everything: merge, constant folding, canonicalisation (with shape inference),
-    /// numerical stabilisation, specialisation, merge again. Constant folding also runs as a
+    /// Everything: inlining, merge, constant folding, canonicalisation (with shape inference),
+    /// numerical stabilisation, specialisation, merge again, then elementwise fusion. Constant folding also runs as a
     /// rule inside canonicalisation and specialisation, so constant subexpressions that their
     /// rules create fold at once.
     public static var fastRun: RewritePipeline {
@@ -17,6 +17,7 @@ public enum StandardPipelines {
             .equilibrium("stabilize", RewriteSet(Stabilize.all)),
             .equilibrium("specialize", folding + Specialize.all),
             mergePass,
+            fusionPass,
         ])
     }
 
