@@ -236,9 +236,31 @@ extension NDArray {
     /// multiplied by zero here, so NaNs in `c` stay NaN, and BLAS gets 1).
     private static func freshAccumulator(_ c: NDArray?, _ shape: [Int], dtype: DType, beta: Double) throws -> (NDArray, Double) {
         guard let c else { return (NDArray(allocating: shape, dtype: dtype, zeroed: true), 0) }
-        var out = try c.broadcast(to: shape).copy()
+        var out = try c.broadcast(to: shape).materialized()
         if beta == 0 { out.scaleInPlace(by: 0) }
         return (out, beta == 0 ? 1 : beta)
+    }
+
+    /// A C-contiguous copy of this (float) view, with fast paths for rows that are contiguous
+    /// (copied as blocks) or broadcast (filled): a bias row repeated over a batch.
+    private func materialized() -> NDArray {
+        func run<T: NDArrayElement>(_: T.Type) -> NDArray {
+            let out = NDArray(allocating: shape, dtype: dtype, zeroed: false)
+            let (source, target) = (UnsafePointer(storagePointer(as: T.self)), out.storagePointer(as: T.self))
+            StridedWalk(shape: shape, strides: [out.strides, strides], offsets: [0, offset]).forEachRow { offs, n, inner in
+                switch inner[1] {
+                case 1: (target + offs[0]).update(from: source + offs[1], count: n)
+                case 0: (target + offs[0]).update(repeating: source[offs[1]], count: n)
+                default: for i in 0..<n { target[offs[0] + i] = source[offs[1] + i * inner[1]] }
+                }
+            }
+            return out
+        }
+        switch dtype {
+        case .float32: return run(Float.self)
+        case .float64: return run(Double.self)
+        default: return copy()
+        }
     }
 
     /// This operand, or a copy of it when it shares storage with `target` (which is about to
