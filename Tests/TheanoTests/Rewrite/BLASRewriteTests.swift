@@ -294,6 +294,34 @@ final class BLASRewriteTests: XCTestCase {
         }
     }
 
+    /// A training step with shared weights, through the standard pipeline followed by the
+    /// BLAS pass: the weight updates are GEMMs into the shared values, and the results equal
+    /// the unoptimised step's.
+    func testTrainingStepAfterTheStandardPipeline() throws {
+        var data = TestData(seed: 32)
+        let w0 = data.array([4, 3], .float32, low: -1, high: 1), b0 = data.array([3], .float32, low: -1, high: 1)
+        let xv = try data.nonContiguous([5, 4], .float32, low: -1, high: 1), yv = data.array([5, 3], .float32, low: -1, high: 1)
+        let mode = Mode(name: "t", pipeline: RewritePipeline(StandardPipelines.fastRun.passes + [blasPass, mergePass]))
+        var results: [[NDArray]] = []
+        for m in [Mode.unoptimized, mode] {
+            let x = Tensor.matrix("x", .float32), y = Tensor.matrix("y", .float32)
+            let w = Shared(w0, name: "w"), b = Shared(b0, name: "b")
+            let err = try x.matmul(w) + b - y
+            let loss = try (err * err).mean()
+            let g = try grad(loss, wrt: [w, b])
+            let step = try function([x, y], [loss], updates: [w: try w - 0.1 * g[0], b: try b - 0.1 * g[1]], mode: m)
+            if m.name == "t" {
+                let text = step.debugDescription()
+                XCTAssertTrue(text.contains("Gemm{T,N}"), text)
+                XCTAssertFalse(text.contains("MatMul"), text)
+            }
+            var out: [NDArray] = []
+            for _ in 0..<3 { out += try step(xv, yv) }
+            results.append(out + [w.value, b.value])
+        }
+        for (a, e) in zip(results[1], results[0]) { assertClose(a, e, rtol: 1e-4, atol: 1e-5) }
+    }
+
     func testThroughFunctionWithAPipelineMode() throws {
         let (x, y, z) = (Tensor.matrix("x", .float64), Tensor.matrix("y", .float64), Tensor.matrix("z", .float64))
         let out = try z - 0.5 * dot(x.transpose(), y)
