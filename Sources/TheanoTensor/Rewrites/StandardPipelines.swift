@@ -16,6 +16,7 @@ public enum StandardPipelines {
             .equilibrium("canonicalize", folding + ShapeRewrites.all + Canonicalize.all),
             .equilibrium("stabilize", RewriteSet(Stabilize.all)),
             .equilibrium("specialize", folding + Specialize.all),
+            blasPass,
             mergePass,
             fusionPass,
         ])
