@@ -53,6 +53,7 @@ public final class Function: Sendable {
         let replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
         let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: wanted, replacements: replacements)
         let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
+        for (k, target) in updates.enumerated() { graph.updateTargets[outputs.count + k] = target.0.variable }
         let rewriteStart = DispatchTime.now().uptimeNanoseconds
         try mode.pipeline.run(graph, RewriteContext(excluded: mode.excluded, trace: trace))
         let rewriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - rewriteStart) / 1e9

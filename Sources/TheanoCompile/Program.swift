@@ -23,11 +23,14 @@ struct Program: @unchecked Sendable {
     let slotCount: Int
     let inputSlots: [Int]
     let constants: [(slot: Int, value: NDArray)]
-    let sharedReads: [(slot: Int, storage: SharedValue)]
+    /// Shared values read at each call; `overwritten` ones are updated in place.
+    let sharedReads: [(slot: Int, storage: SharedValue, overwritten: Bool)]
     let instructions: [Instruction]
     let outputSlots: [Int]
     let updateSlots: [Int]
     let updateTargets: [(storage: SharedValue, name: String)]
+    /// Update slots computed in place in their shared variable's buffer.
+    let inPlaceUpdateSlots: Set<Int>
     /// Keeps the compiled kernels loaded.
     let library: SharedLibrary?
     let pool: ThreadPool?
@@ -62,15 +65,24 @@ struct Program: @unchecked Sendable {
             return s
         }
         inputSlots = graph.inputs.map(slot)
-        let nodes = graph.toposort()
+        // Nodes that overwrite a shared variable (in-place updates) run after every other node,
+        // so everything that reads the old value has read it.
+        let sorted = graph.toposort()
+        let destroysShared: (Apply) -> Bool = { node in
+            node.op.destroyMap.values.flatMap { $0 }.contains { node.inputs[$0].sharedValue != nil }
+        }
+        let nodes = sorted.filter { !destroysShared($0) } + sorted.filter(destroysShared)
+        let destroyedShared = Set(nodes.filter(destroysShared).flatMap { node in
+            node.op.destroyMap.values.flatMap { $0 }.map { node.inputs[$0] }
+        })
         var constants: [(Int, NDArray)] = []
-        var shared: [(Int, SharedValue)] = []
+        var shared: [(Int, SharedValue, Bool)] = []
         var seenRoots = Set<Variable>()
         func noteRoot(_ v: Variable) {
             guard v.owner == nil, seenRoots.insert(v).inserted else { return }
             switch v.role {
             case .constant(let value, _): constants.append((slot(v), value))
-            case .shared(let storage): shared.append((slot(v), storage))
+            case .shared(let storage): shared.append((slot(v), storage, destroyedShared.contains(v)))
             default: _ = slot(v)
             }
         }
@@ -121,6 +133,7 @@ struct Program: @unchecked Sendable {
         let allOutputs = graph.outputs.map(slot)
         self.outputSlots = Array(allOutputs[..<outputCount])
         self.updateSlots = Array(allOutputs[outputCount...])
+        self.inPlaceUpdateSlots = Set(graph.outputs[outputCount...].filter { $0.owner.map(destroysShared) ?? false }.map(slot))
         self.updateTargets = updateTargets.map { (storage: $0.0, name: $0.1) }
     }
 
@@ -129,7 +142,11 @@ struct Program: @unchecked Sendable {
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
         for (s, value) in constants { slots[s] = value }
-        for (s, storage) in sharedReads { slots[s] = storage.value }
+        for (s, storage, overwritten) in sharedReads {
+            // A value updated in place is written directly only when no caller holds it;
+            // otherwise into a copy, so arrays a caller holds never change.
+            slots[s] = overwritten ? storage.withLock { v in v.isUniquelyReferenced() ? v : v.copy() } : storage.value
+        }
         let profiling = profile != nil
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
@@ -173,7 +190,7 @@ struct Program: @unchecked Sendable {
         // Results now belong to the caller and the shared variables; their storage is reused
         // only after they let go of it.
         for v in outputs { buffers.lend(v) }
-        for v in newValues { buffers.lend(v) }
+        for (v, s) in zip(newValues, updateSlots) where !inPlaceUpdateSlots.contains(s) { buffers.lend(v) }
         profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
         return outputs
     }

@@ -16,6 +16,10 @@ public final class FunctionGraph {
 
     public private(set) var inputs: [Variable]
     public private(set) var outputs: [Variable]
+    /// Output index -> the shared variable whose new value that output is (a compiled
+    /// function's updates). The in-place rewrite may then overwrite the shared variable's
+    /// buffer with that output.
+    public var updateTargets: [Int: Variable] = [:]
     /// Every node currently in the graph.
     public private(set) var nodes: Set<Apply> = []
     private var clientMap: [Variable: [Client]] = [:]

@@ -13,6 +13,8 @@ struct KernelProgram: Hashable {
 
     let program: ScalarProgram
     let reduction: Reduction?
+    /// Output 0 is written into this input's buffer.
+    var inPlaceInput: Int? = nil
 }
 
 /// An op the C backend turns into a kernel. Backends attach to ops from their own module.
@@ -29,7 +31,9 @@ extension Elemwise: CKernelOp {
 }
 
 extension Composite: CKernelOp {
-    func kernelProgram(_ node: Apply) -> KernelProgram? { KernelProgram(program: program, reduction: nil) }
+    func kernelProgram(_ node: Apply) -> KernelProgram? {
+        KernelProgram(program: program, reduction: nil, inPlaceInput: inPlaceInput)
+    }
 }
 
 extension Reduce: CKernelOp {

@@ -45,8 +45,9 @@ struct CLinker {
             } else {
                 // Kernels are named by a hash of their own text, so the translation unit depends
                 // only on which kernels it holds, never on node order (stable cache keys).
-                let source = KernelSource(name: "TH_KERNEL", program: program.program, inputIsScalar: key.scalar,
+                var source = KernelSource(name: "TH_KERNEL", program: program.program, inputIsScalar: key.scalar,
                                           inputBroadcastsLastAxis: key.lastAxis, reduction: program.reduction?.kind)
+                source.aliased = program.inPlaceInput != nil
                 guard let template = try? source.render() else {
                     plan.append(nil)
                     continue

@@ -20,7 +20,9 @@ struct CompiledKernel: @unchecked Sendable {
         if let r = program.reduction {
             return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool, buffers: buffers)
         }
-        let outputs = outputTypes.map { buffers.allocate(shape, $0) }
+        var outputs = outputTypes.enumerated().map { k, t in
+            k == 0 && program.inPlaceInput != nil ? inputs[0] : buffers.allocate(shape, t)
+        }
         let nd = shape.count
         var strides: [Int64] = []
         strides.reserveCapacity((inputs.count + outputs.count) * Swift.max(nd, 1))
@@ -28,7 +30,15 @@ struct CompiledKernel: @unchecked Sendable {
             for d in 0..<nd { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
         }
         let contiguous = contiguousStrides(shape).map { Int64($0) }
-        for _ in outputs { strides.append(contentsOf: contiguous) }
+        for (k, _) in outputs.enumerated() {
+            if k == 0, let destroyed = program.inPlaceInput {
+                // Output 0 is the destroyed input itself, with its own layout.
+                outputs[0] = inputs[destroyed]
+                strides.append(contentsOf: inputs[destroyed].strides.map { Int64($0) })
+            } else {
+                strides.append(contentsOf: contiguous)
+            }
+        }
         let status = invoke(shape: shape.map { Int64($0) }, strides: strides, operands: inputs + outputs, reduceAxes: 0, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return outputs

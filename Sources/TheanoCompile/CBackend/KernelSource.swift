@@ -18,6 +18,8 @@ struct KernelSource {
     let inputBroadcastsLastAxis: [Bool]
     /// Reduction applied to the program's single output, if any.
     let reduction: ReduceKind?
+    /// Whether an output shares its buffer with an input (then no `restrict` pointers).
+    var aliased = false
 
     /// Elements per chunk of parallel work.
     static let grain = 32_768
@@ -55,13 +57,15 @@ struct KernelSource {
     private func pointerDeclarations(outputTypes: [DType]) -> String {
         var lines: [String] = []
         for (k, t) in program.inputTypes.enumerated() {
-            lines.append("    const \(ScalarCodegen.cType(t))* restrict p\(k) = (const \(ScalarCodegen.cType(t))*)c->call->data[\(k)];")
+            lines.append("    const \(ScalarCodegen.cType(t))* \(restrict)p\(k) = (const \(ScalarCodegen.cType(t))*)c->call->data[\(k)];")
         }
         for (k, t) in outputTypes.enumerated() {
-            lines.append("    \(ScalarCodegen.cType(t))* restrict q\(k) = (\(ScalarCodegen.cType(t))*)c->call->data[\(inputCount + k)];")
+            lines.append("    \(ScalarCodegen.cType(t))* \(restrict)q\(k) = (\(ScalarCodegen.cType(t))*)c->call->data[\(inputCount + k)];")
         }
         return lines.joined(separator: "\n")
     }
+
+    private var restrict: String { aliased ? "" : "restrict " }
 
     private var contextStruct: String {
         "typedef struct { const th_call* call; int err; double partial[16]; } \(name)_ctx;"

@@ -104,10 +104,20 @@ public struct ScalarProgram: Hashable, Sendable, CustomStringConvertible {
 /// Inputs share one rank and broadcast like ``Elemwise`` (axes of static size 1).
 public struct Composite: Op {
     public let program: ScalarProgram
+    /// When set, output 0 is written into this input's storage (``destroyMap`` `[0: [k]]`);
+    /// the input must have exactly output 0's type. The in-place rewrite sets it where legal.
+    public let inPlaceInput: Int?
 
-    public init(_ program: ScalarProgram) { self.program = program }
+    public init(_ program: ScalarProgram, inPlaceInput: Int? = nil) {
+        self.program = program
+        self.inPlaceInput = inPlaceInput
+    }
 
-    public var description: String { "Composite{\(program.steps.map { $0.op.name }.joined(separator: ","))}" }
+    public var description: String {
+        "Composite{\(program.steps.map { $0.op.name }.joined(separator: ","))}" + (inPlaceInput.map { ",inplace=\($0)" } ?? "")
+    }
+
+    public var destroyMap: [Int: [Int]] { inPlaceInput.map { [0: [$0]] } ?? [:] }
 
     public func makeNode(_ inputs: [Variable]) throws -> Apply {
         guard inputs.count == program.inputTypes.count else {
@@ -122,13 +132,25 @@ public struct Composite: Op {
         }
         try program.validate()
         let shape = try Elemwise.broadcastStaticShape(inputs, opName: description)
-        return Apply(op: self, inputs: inputs, outputTypes: program.outputs.map { TensorType(program.dtype(of: $0), shape: shape) })
+        let types = program.outputs.map { TensorType(program.dtype(of: $0), shape: shape) }
+        if let k = inPlaceInput {
+            guard k >= 0, k < inputs.count, let first = types.first, inputs[k].type == first, !first.shape.contains(1) else {
+                throw TheanoError.invalidArgument("\(self): input \(k) cannot hold output 0 in place (it needs exactly the output's type, with no broadcast axes)")
+            }
+        }
+        return Apply(op: self, inputs: inputs, outputTypes: types)
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try Elemwise.runtimeShape(node, inputs, opName: description)
         let views = try inputs.map { try $0.broadcast(to: shape) }
-        return try program.evaluate(views, shape: shape)
+        var results = try program.evaluate(views, shape: shape)
+        if let k = inPlaceInput {
+            // Overwrite the destroyed input, as the op declares.
+            try NDArray.assign(results[0], into: inputs[k])
+            results[0] = inputs[k]
+        }
+        return results
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -19,6 +19,7 @@ public enum StandardPipelines {
             blasPass,
             mergePass,
             fusionPass,
+            inplacePass,
         ])
     }
 

@@ -312,7 +312,7 @@ final class BLASRewriteTests: XCTestCase {
             let step = try function([x, y], [loss], updates: [w: try w - 0.1 * g[0], b: try b - 0.1 * g[1]], mode: m)
             if m.name == "t" {
                 let text = step.debugDescription()
-                XCTAssertTrue(text.contains("Gemm{T,N}"), text)
+                XCTAssertTrue(text.contains("Gemm{T,N,inplace}"), text)
                 XCTAssertFalse(text.contains("MatMul"), text)
             }
             var out: [NDArray] = []

@@ -14,13 +14,13 @@ struct OptimizedGraph {
 }
 
 /// Optimises a copy of the graph from `inputs` to `outputs` with `pipeline` (fastRun by
-/// default, without fusion and BLAS specialisation so graphs stay readable op by op),
+/// default, without fusion, BLAS specialisation and in-place variants so graphs stay readable op by op),
 /// recording a trace.
 func optimize(_ inputs: [Tensor], _ outputs: [Tensor], pipeline: RewritePipeline = StandardPipelines.fastRun,
               excluding: Set<String> = []) throws -> OptimizedGraph {
     let graph = try FunctionGraph(inputs: inputs.map(\.variable), outputs: outputs.map(\.variable))
     let trace = RewriteTrace()
-    try pipeline.run(graph, RewriteContext(excluded: excluding.union(["fusion", "blas"]), trace: trace))
+    try pipeline.run(graph, RewriteContext(excluded: excluding.union(["fusion", "blas", "inplace"]), trace: trace))
     return OptimizedGraph(graph: graph, trace: trace)
 }
 
