@@ -83,6 +83,15 @@ struct KernelSource {
         // Flat loop: element i of every operand (scalars hoisted).
         let (flatBody, flatOuts) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[i]" }, indent: "        ")
         let flatStores = flatOuts.enumerated().map { "        q\($0.offset)[i] = \($0.element);" }.joined(separator: "\n")
+        // Padded tail: inputs copied into 16-lane buffers, outputs gathered from 16-lane buffers.
+        let tailLoads = (0..<inputCount).filter { !inputIsScalar[$0] }.map { k in
+            let t = ScalarCodegen.cType(program.inputTypes[k])
+            return "        \(t) l\(k)[16]; for (int64_t j = 0; j < 16; j++) l\(k)[j] = p\(k)[vend + (j < m ? j : m - 1)];"
+        }.joined(separator: "\n")
+        let tailOutDecls = outTypes.enumerated().map { "        \(ScalarCodegen.cType($0.element)) r\($0.offset)[16];" }.joined(separator: "\n")
+        let (tailBody, tailOuts) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "l\($0)[i]" }, indent: "            ")
+        let tailStores = tailOuts.enumerated().map { "            r\($0.offset)[i] = \($0.element);" }.joined(separator: "\n")
+        let tailCopies = outTypes.indices.map { "            q\($0)[vend + i] = r\($0)[i];" }.joined(separator: "\n")
 
         // Row loop with unit inner strides (or statically broadcast last axis).
         let rowLoad: (Int) -> String = { k in
@@ -108,9 +117,24 @@ struct KernelSource {
             int err = 0;
         \(decls)
         \(hoisted)
-            for (int64_t i = begin; i < end; i++) {
+            const int64_t vend = begin + (end - begin) / 16 * 16;
+            for (int64_t i = begin; i < vend; i++) {
         \(flatBody)
         \(flatStores)
+            }
+            if (vend < end) {
+                /* The tail runs through the same vectorised body on 16 padded lanes (repeating
+                   the last element), so short arrays never fall back to scalar libm calls. */
+                const int64_t m = end - vend;
+        \(tailLoads)
+        \(tailOutDecls)
+                for (int64_t i = 0; i < 16; i++) {
+        \(tailBody)
+        \(tailStores)
+                }
+                for (int64_t i = 0; i < m; i++) {
+        \(tailCopies)
+                }
             }
             if (err) c->err = err;
         }
@@ -245,6 +269,7 @@ struct KernelSource {
             .map { "    const \(ScalarCodegen.cType(program.inputTypes[$0])) s\($0) = p\($0)[0];" }.joined(separator: "\n")
         let (flatBody, flatOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[b\($0) + j]" }, indent: "            ")
         let (strBody, strOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[b\($0) + ro\($0)]" }, indent: "            ")
+        let (leadBody, leadOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[base + k]" }, indent: "                ")
         let baseDecl = (0..<operands).map { "b\($0) = 0" }.joined(separator: ", ")
         let baseUpdate = (0..<operands).map { "b\($0) += idx * st[\($0) * nd + d];" }.joined(separator: " ")
         let redDecl = (0..<inputCount).map { "ro\($0) = 0" }.joined(separator: ", ")
@@ -342,6 +367,53 @@ struct KernelSource {
             }
         }
 
+        /* Reduced axes that are the outermost in memory (e.g. a column sum of a C-contiguous
+           matrix): accumulate whole rows into a vector of accumulators, in memory order. */
+        static int \(name)_leading_layout(const th_call* call) {
+            const int64_t nd = call->ndim, kd = nd - call->reduce_ndim;
+            for (int64_t k = 0; k <= \(inputCount); k++) {
+                if (k < \(inputCount) && \(scalarMask)[k]) continue;
+                int64_t expect = 1;
+                for (int64_t d = kd - 1; d >= 0; d--) {
+                    if (call->shape[d] != 1 && call->strides[k * nd + d] != expect) return 0;
+                    expect *= call->shape[d];
+                }
+                if (k == \(inputCount)) break;
+                for (int64_t d = nd - 1; d >= kd; d--) {
+                    if (call->shape[d] != 1 && call->strides[k * nd + d] != expect) return 0;
+                    expect *= call->shape[d];
+                }
+            }
+            return 1;
+        }
+
+        static void \(name)_leading(void* vc, int64_t kb, int64_t ke) {
+            \(name)_ctx* c = (\(name)_ctx*)vc;
+            const th_call* call = c->call;
+            const int64_t nd = call->ndim, kd = nd - call->reduce_ndim;
+            int64_t K = 1, R = 1;
+            for (int64_t d = 0; d < kd; d++) K *= call->shape[d];
+            for (int64_t d = kd; d < nd; d++) R *= call->shape[d];
+            int err = 0;
+        \(decls)
+        \(hoisted)
+            enum { CHUNK = 512 };
+            \(accType) acc[CHUNK];
+            for (int64_t k0 = kb; k0 < ke; k0 += CHUNK) {
+                const int64_t k1 = k0 + CHUNK < ke ? k0 + CHUNK : ke;
+                for (int64_t k = k0; k < k1; k++) acc[k - k0] = \(identity);
+                for (int64_t r = 0; r < R; r++) {
+                    const int64_t base = r * K;
+                    for (int64_t k = k0; k < k1; k++) {
+        \(leadBody)
+                        \(combine("acc[k - k0]", leadOut[0]));
+                    }
+                }
+                for (int64_t k = k0; k < k1; k++) q0[k] = \(finish("acc[k - k0]"));
+            }
+            if (err) c->err = err;
+        }
+
         /* A single output reduced in 16 fixed parts (deterministic for any thread count). */
         static void \(name)_parts(void* vc, int64_t begin, int64_t end) {
             \(name)_ctx* c = (\(name)_ctx*)vc;
@@ -363,7 +435,12 @@ struct KernelSource {
             \(name)_ctx c;
             c.call = call;
             c.err = 0;
-            if (outer == 1 && inner >= 16 * 1024) {
+            if (outer > 1 && \(name)_leading_layout(call)) {
+                if (call->parallel_for && outer * inner >= 2 * \(KernelSource.grain) && outer >= 1024)
+                    call->parallel_for(call->pool, outer, 512, &c, \(name)_leading);
+                else
+                    \(name)_leading(&c, 0, outer);
+            } else if (outer == 1 && inner >= 16 * 1024) {
                 if (call->parallel_for && inner >= 2 * \(KernelSource.grain))
                     call->parallel_for(call->pool, 16, 1, &c, \(name)_parts);
                 else
