@@ -58,12 +58,9 @@ final class BufferRecycler: Sendable {
 
     /// Gives back an intermediate result whose last reader has run.
     func release(_ array: inout NDArray?) {
-        guard var value = array.take(), value.byteCount >= 4096 else { return }
-        guard value.isUniquelyReferenced(), value.offset == 0,
-              value.storage.byteCount == value.byteCount else { return }
+        guard var value = array.take(), value.byteCount >= 4096, value.offset == 0,
+              value.storage.byteCount == value.byteCount, value.isUniquelyReferenced() else { return }
         let storage = value.storage
-        value = NDArray(zeros: [], dtype: .bool)
-        _ = value
         state.withLock { s in
             guard s.bytes + storage.byteCount <= capacity else { return }
             s.free[storage.byteCount, default: []].append(storage)

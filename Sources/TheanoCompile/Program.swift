@@ -150,10 +150,11 @@ struct Program: @unchecked Sendable {
         let profiling = profile != nil
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        // One argument buffer for every node (no allocation per node).
+        var inputs: [NDArray] = []
+        inputs.reserveCapacity(instructions.map(\.inputSlots.count).max() ?? 0)
         for (index, inst) in instructions.enumerated() {
             let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-            var inputs: [NDArray] = []
-            inputs.reserveCapacity(inst.inputSlots.count)
             for s in inst.inputSlots {
                 guard let v = slots[s] else {
                     throw TheanoError.graph("internal error: \(inst.node.op) read slot \(s) before it was computed")
@@ -166,7 +167,7 @@ struct Program: @unchecked Sendable {
             } else {
                 results = try inst.kernel?.run(inst.node, inputs, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, inputs)
             }
-            inputs = []  // drop these references so released slots can be recycled
+            inputs.removeAll(keepingCapacity: true)  // drop the references so released slots can be recycled
             guard results.count == inst.outputSlots.count else {
                 throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
             }

@@ -20,8 +20,9 @@ struct CompiledKernel: @unchecked Sendable {
         if let r = program.reduction {
             return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool, buffers: buffers)
         }
-        var outputs = outputTypes.enumerated().map { k, t in
-            k == 0 && program.inPlaceInput != nil ? inputs[0] : buffers.allocate(shape, t)
+        // An in-place output 0 is the destroyed input itself, with its own layout.
+        let outputs = outputTypes.enumerated().map { k, t in
+            k == 0 ? program.inPlaceInput.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
         }
         let nd = shape.count
         var strides: [Int64] = []
@@ -30,14 +31,8 @@ struct CompiledKernel: @unchecked Sendable {
             for d in 0..<nd { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
         }
         let contiguous = contiguousStrides(shape).map { Int64($0) }
-        for (k, _) in outputs.enumerated() {
-            if k == 0, let destroyed = program.inPlaceInput {
-                // Output 0 is the destroyed input itself, with its own layout.
-                outputs[0] = inputs[destroyed]
-                strides.append(contentsOf: inputs[destroyed].strides.map { Int64($0) })
-            } else {
-                strides.append(contentsOf: contiguous)
-            }
+        for (k, output) in outputs.enumerated() {
+            strides.append(contentsOf: k == 0 && program.inPlaceInput != nil ? output.strides.map { Int64($0) } : contiguous)
         }
         let status = invoke(shape: shape.map { Int64($0) }, strides: strides, operands: inputs + outputs, reduceAxes: 0, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }

@@ -154,11 +154,7 @@ public struct Composite: Op {
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
-        let dims: [Variable] = node.outputTypes[0].shape.enumerated().map { axis, size in
-            if let size { return shapeConstant(size) }
-            let i = node.inputs.firstIndex { $0.type.shape[axis] != 1 } ?? 0
-            return inputShapes[i][axis]
-        }
+        let dims = Elemwise.broadcastSymbolicShape(node, inputShapes)
         return node.outputTypes.map { _ in dims }
     }
 }

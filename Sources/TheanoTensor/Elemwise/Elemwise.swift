@@ -93,13 +93,17 @@ public struct Elemwise: Op {
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
-        let out = node.outputTypes[0]
-        let dims: [Variable] = out.shape.enumerated().map { axis, size in
+        [Elemwise.broadcastSymbolicShape(node, inputShapes)]
+    }
+
+    /// The symbolic output shape of a broadcasting elementwise node: a constant where the
+    /// static size is known, else the size of the first input that does not broadcast there.
+    static func broadcastSymbolicShape(_ node: Apply, _ inputShapes: [[Variable]]) -> [Variable] {
+        node.outputTypes[0].shape.enumerated().map { axis, size in
             if let size { return shapeConstant(size) }
             let i = node.inputs.firstIndex { $0.type.shape[axis] != 1 } ?? 0
             return inputShapes[i][axis]
         }
-        return [dims]
     }
 }
 
