@@ -26,7 +26,8 @@ extension NDArray {
 
     /// The matrix product computed by a plain triple loop, for every dtype: the reference that
     /// the BLAS path of ``matmul(_:_:)`` is tested against. Same semantics and errors as
-    /// ``matmul(_:_:)``; floats accumulate in their own dtype, integers wrap, bool gives bool.
+    /// ``matmul(_:_:)``; float32 accumulates in double (rounded once at the end), float64 in
+    /// double, integers wrap, bool gives bool.
     public static func matmulReference(_ a: NDArray, _ b: NDArray) throws -> NDArray {
         let plan = try MatmulPlan(a, b)
         return try plan.removingAddedAxes(try referenceMatmul(plan))
@@ -84,7 +85,7 @@ struct MatmulPlan {
 
 /// The plain triple loop over broadcast batches, any dtype and layout.
 private func referenceMatmul(_ plan: MatmulPlan) throws -> NDArray {
-    func run<T: NDArrayElement>(_: T.Type, zero: T, _ multiplyAdd: (T, T, T) -> T) throws -> NDArray {
+    func run<T: NDArrayElement, A>(_: T.Type, zero: A, _ multiplyAdd: (A, T, T) -> A, _ finish: (A) -> T) throws -> NDArray {
         let (m, n, k) = (plan.m, plan.n, plan.k)
         let out = NDArray(allocating: plan.batch + [m, n], dtype: T.dtype, zeroed: false)
         let a = try plan.a.broadcast(to: plan.batch + [m, k])
@@ -100,7 +101,7 @@ private func referenceMatmul(_ plan: MatmulPlan) throws -> NDArray {
                     for p in 0..<k {
                         acc = multiplyAdd(acc, pa[oa + i * sam + p * sak], pb[ob + p * sbk + j * sbn])
                     }
-                    po[oc + i * n + j] = acc
+                    po[oc + i * n + j] = finish(acc)
                 }
             }
         }
@@ -116,13 +117,13 @@ private func referenceMatmul(_ plan: MatmulPlan) throws -> NDArray {
         return out
     }
     switch plan.a.dtype {
-    case .bool: return try run(Bool.self, zero: false) { $0 || ($1 && $2) }
-    case .uint8: return try run(UInt8.self, zero: 0) { $0 &+ $1 &* $2 }
-    case .int8: return try run(Int8.self, zero: 0) { $0 &+ $1 &* $2 }
-    case .int16: return try run(Int16.self, zero: 0) { $0 &+ $1 &* $2 }
-    case .int32: return try run(Int32.self, zero: 0) { $0 &+ $1 &* $2 }
-    case .int64: return try run(Int64.self, zero: 0) { $0 &+ $1 &* $2 }
-    case .float32: return try run(Float.self, zero: 0) { $0 + $1 * $2 }
-    case .float64: return try run(Double.self, zero: 0) { $0 + $1 * $2 }
+    case .bool: return try run(Bool.self, zero: false, { $0 || ($1 && $2) }, { $0 })
+    case .uint8: return try run(UInt8.self, zero: 0, { $0 &+ $1 &* $2 }, { $0 })
+    case .int8: return try run(Int8.self, zero: 0, { $0 &+ $1 &* $2 }, { $0 })
+    case .int16: return try run(Int16.self, zero: 0, { $0 &+ $1 &* $2 }, { $0 })
+    case .int32: return try run(Int32.self, zero: 0, { $0 &+ $1 &* $2 }, { $0 })
+    case .int64: return try run(Int64.self, zero: 0, { $0 &+ $1 &* $2 }, { $0 })
+    case .float32: return try run(Float.self, zero: 0.0, { $0 + Double($1) * Double($2) }, { Float($0) })
+    case .float64: return try run(Double.self, zero: 0.0, { $0 + $1 * $2 }, { $0 })
     }
 }

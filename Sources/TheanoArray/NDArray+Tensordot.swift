@@ -1,4 +1,5 @@
-/// Tensor contractions built on ``NDArray/matmul(_:_:)``: `tensordot` and `outer`.
+/// Tensor contractions built on ``NDArray/matmul(_:_:)``: `tensordot` and `outer`, each with
+/// a reference form built on ``NDArray/matmulReference(_:_:)``.
 extension NDArray {
     /// Sums the products of `a` and `b` over pairs of axes, as NumPy's
     /// `tensordot(a, b, axes=(axesA, axesB))`: axis `axesA[i]` of `a` pairs with axis
@@ -8,6 +9,16 @@ extension NDArray {
     /// Both operands must have the same dtype. The operands are viewed as matrices (copied only
     /// when their layout needs it) and multiplied with ``matmul(_:_:)``.
     public static func tensordot(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int])) throws -> NDArray {
+        try contract(a, b, axes: axes, multiply: matmul)
+    }
+
+    /// ``tensordot(_:_:axes:)`` through the plain loops of ``matmulReference(_:_:)``.
+    public static func tensordotReference(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int])) throws -> NDArray {
+        try contract(a, b, axes: axes, multiply: matmulReference)
+    }
+
+    private static func contract(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int]),
+                                 multiply: (NDArray, NDArray) throws -> NDArray) throws -> NDArray {
         guard axes.0.count == axes.1.count else {
             throw TheanoError.invalidArgument(
                 "tensordot: the two axis lists must have the same length, got \(axes.0) for shape \(formatShape(a.shape)) and \(axes.1) for shape \(formatShape(b.shape))")
@@ -23,7 +34,7 @@ extension NDArray {
         }
         let freeA = (0..<a.rank).filter { !summedA.contains($0) }
         let freeB = (0..<b.rank).filter { !summedB.contains($0) }
-        let product = try matmul(
+        let product = try multiply(
             try a.matrixView(rowAxes: freeA, columnAxes: summedA),
             try b.matrixView(rowAxes: summedB, columnAxes: freeB))
         return try product.reshaped(freeA.map { a.shape[$0] } + freeB.map { b.shape[$0] })
@@ -33,6 +44,11 @@ extension NDArray {
     /// `a.flat[i] * b.flat[j]`. Both operands must have the same dtype (bool gives and).
     public static func outer(_ a: NDArray, _ b: NDArray) throws -> NDArray {
         try matmul(try a.reshaped([a.count, 1]), try b.reshaped([1, b.count]))
+    }
+
+    /// ``outer(_:_:)`` through the plain loops of ``matmulReference(_:_:)``.
+    public static func outerReference(_ a: NDArray, _ b: NDArray) throws -> NDArray {
+        try matmulReference(try a.reshaped([a.count, 1]), try b.reshaped([1, b.count]))
     }
 
     /// A `[rows, columns]` matrix whose rows enumerate `rowAxes` and columns enumerate

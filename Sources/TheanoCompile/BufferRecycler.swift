@@ -8,7 +8,7 @@ import TheanoArray
 /// recycler then holds the only reference), so a value the caller still holds is never
 /// overwritten. Large fresh allocations cost page faults on first touch; reusing warm buffers
 /// avoids them.
-final class BufferRecycler: Sendable {
+public final class BufferRecycler: Sendable {
     private struct State {
         /// Storage believed free, by byte count.
         var free: [Int: [ArrayStorage]] = [:]
@@ -21,10 +21,10 @@ final class BufferRecycler: Sendable {
     /// At most this many bytes are kept for reuse.
     private let capacity: Int
 
-    init(capacity: Int = 1 << 30) { self.capacity = capacity }
+    public init(capacity: Int = 1 << 30) { self.capacity = capacity }
 
     /// A C-contiguous array of `shape` whose contents are undefined.
-    func allocate(_ shape: [Int], _ dtype: DType) -> NDArray {
+    public func allocate(_ shape: [Int], _ dtype: DType) -> NDArray {
         let bytes = shapeSize(shape) * dtype.byteSize
         if bytes >= 4096, let storage = take(bytes) {
             return NDArray(storage: storage, dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0)

@@ -1,27 +1,23 @@
 import Foundation
 import Synchronization
 
-/// How ``function(_:_:updates:givens:mode:options:trace:)`` compiles: the linker, the C
+/// How ``function(_:_:updates:givens:mode:options:trace:)`` compiles: the backend, the C
 /// compiler and its cache, threads and profiling.
 ///
 /// Defaults can be changed for a scope with the task-local ``current``:
 /// ```swift
-/// try CompileOptions.$current.withValue(CompileOptions(linker: .interpreter)) {
+/// try CompileOptions.$current.withValue(CompileOptions(backend: .reference)) {
 ///     let f = try function([x], [y])   // runs every node's reference implementation
 /// }
 /// ```
 /// Everything that changes generated code (compiler, flags) is part of the kernel cache key.
 public struct CompileOptions: Sendable {
-    public enum Linker: Sendable {
-        /// Generated C for elementwise and reduction nodes (fused), compiled at run time;
-        /// BLAS and reference implementations for the rest. Falls back to the interpreter
-        /// with a one-line warning when no C compiler is found.
-        case c
-        /// Every node's reference `perform`.
-        case interpreter
-    }
-
-    public var linker: Linker
+    /// Where and how nodes run (``Backend/cpu`` by default).
+    public var backend: Backend
+    /// Make a node the backend has no implementation for a compile-time error naming the op,
+    /// instead of running its reference `perform` (see ``Function/kernelReport``). A failed
+    /// C compilation counts as missing.
+    public var strict: Bool
     /// A C compiler to use instead of searching (`THEANO_CC` also overrides the search).
     public var compilerPath: String?
     /// Where compiled kernels are cached (default: ``KernelCache/defaultDirectory``).
@@ -31,20 +27,49 @@ public struct CompileOptions: Sendable {
     /// Collect time per node and per op type (see ``Function/profile``).
     public var profile: Bool
 
-    public init(linker: Linker = .c, compilerPath: String? = nil, cacheDirectory: URL? = nil, threads: Int? = nil,
-                profile: Bool = false) {
-        self.linker = linker
+    public init(backend: Backend = .cpu, strict: Bool = false, compilerPath: String? = nil, cacheDirectory: URL? = nil,
+                threads: Int? = nil, profile: Bool = false) {
+        self.backend = backend
+        self.strict = strict
         self.compilerPath = compilerPath
         self.cacheDirectory = cacheDirectory
         self.threads = threads
         self.profile = profile
     }
 
-    /// The options used when none are passed. The environment variable `THEANO_LINKER`
-    /// (`c` or `interpreter`) overrides the default linker, for debugging and for test runs
-    /// that should exercise the reference implementations.
-    @TaskLocal public static var current = CompileOptions(
-        linker: ProcessInfo.processInfo.environment["THEANO_LINKER"] == "interpreter" ? .interpreter : .c)
+    /// The options used when none are passed. The environment variable `THEANO_BACKEND`
+    /// (`cpu` or `reference`) overrides the default backend, for debugging and for test runs;
+    /// the older `THEANO_LINKER` (`c` or `interpreter`) is still read. An unknown value is
+    /// reported once on standard error and ignored.
+    @TaskLocal public static var current = CompileOptions(backend: environmentBackend() ?? .cpu)
+
+    // MARK: Deprecated linker names
+
+    /// The linkers of earlier versions; a backend is now a value (``Backend``).
+    public enum Linker: Sendable {
+        /// Now ``Backend/cpu``.
+        case c
+        /// Now ``Backend/reference``.
+        case interpreter
+    }
+
+    @available(*, deprecated, message: "use CompileOptions(backend: .cpu) or CompileOptions(backend: .reference)")
+    public init(linker: Linker, compilerPath: String? = nil, cacheDirectory: URL? = nil, threads: Int? = nil,
+                profile: Bool = false) {
+        self.init(backend: linker == .c ? .cpu : .reference, compilerPath: compilerPath, cacheDirectory: cacheDirectory,
+                  threads: threads, profile: profile)
+    }
+}
+
+/// The backend named by `THEANO_BACKEND` (or the older `THEANO_LINKER`), if any.
+private func environmentBackend() -> Backend? {
+    let env = ProcessInfo.processInfo.environment
+    for variable in ["THEANO_BACKEND", "THEANO_LINKER"] {
+        guard let value = env[variable], !value.isEmpty else { continue }
+        if let backend = Backend.named(value) { return backend }
+        FileHandle.standardError.write(Data("theano: warning: \(variable)=\(value) is not a backend (use cpu or reference); using cpu\n".utf8))
+    }
+    return nil
 }
 
 /// The default compiler, found once per process.
@@ -55,6 +80,6 @@ let warnedNoCompiler = Atomic<Bool>(false)
 
 func warnNoCompiler() {
     if !warnedNoCompiler.exchange(true, ordering: .relaxed) {
-        FileHandle.standardError.write(Data("theano: warning: no C compiler found (cc, gcc or clang); functions run on the interpreter\n".utf8))
+        FileHandle.standardError.write(Data("theano: warning: no C compiler found (cc, gcc or clang); elementwise nodes run their reference implementation\n".utf8))
     }
 }

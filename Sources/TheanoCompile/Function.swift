@@ -12,8 +12,8 @@ import TheanoTensor
 ///     stored together only after the whole call succeeded.
 ///   - givens: substitutions applied to the graph before compiling (replace a variable by
 ///     another expression, e.g. a slice of a shared dataset).
-///   - mode: how to optimise the graph (``Mode/fastRun`` by default).
-///   - options: linker, C compiler, cache and threads (``CompileOptions/current`` by default).
+///   - mode: how to optimise the graph (``Mode/current``, normally ``Mode/fastRun``).
+///   - options: backend, C compiler, cache and threads (``CompileOptions/current`` by default).
 ///   - trace: when given, records every rewrite applied.
 /// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
 ///   an input that was not listed, a `givens` key is not in the graph, or an update's type does
@@ -22,7 +22,7 @@ public func function(
     _ inputs: [Tensor], _ outputs: [Tensor],
     updates: [Shared: Tensor] = [:],
     givens: [Tensor: Tensor] = [:],
-    mode: Mode = .fastRun,
+    mode: Mode = Mode.current,
     options: CompileOptions = CompileOptions.current,
     trace: RewriteTrace? = nil
 ) throws -> Function {
@@ -45,7 +45,7 @@ public final class Function: Sendable {
     public let compileStatistics: CompileStatistics
 
     init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
-         mode: Mode = .fastRun, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
+         mode: Mode = Mode.current, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
         try Function.validateInputs(inputs)
         try Function.validateUpdates(updates)
         let updateValues = updates.map(\.1.variable)
@@ -55,7 +55,8 @@ public final class Function: Sendable {
         let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
         for (k, target) in updates.enumerated() { graph.updateTargets[outputs.count + k] = target.0.variable }
         let rewriteStart = DispatchTime.now().uptimeNanoseconds
-        try mode.pipeline.run(graph, RewriteContext(excluded: mode.excluded, trace: trace))
+        let rewriting = RewriteContext(excluded: mode.excluded, trace: trace)
+        try mode.pipeline.run(graph, rewriting)
         let rewriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - rewriteStart) / 1e9
         self.inputTypes = inputs.map(\.type)
         self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
@@ -64,9 +65,9 @@ public final class Function: Sendable {
             updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options,
             checksKernels: mode.checksKernels)
         self.compileStatistics = CompileStatistics(
-            rewriteSeconds: rewriteSeconds, codegenSeconds: program.linkReport?.codegenSeconds ?? 0,
-            cCompileSeconds: program.linkReport?.compileSeconds ?? 0, ranCompiler: program.linkReport?.compiled ?? false,
-            nodeCount: graph.nodes.count)
+            rewriteSeconds: rewriteSeconds, codegenSeconds: program.statistics.codegenSeconds,
+            cCompileSeconds: program.statistics.compileSeconds, ranCompiler: program.statistics.ranCompiler,
+            nodeCount: graph.nodes.count, rewriteFailures: rewriting.failures.entries.map(\.description))
         program.profile?.compile.withLock { $0 = compileStatistics }
     }
 
@@ -78,11 +79,28 @@ public final class Function: Sendable {
     /// Time per node and op type, when compiled with `CompileOptions(profile: true)`.
     public var profile: Profile? { program.profile }
 
-    /// The C source of the function's kernels (nil when it runs on the interpreter).
-    public var cSource: String? { program.linkReport?.source }
+    /// How every node runs: the implementation the backend chose for it (generated C,
+    /// OpenBLAS, a nested program, the reference), and why a node has none.
+    ///
+    /// ```swift
+    /// print(f.kernelReport)
+    /// // backend cpu: 3 nodes (1 generated C, 1 OpenBLAS, 1 reference)
+    /// //   generated C   Composite{...}(float32[?], float32[?])
+    /// //   ...
+    /// ```
+    public var kernelReport: KernelReport { program.kernelReport }
 
-    /// How many nodes run compiled C kernels.
-    public var compiledKernelCount: Int { program.linkReport?.kernelCount ?? 0 }
+    /// The code the backend generated in `language` (`"C"` on the CPU backend), or nil.
+    public func generatedSource(_ language: String) -> String? {
+        let texts = program.statistics.sources.filter { $0.language == language }.map(\.text)
+        return texts.isEmpty ? nil : texts.joined(separator: "\n")
+    }
+
+    /// The C source of the function's kernels (nil when none was generated).
+    public var cSource: String? { generatedSource("C") }
+
+    /// How many nodes run generated C kernels.
+    public var compiledKernelCount: Int { program.kernelReport.count(CLinker.implementation) }
 
     /// The optimised graph in Graphviz DOT (see ``toDOT(_:name:)``).
     public func dot(name: String = "function") -> String {
@@ -169,4 +187,6 @@ public struct CompileStatistics: Sendable {
     public let ranCompiler: Bool
     /// Nodes in the optimised graph.
     public let nodeCount: Int
+    /// Rewrite rules that threw while optimising (each then did not apply).
+    public let rewriteFailures: [String]
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TheanoGraph
 import TheanoTensor
 
@@ -36,6 +37,23 @@ public struct Mode: Sendable, CustomStringConvertible {
     /// No rewriting at all: the graph runs exactly as written.
     public static var unoptimized: Mode { Mode(name: "unoptimized", pipeline: RewritePipeline([])) }
 
+    /// The mode used when none is passed: ``fastRun``, unless the environment variable
+    /// `THEANO_MODE` names another (`fastRun`, `fastCompile`, `unoptimized` or `debug`), as
+    /// Theano's `THEANO_FLAGS=mode=DebugMode`. Change it for a scope with
+    /// `Mode.$current.withValue(.debug) { ... }`.
+    @TaskLocal public static var current: Mode = environmentMode() ?? .fastRun
+
+    /// The built-in mode called `name`, or nil.
+    public static func named(_ name: String) -> Mode? {
+        switch name.lowercased() {
+        case "fastrun", "fast_run": return .fastRun
+        case "fastcompile", "fast_compile": return .fastCompile
+        case "unoptimized", "unoptimised": return .unoptimized
+        case "debug", "debugmode": return .debug
+        default: return nil
+        }
+    }
+
     /// This mode without the named rewrites or passes.
     public func excluding(_ names: String...) -> Mode {
         var m = self
@@ -53,4 +71,12 @@ public struct Mode: Sendable, CustomStringConvertible {
     public var description: String {
         "\(name): \(pipeline)" + (excluded.isEmpty ? "" : " excluding \(excluded.sorted().joined(separator: ", "))")
     }
+}
+
+/// The mode named by `THEANO_MODE`, if any.
+private func environmentMode() -> Mode? {
+    guard let value = ProcessInfo.processInfo.environment["THEANO_MODE"], !value.isEmpty else { return nil }
+    if let mode = Mode.named(value) { return mode }
+    FileHandle.standardError.write(Data("theano: warning: THEANO_MODE=\(value) is not a mode (use fastRun, fastCompile, unoptimized or debug); using fastRun\n".utf8))
+    return nil
 }

@@ -12,13 +12,13 @@ public final class Profile: Sendable {
         var nodeCalls: [Int]
     }
 
-    /// One line per node of the schedule: its description and whether it ran C.
-    let nodes: [(label: String, op: String, compiled: Bool)]
+    /// One line per node of the schedule: its description, op type and implementation.
+    let nodes: [(label: String, op: String, implementation: String)]
     private let state: Mutex<State>
     /// Compile-time breakdown, set once the function is built.
     let compile: Mutex<CompileStatistics?> = Mutex(nil)
 
-    init(nodes: [(label: String, op: String, compiled: Bool)]) {
+    init(nodes: [(label: String, op: String, implementation: String)]) {
         self.nodes = nodes
         self.state = Mutex(State(nodeSeconds: Array(repeating: 0, count: nodes.count), nodeCalls: Array(repeating: 0, count: nodes.count)))
     }
@@ -59,12 +59,13 @@ public final class Profile: Sendable {
             lines.append(pad(format(t / Double(Swift.max(s.calls, 1))), 12) + pad(String(format: "%.1f", 100 * t / Swift.max(total, 1e-12)), 8) + op)
         }
         lines.append("\nSlowest nodes:")
-        lines.append(pad("time", 12) + pad("%", 8) + pad("C", 3) + "node")
+        let width = (nodes.map(\.implementation.count).max() ?? 0) + 2
+        lines.append(pad("time", 12) + pad("%", 8) + pad("kernel", width) + "node")
         let order = s.nodeSeconds.indices.sorted { s.nodeSeconds[$0] > s.nodeSeconds[$1] }
         for i in order.prefix(top) {
             lines.append(pad(format(s.nodeSeconds[i] / Double(Swift.max(s.calls, 1))), 12)
                 + pad(String(format: "%.1f", 100 * s.nodeSeconds[i] / Swift.max(total, 1e-12)), 8)
-                + pad(nodes[i].compiled ? "y" : "", 3) + nodes[i].label)
+                + pad(nodes[i].implementation, width) + nodes[i].label)
         }
         return lines.joined(separator: "\n")
     }

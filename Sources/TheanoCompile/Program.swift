@@ -6,16 +6,28 @@ import TheanoTensor
 /// A scheduled graph, ready to run: nodes in order, each reading and writing numbered slots,
 /// with each intermediate value dropped as soon as its last reader has run.
 ///
-/// This is the interpreter linker: it runs every node's reference ``Op/perform(_:_:)``.
+/// The program asks the function's ``Backend`` for one ``KernelChoice`` per node and holds the
+/// resulting kernels only through the ``Kernel`` protocol; a node without a kernel runs its
+/// reference `perform`. It names no concrete backend.
 struct Program: @unchecked Sendable {
     struct Instruction {
         let node: Apply
-        /// The compiled kernel, when the C linker compiled this node.
-        let kernel: CompiledKernel?
+        let kernel: any Kernel
+        /// Whether `kernel` is an implementation of its own (``Mode/debug`` compares it with
+        /// the reference); false when it runs the reference `perform`.
+        let isFastKernel: Bool
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose last reader is this instruction (freed after it runs).
         let release: [Int]
+    }
+
+    /// What linking produced, for ``Function/compileStatistics`` and printing.
+    struct Statistics {
+        var codegenSeconds = 0.0
+        var compileSeconds = 0.0
+        var ranCompiler = false
+        var sources: [(language: String, text: String)] = []
     }
 
     /// The optimised graph (for printing).
@@ -31,28 +43,21 @@ struct Program: @unchecked Sendable {
     let updateTargets: [(storage: SharedValue, name: String)]
     /// Update slots computed in place in their shared variable's buffer.
     let inPlaceUpdateSlots: Set<Int>
-    /// Keeps the compiled kernels loaded.
-    let library: SharedLibrary?
-    let pool: ThreadPool?
+    /// Keeps what the kernels need (loaded libraries) alive.
+    let resources: [AnyObject]
     /// DebugMode: compare every fast kernel with the reference and check inputs are unchanged.
     let checksKernels: Bool
     /// Timing collector when profiling.
     let profile: Profile?
-    /// Storage reused across nodes and calls.
-    let buffers = BufferRecycler()
-    /// What the C linker did (nil for the interpreter).
-    let linkReport: LinkReport?
-
-    struct LinkReport {
-        let kernelCount: Int
-        let compiled: Bool
-        let codegenSeconds: Double
-        let compileSeconds: Double
-        let source: String
-    }
+    /// What each kernel may use: storage reused across nodes and calls, the thread pool.
+    let context: KernelContext
+    var buffers: BufferRecycler { context.buffers }
+    /// How every node runs.
+    let kernelReport: KernelReport
+    let statistics: Statistics
 
     /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
-    /// update target.
+    /// update target, and prepares its kernels on `options.backend`.
     init(graph: FunctionGraph, outputCount: Int, updateTargets: [(SharedValue, String)], options: CompileOptions,
          checksKernels: Bool = false) throws {
         self.graph = graph
@@ -95,27 +100,27 @@ struct Program: @unchecked Sendable {
         for (i, node) in nodes.enumerated() {
             for v in node.inputs { lastUse[slot(v)] = i }
         }
-        var kernels: [CompiledKernel?] = nodes.map { _ in nil }
-        var library: SharedLibrary? = nil
-        var report: LinkReport? = nil
-        if options.linker == .c {
-            if let compiler = options.compilerPath.flatMap({ CCompiler.find(preferred: $0) }) ?? defaultCompiler {
-                let cache = KernelCache(directory: options.cacheDirectory ?? KernelCache.defaultDirectory)
-                let linked = try CLinker(compiler: compiler, cache: cache).link(nodes)
-                kernels = linked.kernels
-                library = linked.library
-                report = LinkReport(kernelCount: kernels.compactMap { $0 }.count, compiled: linked.compiled,
-                                    codegenSeconds: linked.codegenSeconds, compileSeconds: linked.compileSeconds, source: linked.source)
-            } else {
-                warnNoCompiler()
-            }
+
+        // Kernels: one choice per node from the backend.
+        let session = LinkSession(options: options, checksKernels: checksKernels)
+        let choices = try options.backend.implementation.kernels(for: nodes, in: session)
+        guard choices.count == nodes.count else {
+            throw TheanoError.graph("backend \(options.backend.name) returned \(choices.count) kernel choices for \(nodes.count) nodes")
         }
-        self.library = library
-        self.linkReport = report
-        self.pool = (options.threads ?? 2) > 1 ? ThreadPool.shared : nil
-        self.profile = options.profile ? Profile(nodes: nodes.enumerated().map { i, node in
-            ("\(node.op)(\(node.inputs.map { $0.type.description }.joined(separator: ", ")))",
-             String("\(node.op)".prefix { $0 != "{" }), kernels[i] != nil)
+        if options.strict, let i = choices.firstIndex(where: { $0.kind == .missing }) {
+            throw TheanoError.unsupported(
+                "backend \(options.backend.name) has no implementation for \(nodeLabel(nodes[i]))\(choices[i].note.map { ": \($0)" } ?? ""); compiled with strict: true, so this is an error instead of running the reference implementation")
+        }
+        self.kernelReport = KernelReport(backend: options.backend.name, entries: zip(nodes, choices).map { node, choice in
+            KernelReport.Entry(node: nodeLabel(node), op: opTypeName(node.op), kind: choice.kind,
+                               implementation: choice.implementation, note: choice.note, nested: choice.nested)
+        })
+        self.resources = session.resources
+        self.statistics = Statistics(codegenSeconds: session.codegenSeconds, compileSeconds: session.compileSeconds,
+                                     ranCompiler: session.ranCompiler, sources: session.sources)
+        self.context = KernelContext(buffers: BufferRecycler(), pool: (options.threads ?? 2) > 1 ? ThreadPool.shared : nil)
+        self.profile = options.profile ? Profile(nodes: zip(nodes, choices).map { node, choice in
+            (nodeLabel(node), opTypeName(node.op), choice.implementation)
         }) : nil
         var instructions: [Instruction] = []
         for (i, node) in nodes.enumerated() {
@@ -124,7 +129,9 @@ struct Program: @unchecked Sendable {
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
             // Outputs nobody reads are released at once.
             let unread = outs.filter { lastUse[$0] == nil && !keep.contains($0) }
-            instructions.append(Instruction(node: node, kernel: kernels[i], inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
+            let kernel = choices[i].kernel
+            instructions.append(Instruction(node: node, kernel: kernel ?? ReferenceKernel(), isFastKernel: kernel != nil,
+                                            inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
         }
         self.instructions = instructions
         self.constants = constants
@@ -163,9 +170,11 @@ struct Program: @unchecked Sendable {
             }
             let results: [NDArray]
             if checksKernels {
-                results = try DebugCheck.run(inst.node, inputs) { try inst.kernel?.run(inst.node, $0, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, $0) }
+                results = try DebugCheck.run(inst.node, inputs, comparesWithReference: inst.isFastKernel) {
+                    try inst.kernel.run(inst.node, $0, context)
+                }
             } else {
-                results = try inst.kernel?.run(inst.node, inputs, pool: pool, buffers: buffers) ?? inst.node.op.perform(inst.node, inputs)
+                results = try inst.kernel.run(inst.node, inputs, context)
             }
             inputs.removeAll(keepingCapacity: true)  // drop the references so released slots can be recycled
             guard results.count == inst.outputSlots.count else {
@@ -195,4 +204,14 @@ struct Program: @unchecked Sendable {
         profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
         return outputs
     }
+}
+
+/// A node as reports print it: its op and input types.
+func nodeLabel(_ node: Apply) -> String {
+    "\(node.op)(\(node.inputs.map { $0.type.description }.joined(separator: ", ")))"
+}
+
+/// An op's type name: its description up to the first `{` or `(`.
+func opTypeName(_ op: any Op) -> String {
+    String("\(op)".prefix { $0 != "{" && $0 != "(" })
 }

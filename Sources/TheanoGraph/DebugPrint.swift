@@ -14,6 +14,17 @@ import TheanoArray
 ///  │   └─ 2.0 [id D]
 ///  └─ mul [id B] ···
 /// ```
+///
+/// Nodes whose op carries inner graphs (``InnerGraphOp``) are followed by each inner graph,
+/// indented under the node and introduced by its name:
+/// ```
+/// axpy [id A]
+///  ├─ x [id B]
+///  ├─ y [id C]
+///  └─ inner graph 'body':
+///        add [id D]
+///         ├─ mul [id E] ...
+/// ```
 public func debugPrint(_ outputs: [Variable], types: Bool = false, depth: Int? = nil) -> String {
     var printer = GraphPrinter(types: types, maxDepth: depth ?? Int.max)
     for out in outputs { printer.print(out) }
@@ -60,25 +71,46 @@ private struct GraphPrinter {
         return ("\(v) [id \(id(for: v))]\(typeSuffix)", v)
     }
 
+    /// One pending line: a variable (and its subtree), or the header of an inner graph.
+    enum Item {
+        case variable(Variable, head: String, childPrefix: String, level: Int)
+        case inner(InnerGraph, head: String, childPrefix: String, level: Int)
+    }
+
     /// Prints `root` and its inputs depth first, without recursion (graphs can be deep).
     mutating func print(_ root: Variable) {
-        // Each entry: variable, prefix for its own line, prefix for its children's lines, depth.
-        var stack: [(Variable, String, String, Int)] = [(root, "", " ", 0)]
-        while let (v, head, childPrefix, level) = stack.popLast() {
-            if level > maxDepth {
-                lines.append(head + "…")
-                continue
-            }
-            let (text, key) = label(v)
-            let seen = printed.contains(ObjectIdentifier(key))
-            let hasChildren = v.owner.map { !$0.inputs.isEmpty } ?? false
-            lines.append(head + text + (seen && hasChildren ? " ···" : ""))
-            guard let node = v.owner, !seen else { continue }
-            printed.insert(ObjectIdentifier(node))
-            let inputs = node.inputs
-            for (i, input) in inputs.enumerated().reversed() {
-                let last = i == inputs.count - 1
-                stack.append((input, childPrefix + (last ? "└─ " : "├─ "), childPrefix + (last ? "    " : "│   "), level + 1))
+        var stack: [Item] = [.variable(root, head: "", childPrefix: " ", level: 0)]
+        while let item = stack.popLast() {
+            switch item {
+            case let .inner(graph, head, childPrefix, level):
+                lines.append(head + "inner graph '\(graph.name)' (\(graph.inputs.map { label($0).text }.joined(separator: ", "))):")
+                for out in graph.outputs.reversed() {
+                    stack.append(.variable(out, head: childPrefix, childPrefix: childPrefix + " ", level: level + 1))
+                }
+            case let .variable(v, head, childPrefix, level):
+                if level > maxDepth {
+                    lines.append(head + "…")
+                    continue
+                }
+                let (text, key) = label(v)
+                let seen = printed.contains(ObjectIdentifier(key))
+                let hasChildren = v.owner.map { !$0.inputs.isEmpty } ?? false
+                lines.append(head + text + (seen && hasChildren ? " ···" : ""))
+                guard let node = v.owner, !seen else { continue }
+                printed.insert(ObjectIdentifier(node))
+                let inner = (node.op as? any InnerGraphOp)?.innerGraphs ?? []
+                let children = node.inputs.count + inner.count
+                // Pushed in reverse: inner graphs print after the inputs.
+                for (k, graph) in inner.enumerated().reversed() {
+                    let last = node.inputs.count + k == children - 1
+                    stack.append(.inner(graph, head: childPrefix + (last ? "└─ " : "├─ "),
+                                        childPrefix: childPrefix + (last ? "    " : "│   ") + "  ", level: level + 1))
+                }
+                for (i, input) in node.inputs.enumerated().reversed() {
+                    let last = i == children - 1
+                    stack.append(.variable(input, head: childPrefix + (last ? "└─ " : "├─ "),
+                                           childPrefix: childPrefix + (last ? "    " : "│   "), level: level + 1))
+                }
             }
         }
     }

@@ -3,24 +3,24 @@ import TheanoArray
 import TheanoGraph
 import TheanoTensor
 
-/// The C linker: generates one translation unit with a kernel for every node it can compile
-/// (identical kernels shared), compiles it through the ``KernelCache`` and loads it.
-struct CLinker {
-    let compiler: CCompiler
-    let cache: KernelCache
+/// The CPU backend's C generation: one translation unit with a kernel for every elementwise
+/// and reduction node (identical kernels shared), compiled through the ``KernelCache`` and
+/// loaded.
+///
+/// Nothing fails silently: a kernel that cannot be rendered, a compiler that is missing or
+/// fails, or a cache that cannot be written makes the nodes concerned ``KernelChoice/missing(_:)``
+/// with the reason (they run their reference `perform`, or the compile fails under
+/// ``CompileOptions/strict``).
+enum CLinker {
+    /// What the report calls these kernels.
+    static let implementation = "generated C"
 
-    struct Result {
-        /// One entry per node (nil: the node runs its reference `perform`).
-        let kernels: [CompiledKernel?]
-        let library: SharedLibrary?
-        let source: String
-        /// Whether the compiler ran (false: loaded from the cache).
-        let compiled: Bool
-        let codegenSeconds: Double
-        let compileSeconds: Double
-    }
-
-    func link(_ nodes: [Apply]) throws -> Result {
+    static func link(_ items: [(node: Apply, program: KernelProgram)], in session: LinkSession) -> [KernelChoice] {
+        let options = session.options
+        guard let compiler = options.compilerPath.flatMap({ CCompiler.find(preferred: $0) }) ?? defaultCompiler else {
+            warnNoCompiler()
+            return items.map { _ in .missing("no C compiler found (looked for THEANO_CC, cc, gcc and clang on the PATH)") }
+        }
         let start = Date()
         struct Key: Hashable {
             let program: KernelProgram
@@ -29,12 +29,8 @@ struct CLinker {
         }
         var names: [Key: String] = [:]
         var bodies: [String: String] = [:]
-        var plan: [(name: String, program: KernelProgram, broadcast: [[Bool]], outputs: [DType])?] = []
-        for node in nodes {
-            guard let op = node.op as? any CKernelOp, let program = op.kernelProgram(node) else {
-                plan.append(nil)
-                continue
-            }
+        var plan: [Result<(name: String, program: KernelProgram, broadcast: [[Bool]], outputs: [DType]), TheanoError>] = []
+        for (node, program) in items {
             let types = node.inputs.map(\.type)
             let broadcast = types.map { t in t.shape.map { $0 == 1 } }
             let key = Key(program: program, scalar: types.map { t in t.shape.allSatisfy { $0 == 1 } },
@@ -48,30 +44,57 @@ struct CLinker {
                 var source = KernelSource(name: "TH_KERNEL", program: program.program, inputIsScalar: key.scalar,
                                           inputBroadcastsLastAxis: key.lastAxis, reduction: program.reduction?.kind)
                 source.aliased = program.inPlaceInput != nil
-                guard let template = try? source.render() else {
-                    plan.append(nil)
+                let template: String
+                do {
+                    template = try source.render()
+                } catch {
+                    plan.append(.failure(TheanoError.unsupported("cannot generate C: \(describe(error))")))
                     continue
                 }
                 name = "th_" + KernelCache.hash(template)
                 names[key] = name
                 if bodies[name] == nil { bodies[name] = template.replacingOccurrences(of: "TH_KERNEL", with: name) }
             }
-            plan.append((name, program, broadcast, node.outputTypes.map(\.dtype)))
+            plan.append(.success((name, program, broadcast, node.outputTypes.map(\.dtype))))
         }
         let source = CPreamble.text + "\n" + bodies.keys.sorted().compactMap { bodies[$0] }.joined(separator: "\n")
         let codegen = Date().timeIntervalSince(start)
-        guard !bodies.isEmpty else {
-            return Result(kernels: plan.map { _ in nil }, library: nil, source: source, compiled: false, codegenSeconds: codegen, compileSeconds: 0)
-        }
+        guard !bodies.isEmpty else { return plan.map(choice) }
+        session.addGeneratedSource(source, language: "C")
         var compiled = false
         let compileStart = Date()
-        let library = try cache.library(source: source, compiler: compiler, compiled: &compiled)
-        let kernels = try plan.map { entry -> CompiledKernel? in
-            guard let entry else { return nil }
-            return CompiledKernel(function: try library.symbol(entry.name), program: entry.program,
-                                  broadcast: entry.broadcast, outputTypes: entry.outputs)
+        let library: SharedLibrary
+        do {
+            library = try KernelCache(directory: options.cacheDirectory ?? KernelCache.defaultDirectory)
+                .library(source: source, compiler: compiler, compiled: &compiled)
+        } catch {
+            session.recordCompileTime(codegen: codegen, compile: Date().timeIntervalSince(compileStart), ranCompiler: true)
+            let reason = "the generated C did not compile: \(describe(error))"
+            return plan.map { entry in
+                if case .failure(let problem) = entry { return .missing(problem.message) }
+                return .missing(reason)
+            }
         }
-        return Result(kernels: kernels, library: library, source: source, compiled: compiled,
-                      codegenSeconds: codegen, compileSeconds: Date().timeIntervalSince(compileStart))
+        session.retain(library)
+        session.recordCompileTime(codegen: codegen, compile: Date().timeIntervalSince(compileStart), ranCompiler: compiled)
+        return plan.map { entry in
+            guard case .success(let e) = entry else { return choice(entry) }
+            do {
+                let kernel = CompiledKernel(function: try library.symbol(e.name), program: e.program,
+                                            broadcast: e.broadcast, outputTypes: e.outputs)
+                return .kernel(kernel, implementation: implementation)
+            } catch {
+                return .missing("cannot load the generated C kernel: \(describe(error))")
+            }
+        }
+    }
+
+    private static func choice(_ entry: Result<(name: String, program: KernelProgram, broadcast: [[Bool]], outputs: [DType]), TheanoError>) -> KernelChoice {
+        if case .failure(let problem) = entry { return .missing(problem.message) }
+        return .missing("no C kernel")
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        (error as? TheanoError)?.message ?? "\(error)"
     }
 }

@@ -5,12 +5,16 @@ import TheanoTensor
 
 /// A kernel loaded from a compiled translation unit, with what the runtime needs to call it:
 /// the node's static broadcasting pattern and output dtypes.
-struct CompiledKernel: @unchecked Sendable {
+struct CompiledKernel: Kernel, @unchecked Sendable {
     let function: UnsafeMutableRawPointer
     let program: KernelProgram
     /// Per input, per axis: the axis has static size 1 (broadcasts; stride 0).
     let broadcast: [[Bool]]
     let outputTypes: [DType]
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try run(node, inputs, pool: context.pool, buffers: context.buffers)
+    }
 
     /// Runs the kernel on `inputs`, allocating the outputs. On any run-time problem (shape
     /// mismatch, integer pow with a negative exponent, max of an empty axis) the node's

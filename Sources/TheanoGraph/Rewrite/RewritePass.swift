@@ -1,14 +1,51 @@
 import TheanoArray
 
-/// Context a pass runs with: the names of rewrites to skip and an optional trace.
+/// Context a pass runs with: the names of rewrites to skip, an optional trace, and what to
+/// do when a rule throws.
+///
+/// A rule that throws never disappears silently: the failure is recorded in ``failures`` (and
+/// in ``trace`` when there is one) and the rule is treated as not applying. With
+/// ``strictRules`` the error ends the compilation instead; debug builds default to strict, so
+/// a throwing rule fails the test suite, while release builds keep compiling.
 public struct RewriteContext {
     public var excluded: Set<String>
     public var trace: RewriteTrace?
+    /// Whether a rule that throws ends the compilation (default: true in debug builds).
+    public var strictRules: Bool
+    /// Every rule failure of this optimisation.
+    public let failures: RewriteFailureLog
 
-    public init(excluded: Set<String> = [], trace: RewriteTrace? = nil) {
+    public init(excluded: Set<String> = [], trace: RewriteTrace? = nil, strictRules: Bool = RewriteContext.strictByDefault) {
         self.excluded = excluded
         self.trace = trace
+        self.strictRules = strictRules
+        self.failures = RewriteFailureLog()
     }
+
+    /// True in debug builds.
+    public static var strictByDefault: Bool {
+        #if DEBUG
+        return true
+        #else
+        return false
+        #endif
+    }
+}
+
+/// The rules that threw while a graph was optimised: which rule, on which node, and why.
+public final class RewriteFailureLog: @unchecked Sendable {
+    public struct Entry: CustomStringConvertible, Sendable {
+        public let rewrite: String
+        public let node: String
+        public let message: String
+        public var description: String { "\(rewrite) failed on \(node): \(message)" }
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    func record(_ entry: Entry) { entries.append(entry) }
 }
 
 /// One step of a rewrite pipeline.
@@ -93,7 +130,14 @@ public struct RewritePass: Sendable, CustomStringConvertible {
     /// Returns the replacement variables, or nil when none applied.
     private func applyFirst(_ rules: RewriteSet, to node: Apply, in graph: FunctionGraph, _ context: RewriteContext) throws -> [Variable]? {
         for rule in rules.candidates(for: node) {
-            guard let replacements = try rule.apply(graph, node) else { continue }
+            let result: [Variable?]?
+            do {
+                result = try rule.apply(graph, node)
+            } catch {
+                try context.ruleFailed(rule.name, node, error)
+                continue
+            }
+            guard let replacements = result else { continue }
             let outputs = node.outputs
             guard replacements.count == outputs.count else {
                 throw TheanoError.graph("rewrite '\(rule.name)' returned \(replacements.count) replacements for a node with \(outputs.count) outputs")
@@ -118,12 +162,57 @@ public struct RewritePipeline: Sendable, CustomStringConvertible {
 
     public init(_ passes: [RewritePass]) { self.passes = passes }
 
-    /// Runs every pass in order.
+    /// Runs every pass in order, then optimises the inner graphs of the nodes that carry
+    /// them (``InnerGraphOp``) with the same pipeline, once per distinct op.
     public func run(_ graph: FunctionGraph, _ context: RewriteContext = RewriteContext()) throws {
         for pass in passes { try pass.run(graph, context) }
+        if !passes.isEmpty { try optimizeInnerGraphs(graph, context) }
+    }
+
+    /// Replaces every ``InnerGraphOp`` node by one whose inner graphs went through this
+    /// pipeline.
+    private func optimizeInnerGraphs(_ graph: FunctionGraph, _ context: RewriteContext) throws {
+        var optimized: [AnyHashable: any Op] = [:]
+        for node in graph.toposort() {
+            guard let op = node.op as? any InnerGraphOp, op.optimizesInnerGraphs else { continue }
+            let key = AnyHashable(op)
+            let newOp: any Op
+            if let done = optimized[key] {
+                newOp = done
+            } else {
+                newOp = try optimizingInnerGraphs(of: op, context)
+                optimized[key] = newOp
+            }
+            let replacement = try newOp.makeNode(node.inputs)
+            for (old, new) in zip(node.outputs, replacement.outputs) where graph.contains(old) {
+                try graph.replace(old, with: new, reason: "optimize_inner_graphs")
+            }
+        }
+    }
+
+    private func optimizingInnerGraphs<O: InnerGraphOp>(of op: O, _ context: RewriteContext) throws -> O {
+        let graphs = try op.innerGraphs.map { inner -> InnerGraph in
+            let body = try FunctionGraph(inputs: inner.inputs, outputs: inner.outputs)
+            try run(body, context)
+            return InnerGraph(name: inner.name, inputs: body.inputs, outputs: body.outputs)
+        }
+        return try op.replacingInnerGraphs(graphs)
     }
 
     public var description: String { passes.map(\.name).joined(separator: " -> ") }
+}
+
+extension RewriteContext {
+    /// Records a rule's error; rethrows it, naming the rule and node, when rules are strict.
+    func ruleFailed(_ rule: String, _ node: Apply, _ error: any Error) throws {
+        let message = (error as? TheanoError)?.message ?? "\(error)"
+        let entry = RewriteFailureLog.Entry(rewrite: rule, node: "\(node.op)", message: message)
+        failures.record(entry)
+        trace?.recordFailure(entry)
+        if strictRules {
+            throw TheanoError.graph("rewrite '\(rule)' threw on \(node.op)(\(node.inputs.map { describeVariable($0) }.joined(separator: ", "))): \(message)")
+        }
+    }
 }
 
 /// Collects the nodes a change imported or rewired, so the equilibrium driver revisits them.

@@ -9,12 +9,19 @@ public final class RewriteTrace {
     }
 
     public private(set) var entries: [Entry] = []
+    /// Rules that threw (and so did not apply), in order.
+    public private(set) var failures: [RewriteFailureLog.Entry] = []
 
     public init() {}
 
     /// Records that `rewrite` replaced `before` by `after` (drivers and whole-graph passes call it).
     public func record(_ rewrite: String, before: Variable, after: Variable) {
         entries.append(Entry(rewrite: rewrite, before: expressionText(before, depth: 3), after: expressionText(after, depth: 3)))
+    }
+
+    /// Records a rule that threw.
+    func recordFailure(_ entry: RewriteFailureLog.Entry) {
+        failures.append(entry)
     }
 
     /// The names of the rules applied, in order.

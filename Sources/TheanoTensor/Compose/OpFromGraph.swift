@@ -4,16 +4,18 @@ import TheanoGraph
 /// A user-defined op built from a subgraph: `inputs -> outputs` packaged as one node.
 ///
 /// By default the optimiser inlines it (the rewrite `inline_op_from_graph`), so the whole
-/// graph optimises together; with `inline: false` it stays one node, runs its inner graph with
-/// the reference evaluator, and is differentiated through its inner graph, or with `gradient`
-/// when given.
+/// graph optimises together. With `inline: false` it stays one node: the optimiser optimises
+/// its inner graph once, on its own (it is an ``InnerGraphOp``), and the backend compiles it
+/// into a nested program (on the CPU, with fused C kernels inside); `perform`, the reference,
+/// evaluates the inner graph node by node. It is differentiated through its inner graph, or
+/// with `gradient` when given.
 ///
 /// ```swift
 /// let a = Tensor.vector("a"), b = Tensor.vector("b")
 /// let axpy = try OpFromGraph(inputs: [a, b], outputs: [a * 2 + b], name: "axpy")
 /// let y = try axpy(x, z)
 /// ```
-public struct OpFromGraph: Op {
+public struct OpFromGraph: InnerGraphOp {
     /// The gradient override: given the node's inputs and the gradients of its outputs
     /// (`nil`: that output does not reach the cost), return one gradient per input (`nil`:
     /// disconnected).
@@ -47,6 +49,28 @@ public struct OpFromGraph: Op {
         }
         let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: outputs.map(\.variable))
         definition = Definition(name: name, inputs: cloned.inputs, outputs: cloned.outputs, inline: inline, gradient: gradient)
+    }
+
+    private init(definition: Definition) {
+        self.definition = definition
+    }
+
+    public var innerGraphs: [InnerGraph] {
+        [InnerGraph(name: definition.name, inputs: definition.inputs, outputs: definition.outputs)]
+    }
+
+    public func replacingInnerGraphs(_ graphs: [InnerGraph]) throws -> OpFromGraph {
+        guard graphs.count == 1, graphs[0].inputs.count == definition.inputs.count,
+              graphs[0].outputs.count == definition.outputs.count else {
+            throw TheanoError.graph("\(definition.name): an OpFromGraph has one inner graph with \(definition.inputs.count) inputs and \(definition.outputs.count) outputs")
+        }
+        for (old, new) in zip(definition.inputs + definition.outputs, graphs[0].inputs + graphs[0].outputs)
+        where !old.type.isSatisfied(by: new.type) {
+            throw TheanoError.typeMismatch("\(definition.name): a replacement inner graph changes the type \(old.type) to \(new.type)")
+        }
+        return OpFromGraph(definition: Definition(
+            name: definition.name, inputs: graphs[0].inputs, outputs: graphs[0].outputs,
+            inline: definition.inline, gradient: definition.gradient))
     }
 
     /// Whether the optimiser inlines this op.

@@ -68,7 +68,18 @@ public struct Gemm: Op {
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(dtype, shape: shape)])
     }
 
-    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+    /// The operands of one call, checked: `op(X)` and `op(Y)` (transposed views), the scale
+    /// factors, and `Z` when the node has one. Backends' kernels and `perform` share it.
+    public struct Operands {
+        public let x: NDArray
+        public let y: NDArray
+        public let alpha: Double
+        public let z: NDArray?
+        public let beta: Double
+    }
+
+    /// Reads and checks a call's input values (run-time sizes, accumulator shape).
+    public func operands(_ node: Apply, _ inputs: [NDArray]) throws -> Operands {
         let p = Gemm.positions(inputs.count)
         let x = transposeX ? inputs[p.x].T : inputs[p.x]
         let y = transposeY ? inputs[p.y].T : inputs[p.y]
@@ -77,14 +88,17 @@ public struct Gemm: Op {
                 "\(self): at run time, op(X) \(expressionText(node.inputs[p.x])) has shape \(formatShape(x.shape)) and op(Y) \(expressionText(node.inputs[p.y])) has shape \(formatShape(y.shape)); the columns of op(X) must equal the rows of op(Y)")
         }
         let alpha = try inputs[p.alpha].item(Double.self)
-        guard let zi = p.z, let bi = p.beta else {
-            return [try NDArray.gemm(alpha: alpha, x, y, beta: 0, adding: nil)]
-        }
+        guard let zi = p.z, let bi = p.beta else { return Operands(x: x, y: y, alpha: alpha, z: nil, beta: 0) }
         let z = inputs[zi]
         try checkRuntimeAccumulator(node, z, zi, "Z", product: [x.shape[0], y.shape[1]], op: "\(self)")
-        let beta = try inputs[bi].item(Double.self)
-        if inPlace { return [try NDArray.gemm(alpha: alpha, x, y, beta: beta, updating: z)] }
-        return [try NDArray.gemm(alpha: alpha, x, y, beta: beta, adding: z)]
+        return Operands(x: x, y: y, alpha: alpha, z: z, beta: try inputs[bi].item(Double.self))
+    }
+
+    /// The plain loops of ``NDArray/gemmReference(alpha:_:_:beta:adding:)``; the in-place
+    /// variant returns a new array too (the OpenBLAS kernel is what writes in place).
+    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        let o = try operands(node, inputs)
+        return [try NDArray.gemmReference(alpha: o.alpha, o.x, o.y, beta: o.beta, adding: o.z)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

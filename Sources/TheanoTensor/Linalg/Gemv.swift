@@ -56,7 +56,18 @@ public struct Gemv: Op {
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(dtype, shape: shape)])
     }
 
-    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+    /// The operands of one call, checked: `op(A)` (a transposed view), `x`, the scale factors,
+    /// and `y` when the node has one. Backends' kernels and `perform` share it.
+    public struct Operands {
+        public let a: NDArray
+        public let x: NDArray
+        public let alpha: Double
+        public let y: NDArray?
+        public let beta: Double
+    }
+
+    /// Reads and checks a call's input values (run-time sizes, accumulator shape).
+    public func operands(_ node: Apply, _ inputs: [NDArray]) throws -> Operands {
         let p = Gemv.positions(inputs.count)
         let a = transposeA ? inputs[p.a].T : inputs[p.a]
         let x = inputs[p.x]
@@ -65,14 +76,17 @@ public struct Gemv: Op {
                 "\(self): at run time, op(A) \(expressionText(node.inputs[p.a])) has shape \(formatShape(a.shape)) and x \(expressionText(node.inputs[p.x])) has shape \(formatShape(x.shape)); the columns of op(A) must equal the size of x")
         }
         let alpha = try inputs[p.alpha].item(Double.self)
-        guard let yi = p.y, let bi = p.beta else {
-            return [try NDArray.gemv(alpha: alpha, a, x, beta: 0, adding: nil)]
-        }
+        guard let yi = p.y, let bi = p.beta else { return Operands(a: a, x: x, alpha: alpha, y: nil, beta: 0) }
         let y = inputs[yi]
         try checkRuntimeAccumulator(node, y, yi, "y", product: [a.shape[0]], op: "\(self)")
-        let beta = try inputs[bi].item(Double.self)
-        if inPlace { return [try NDArray.gemv(alpha: alpha, a, x, beta: beta, updating: y)] }
-        return [try NDArray.gemv(alpha: alpha, a, x, beta: beta, adding: y)]
+        return Operands(a: a, x: x, alpha: alpha, y: y, beta: try inputs[bi].item(Double.self))
+    }
+
+    /// The plain loops of ``NDArray/gemvReference(alpha:_:_:beta:adding:)``; the in-place
+    /// variant returns a new array too (the OpenBLAS kernel is what writes in place).
+    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        let o = try operands(node, inputs)
+        return [try NDArray.gemvReference(alpha: o.alpha, o.a, o.x, beta: o.beta, adding: o.y)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

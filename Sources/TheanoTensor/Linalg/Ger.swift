@@ -34,12 +34,19 @@ public struct Ger: Op {
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(dtype, shape: shape)])
     }
 
-    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+    /// The operands of one call, checked: the accumulator `A`, `alpha`, `x` and `y`.
+    /// Backends' kernels and `perform` share it.
+    public func operands(_ node: Apply, _ inputs: [NDArray]) throws -> (a: NDArray, alpha: Double, x: NDArray, y: NDArray) {
         let (a, x, y) = (inputs[0], inputs[2], inputs[3])
         try checkRuntimeAccumulator(node, a, 0, "A", product: [x.shape[0], y.shape[0]], op: "\(self)")
-        let alpha = try inputs[1].item(Double.self)
-        if inPlace { return [try NDArray.ger(alpha: alpha, x, y, updating: a)] }
-        return [try NDArray.ger(alpha: alpha, x, y, adding: a)]
+        return (a, try inputs[1].item(Double.self), x, y)
+    }
+
+    /// The plain loops of ``NDArray/gerReference(alpha:_:_:adding:)``; the in-place variant
+    /// returns a new array too (the OpenBLAS kernel is what writes in place).
+    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        let o = try operands(node, inputs)
+        return [try NDArray.gerReference(alpha: o.alpha, o.x, o.y, adding: o.a)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -11,7 +11,8 @@ import TheanoGraph
 ///   1; unknown sizes must agree at run time.
 /// - Both inputs have one dtype (the functions promote first); the output has it too.
 ///
-/// `perform` uses BLAS for float32 and float64 (``NDArray/matmul(_:_:)``).
+/// `perform` is the plain triple loop (``NDArray/matmulReference(_:_:)``); the CPU backend
+/// runs float32 and float64 products on OpenBLAS (``NDArray/matmul(_:_:)``).
 public struct MatMul: Op {
     public init() {}
 
@@ -35,6 +36,13 @@ public struct MatMul: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        try checkRuntimeShapes(node, inputs)
+        return [try NDArray.matmulReference(inputs[0], inputs[1])]
+    }
+
+    /// Checks a call's input values: the contracted sizes agree and the batch axes broadcast
+    /// as the static types declare. Backends' kernels and `perform` share it.
+    public func checkRuntimeShapes(_ node: Apply, _ inputs: [NDArray]) throws {
         let (a, b) = (inputs[0], inputs[1])
         let (ka, kb) = MatMul.contractedAxes(a.rank, b.rank)
         guard a.shape[ka] == b.shape[kb] else {
@@ -42,7 +50,6 @@ public struct MatMul: Op {
                 "matmul: at run time, input 0 \(expressionText(node.inputs[0])) has shape \(formatShape(a.shape)) and input 1 \(expressionText(node.inputs[1])) has shape \(formatShape(b.shape)); axis \(ka) of input 0 (size \(a.shape[ka])) must equal axis \(kb) of input 1 (size \(b.shape[kb]))")
         }
         try MatMul.checkRuntimeBatch(node, a, b)
-        return [try NDArray.matmul(a, b)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

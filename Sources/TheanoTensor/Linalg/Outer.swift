@@ -23,7 +23,7 @@ public struct Outer: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        [try NDArray.outer(inputs[0], inputs[1])]
+        [try NDArray.outerReference(inputs[0], inputs[1])]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -40,12 +40,18 @@ public struct TensorDot: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        try checkRuntimeShapes(node, inputs)
+        return [try NDArray.tensordotReference(inputs[0], inputs[1], axes: (axesA, axesB))]
+    }
+
+    /// Checks a call's input values: paired axes have equal sizes. Backends' kernels and
+    /// `perform` share it.
+    public func checkRuntimeShapes(_ node: Apply, _ inputs: [NDArray]) throws {
         let (a, b) = (inputs[0], inputs[1])
         for (i, j) in zip(axesA, axesB) where a.shape[i] != b.shape[j] {
             throw TheanoError.shapeMismatch(
                 "tensordot: at run time, input 0 \(expressionText(node.inputs[0])) has shape \(formatShape(a.shape)) and input 1 \(expressionText(node.inputs[1])) has shape \(formatShape(b.shape)); axis \(i) of input 0 (size \(a.shape[i])) must equal axis \(j) of input 1 (size \(b.shape[j]))")
         }
-        return [try NDArray.tensordot(a, b, axes: (axesA, axesB))]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -134,11 +134,10 @@ func hasSingleClient(_ v: Variable, in graph: FunctionGraph) -> Bool {
     graph.clients(of: v).count == 1
 }
 
-/// A single-output rewrite whose body declines (returns nil) when building its replacement
-/// throws: a rule that cannot build a well-typed replacement for an unusual node simply does
-/// not apply, instead of failing the compilation. (A replacement that is built but has the
-/// wrong type is still refused by name by ``FunctionGraph/replace(_:with:reason:)``.)
+/// A single-output rewrite. A body that cannot build a well-typed replacement for an
+/// unusual node declines by returning nil; one that throws is recorded as a failure (see
+/// ``RewriteContext``), never silently ignored.
 func rule(_ name: String, tracks ops: [any Op.Type],
           _ body: @escaping @Sendable (FunctionGraph, Apply) throws -> Variable?) -> Rewrite {
-    Rewrite.single(name, tracks: ops) { graph, node in (try? body(graph, node)) ?? nil }
+    Rewrite.single(name, tracks: ops, body)
 }

@@ -43,7 +43,8 @@ public enum SpecializeArithmetic {
 
     /// `x * x` -> `square(x)`.
     public static let mulSelfToSquare = rule("mul_self_to_square", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .mul, node.inputs[0] === node.inputs[1] else { return nil }
+        // `square` has no bool meaning (`b * b` is `b and b`).
+        guard scalarOp(node) == .mul, node.inputs[0] === node.inputs[1], node.outputTypes[0].dtype != .bool else { return nil }
         return sameType(try applyScalar(.square, [node.inputs[0]]), as: node.output)
     }
 

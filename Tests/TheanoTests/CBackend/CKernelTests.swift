@@ -5,8 +5,8 @@ import XCTest
 /// Every C kernel against the reference `perform`, on random inputs of every dtype,
 /// contiguous, strided, broadcast, size 0 and 1, with NaN and infinities.
 final class CKernelTests: XCTestCase {
-    static let c = CompileOptions(linker: .c, threads: 2)
-    static let reference = CompileOptions(linker: .interpreter)
+    static let c = CompileOptions(backend: .cpu, threads: 2)
+    static let reference = CompileOptions(backend: .reference)
 
     /// Every scalar op that accepts `dtype` (unary, binary, where, clip, casts).
     static func allOps() -> [ScalarOp] {

@@ -3,7 +3,7 @@ import XCTest
 
 /// The destroy handler's rules: what may be overwritten, and that nothing else is.
 final class InplaceTests: XCTestCase {
-    let linkers = [CompileOptions(linker: .c), CompileOptions(linker: .interpreter)]
+    let linkers = [CompileOptions(backend: .cpu), CompileOptions(backend: .reference)]
 
     func testSGDUpdatesRewriteTheWeightsInPlace() throws {
         for options in linkers {
@@ -38,7 +38,7 @@ final class InplaceTests: XCTestCase {
     func testValuesWithSeveralReadersAreNotOverwritten() throws {
         let x = Tensor.vector("x", .float64)
         let a = try exp(x)
-        let f = try function([x], [(a + 1) * (a * 2), a], options: CompileOptions(linker: .c))
+        let f = try function([x], [(a + 1) * (a * 2), a], options: CompileOptions(backend: .cpu))
         let input = NDArray([0.0, 1.0])
         let out = try f(input)
         assertValues(out[1], [1, M_E])
@@ -60,7 +60,7 @@ final class InplaceTests: XCTestCase {
     func testElementwiseUpdatesOfSharedVariablesGoInPlace() throws {
         let b = Shared(try NDArray.full([4096], 1, .float32), name: "b")
         let g = Tensor.vector("g", .float32)
-        let step = try function([g], [], updates: [b: b - 0.5 * g], options: CompileOptions(linker: .c))
+        let step = try function([g], [], updates: [b: b - 0.5 * g], options: CompileOptions(backend: .cpu))
         XCTAssertTrue(step.debugDescription().contains("inplace"), step.debugDescription())
         _ = try step(try NDArray.full([4096], 1, .float32))
         XCTAssertTrue(b.value.doubles.allSatisfy { $0 == 0.5 })
@@ -69,7 +69,7 @@ final class InplaceTests: XCTestCase {
     func testDebugModeAcceptsDeclaredOverwrites() throws {
         let w = Shared(try NDArray.randomNormal([5, 4], seed: 1, .float64), name: "w")
         let x = Tensor.matrix("x", .float64), g = Tensor.matrix("g", .float64)
-        let step = try function([x, g], [], updates: [w: w - 0.1 * x.transposed().matmul(g)], mode: .debug, options: CompileOptions(linker: .c))
+        let step = try function([x, g], [], updates: [w: w - 0.1 * x.transposed().matmul(g)], mode: .debug, options: CompileOptions(backend: .cpu))
         XCTAssertNoThrow(try step(try NDArray.randomNormal([2, 5], seed: 2, .float64), try NDArray.randomNormal([2, 4], seed: 3, .float64)))
     }
 }

@@ -22,7 +22,7 @@ final class KernelCacheTests: XCTestCase {
     }
 
     func testEntriesAreReusedAndCleared() throws {
-        let options = CompileOptions(linker: .c, cacheDirectory: directory)
+        let options = CompileOptions(backend: .cpu, cacheDirectory: directory)
         let f = try compileSample(options)
         XCTAssertGreaterThan(f.compiledKernelCount, 0)
         let cache = KernelCache(directory: directory)
@@ -35,7 +35,7 @@ final class KernelCacheTests: XCTestCase {
     }
 
     func testATruncatedEntryIsRebuiltNotLoaded() throws {
-        let options = CompileOptions(linker: .c, cacheDirectory: directory)
+        let options = CompileOptions(backend: .cpu, cacheDirectory: directory)
         _ = try compileSample(options)
         let entry = try XCTUnwrap(KernelCache(directory: directory).entries().first)
         let object = directory.appendingPathComponent("\(entry.name).so")
@@ -80,9 +80,9 @@ final class KernelCacheTests: XCTestCase {
 
     func testOneCompiledFunctionCalledFromManyThreads() throws {
         let x = Tensor.vector("x", .float64)
-        let f = try function([x], [sum(exp(x) * x), tanh(x) + 1], options: CompileOptions(linker: .c, cacheDirectory: directory))
+        let f = try function([x], [sum(exp(x) * x), tanh(x) + 1], options: CompileOptions(backend: .cpu, cacheDirectory: directory))
         let input = try NDArray.randomNormal([100_000], seed: 3, .float64)
-        let expected = try function([x], [sum(exp(x) * x), tanh(x) + 1], options: CompileOptions(linker: .interpreter))(input)
+        let expected = try function([x], [sum(exp(x) * x), tanh(x) + 1], options: CompileOptions(backend: .reference))(input)
         let failures = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 16) { _ in
             let ok = (try? f(input)).map { out in

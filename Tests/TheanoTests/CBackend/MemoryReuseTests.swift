@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 final class MemoryReuseTests: XCTestCase {
-    let options = CompileOptions(linker: .c)
+    let options = CompileOptions(backend: .cpu)
 
     func testValuesReturnedToTheCallerAreNeverOverwritten() throws {
         let x = Tensor.vector("x", .float64)

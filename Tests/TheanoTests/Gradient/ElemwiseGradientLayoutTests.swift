@@ -38,7 +38,7 @@ final class ElemwiseGradientLayoutTests: XCTestCase {
                 args[k] = view
                 let actual = try f.call(args)
                 for (a, e) in zip(actual, expected) {
-                    assertClose(a, e, rtol: 0, atol: 0, "\(c.name), input \(k) \(layout)", file: file, line: line)
+                    assertClose(a, e, rtol: pathTolerance(e.dtype).rtol, atol: pathTolerance(e.dtype).atol, "\(c.name), input \(k) \(layout)", file: file, line: line)
                 }
             }
         }

@@ -44,8 +44,9 @@ enum FusionCheck {
     }
 
     /// Compiles `outputs` with fusion (``fusionOnly`` unless `mode` is given) and without any
-    /// rewriting, runs both on each set of `values`, and asserts identical results; asserts
-    /// too that fusion applied at least once.
+    /// rewriting, runs both on each set of `values`, and asserts identical results (within
+    /// ``pathTolerance(_:)`` on compiled backends); asserts too that fusion applied at least
+    /// once.
     static func assertFusedFunctionAgrees(
         _ inputs: [Tensor], _ outputs: [Tensor], _ valueSets: [[NDArray]], mode: Mode = fusionOnly,
         file: StaticString = #filePath, line: UInt = #line
@@ -57,7 +58,7 @@ enum FusionCheck {
         for values in valueSets {
             let got = try fused.call(values), want = try reference.call(values)
             for (i, (g, w)) in zip(got, want).enumerated() {
-                assertClose(g, w, rtol: 0, atol: 0, "output \(i) for input shapes \(values.map(\.shape))", file: file, line: line)
+                assertClose(g, w, rtol: pathTolerance(w.dtype).rtol, atol: pathTolerance(w.dtype).atol, "output \(i) for input shapes \(values.map(\.shape))", file: file, line: line)
             }
         }
     }

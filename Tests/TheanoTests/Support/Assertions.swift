@@ -64,3 +64,16 @@ func assertThrows<T>(
         XCTFail("expected a TheanoError, got \(error)", file: file, line: line)
     }
 }
+
+/// The tolerance for two runs of one graph that may take different code paths: exact on the
+/// reference backend (the same scalar code in the same order); on compiled backends a few
+/// units in the last place, since contiguous loops run vectorised math (libmvec) and strided
+/// or unfused ones scalar libm.
+func pathTolerance(_ dtype: DType) -> (rtol: Double, atol: Double) {
+    if CompileOptions.current.backend.name == "reference" { return (0, 0) }
+    switch dtype {
+    case .float32: return (1e-5, 1e-6)
+    case .float64: return (1e-13, 1e-14)
+    default: return (0, 0)
+    }
+}

@@ -1,0 +1,48 @@
+import TheanoArray
+import TheanoGraph
+
+/// A node's implementation on a backend: prepared once when a function is compiled, run at
+/// every call.
+///
+/// The scheduler (``Function``'s program) holds kernels only through this protocol. A kernel
+/// receives the node it implements (for its static types and for error messages), the input
+/// values, and a ``KernelContext`` with the function's buffer recycler and thread pool; it
+/// returns one value per output. It must be safe to run from several threads at once (a
+/// compiled function may be called concurrently), so it keeps no per-call state.
+///
+/// ```swift
+/// struct NegateKernel: Kernel {
+///     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+///         [try node.op.perform(node, inputs)[0]]
+///     }
+/// }
+/// ```
+public protocol Kernel: Sendable {
+    /// Computes the node's outputs from its input values.
+    ///
+    /// A kernel may overwrite an input only when the node's op declares it in its
+    /// `destroyMap`. Run-time problems (sizes that disagree, an index out of range) are thrown
+    /// as ``TheanoError``s.
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray]
+}
+
+/// What a kernel may use while it runs.
+public struct KernelContext: Sendable {
+    /// Storage reused across nodes and calls: allocate outputs here.
+    public let buffers: BufferRecycler
+    /// The thread pool for large loops (nil: run on the calling thread only).
+    public let pool: ThreadPool?
+
+    public init(buffers: BufferRecycler, pool: ThreadPool?) {
+        self.buffers = buffers
+        self.pool = pool
+    }
+}
+
+/// The kernel that runs a node's reference `perform`: what runs when a backend has no kernel
+/// of its own for a node.
+struct ReferenceKernel: Kernel {
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try node.op.perform(node, inputs)
+    }
+}

@@ -1,0 +1,93 @@
+import TheanoArray
+import TheanoGraph
+
+/// The compile-time context a ``KernelBackend`` prepares its kernels in.
+///
+/// It carries the ``CompileOptions``, keeps alive what the kernels need (loaded libraries),
+/// collects generated source and compile times for ``Function/compileStatistics``, and
+/// compiles inner graphs into nested programs on the same backend.
+public final class LinkSession: @unchecked Sendable {
+    /// The options the function is compiled with.
+    public let options: CompileOptions
+    /// Whether kernels are checked against the reference (``Mode/debug``); nested programs
+    /// inherit it.
+    let checksKernels: Bool
+    private(set) var resources: [AnyObject] = []
+    private(set) var sources: [(language: String, text: String)] = []
+    private(set) var codegenSeconds = 0.0
+    private(set) var compileSeconds = 0.0
+    private(set) var ranCompiler = false
+
+    init(options: CompileOptions, checksKernels: Bool) {
+        self.options = options
+        self.checksKernels = checksKernels
+    }
+
+    /// Keeps `resource` alive as long as the compiled function.
+    public func retain(_ resource: AnyObject) {
+        resources.append(resource)
+    }
+
+    /// Records generated code for people to read (``Function/generatedSource(_:)``).
+    public func addGeneratedSource(_ text: String, language: String) {
+        sources.append((language, text))
+    }
+
+    /// Adds time spent generating and compiling code; `ranCompiler` is false when the code
+    /// came from a cache.
+    public func recordCompileTime(codegen: Double, compile: Double, ranCompiler: Bool) {
+        codegenSeconds += codegen
+        compileSeconds += compile
+        self.ranCompiler = self.ranCompiler || ranCompiler
+    }
+
+    /// Compiles an inner graph (already optimised) into a nested program on this session's
+    /// backend, with the same options.
+    public func compile(_ graph: InnerGraph) throws -> CompiledGraph {
+        let body = try FunctionGraph(inputs: graph.inputs, outputs: graph.outputs)
+        let program = try Program(graph: body, outputCount: body.outputs.count, updateTargets: [],
+                                  options: options, checksKernels: checksKernels)
+        recordCompileTime(codegen: program.statistics.codegenSeconds, compile: program.statistics.compileSeconds,
+                          ranCompiler: program.statistics.ranCompiler)
+        return CompiledGraph(name: graph.name, program: program)
+    }
+}
+
+/// An inner graph compiled into a nested program: what kernels of ops with inner graphs run.
+public final class CompiledGraph: Sendable {
+    /// The inner graph's name.
+    public let name: String
+    let program: Program
+
+    init(name: String, program: Program) {
+        self.name = name
+        self.program = program
+    }
+
+    /// How each node of the inner graph runs.
+    public var kernelReport: KernelReport { program.kernelReport }
+
+    /// Runs the inner graph on `inputs` (one value per inner input, of its type).
+    ///
+    /// The results never share storage with `inputs` or with each other (an inner graph that
+    /// returns an input, a view of one, or one value twice gets copies), so the outer graph
+    /// may treat every output as a new value.
+    public func run(_ inputs: [NDArray]) throws -> [NDArray] {
+        let types = program.graph.inputs.map(\.type)
+        guard inputs.count == types.count else {
+            throw TheanoError.invalidArgument("\(name): the inner graph takes \(types.count) inputs, got \(inputs.count)")
+        }
+        for (i, (value, type)) in zip(inputs, types).enumerated() {
+            if let problem = type.mismatch(with: value) {
+                throw TheanoError.typeMismatch("\(name): input \(i) of the inner graph: \(problem)")
+            }
+        }
+        var outputs = try program.run(inputs)
+        for k in outputs.indices {
+            let aliased = inputs.contains { outputs[k].sharesStorage(with: $0) }
+                || outputs[..<k].contains { outputs[k].sharesStorage(with: $0) }
+            if aliased { outputs[k] = outputs[k].copy() }
+        }
+        return outputs
+    }
+}

@@ -1,0 +1,104 @@
+import TheanoArray
+import TheanoGraph
+import TheanoTensor
+
+// The CPU backend's OpenBLAS kernels for the matrix products. Each reads and checks its
+// operands exactly as the op's reference `perform` does (the op's own `operands` or
+// `checkRuntimeShapes`), then calls the BLAS forms of `NDArray`: transposed views become BLAS
+// flags, in-place variants write into their accumulator.
+
+/// What the report calls these kernels.
+let openBLAS = "OpenBLAS"
+
+/// Whether BLAS multiplies this dtype.
+private func isBLASType(_ dtype: DType) -> Bool { dtype == .float32 || dtype == .float64 }
+
+extension Gemm: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(GemmKernel(op: self), implementation: openBLAS) : nil
+    }
+}
+
+struct GemmKernel: Kernel {
+    let op: Gemm
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let o = try op.operands(node, inputs)
+        if op.inPlace, let z = o.z { return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.beta, updating: z)] }
+        return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.z == nil ? 0 : o.beta, adding: o.z)]
+    }
+}
+
+extension Gemv: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(GemvKernel(op: self), implementation: openBLAS) : nil
+    }
+}
+
+struct GemvKernel: Kernel {
+    let op: Gemv
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let o = try op.operands(node, inputs)
+        if op.inPlace, let y = o.y { return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.beta, updating: y)] }
+        return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.y == nil ? 0 : o.beta, adding: o.y)]
+    }
+}
+
+extension Ger: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(GerKernel(op: self), implementation: openBLAS) : nil
+    }
+}
+
+struct GerKernel: Kernel {
+    let op: Ger
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let o = try op.operands(node, inputs)
+        if op.inPlace { return [try NDArray.ger(alpha: o.alpha, o.x, o.y, updating: o.a)] }
+        return [try NDArray.ger(alpha: o.alpha, o.x, o.y, adding: o.a)]
+    }
+}
+
+extension MatMul: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(MatMulKernel(op: self), implementation: openBLAS) : nil
+    }
+}
+
+struct MatMulKernel: Kernel {
+    let op: MatMul
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try op.checkRuntimeShapes(node, inputs)
+        return [try NDArray.matmul(inputs[0], inputs[1])]
+    }
+}
+
+extension TensorDot: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(TensorDotKernel(op: self), implementation: openBLAS) : nil
+    }
+}
+
+struct TensorDotKernel: Kernel {
+    let op: TensorDot
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try op.checkRuntimeShapes(node, inputs)
+        return [try NDArray.tensordot(inputs[0], inputs[1], axes: (op.axesA, op.axesB))]
+    }
+}
+
+extension Outer: CPUKernelOp {
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        isBLASType(node.outputTypes[0].dtype) ? .kernel(OuterKernel(), implementation: openBLAS) : nil
+    }
+}
+
+struct OuterKernel: Kernel {
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        [try NDArray.outer(inputs[0], inputs[1])]
+    }
+}

@@ -1,0 +1,24 @@
+import TheanoArray
+import TheanoGraph
+import TheanoTensor
+
+/// Names the nested programs in reports.
+let nestedProgram = "nested program"
+
+extension OpFromGraph: CPUKernelOp {
+    /// A non-inlined `OpFromGraph` runs its (already optimised) inner graph as a nested
+    /// program on this backend, fused C kernels included.
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        let compiled = try session.compile(innerGraphs[0])
+        return .kernel(CallInnerGraphKernel(body: compiled), implementation: nestedProgram, nested: [compiled.kernelReport])
+    }
+}
+
+/// Runs a node whose outputs are its inner graph applied to its inputs.
+struct CallInnerGraphKernel: Kernel {
+    let body: CompiledGraph
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try body.run(inputs)
+    }
+}
