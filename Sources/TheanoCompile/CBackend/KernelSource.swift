@@ -45,7 +45,7 @@ struct KernelSource {
             }
         }
         for (s, step) in program.steps.enumerated() {
-            let expr = try ScalarCodegen.expression(
+            let expr = try ScalarCodegen(dialect: .c).expression(
                 step.op, step.operands.map(operand), step.operands.map(program.dtype(of:)), out: step.dtype, errorFlag: "err")
             lines.append("\(indent)const \(ScalarCodegen.cType(step.dtype)) t\(s) = \(expr);")
         }

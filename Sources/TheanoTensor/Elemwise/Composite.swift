@@ -68,11 +68,16 @@ public struct ScalarProgram: Hashable, Sendable, CustomStringConvertible {
             }
             for o in step.operands {
                 switch o {
-                case .input(let k) where k < 0 || k >= inputTypes.count:
-                    throw TheanoError.graph("scalar program: step \(i) reads missing input \(k)")
-                case .step(let k) where k < 0 || k >= i:
-                    throw TheanoError.graph("scalar program: step \(i) reads step \(k), which does not come before it")
-                default: break
+                case .input(let k):
+                    guard k >= 0 && k < inputTypes.count else {
+                        throw TheanoError.graph("scalar program: step \(i) reads missing input \(k)")
+                    }
+                case .step(let k):
+                    guard k >= 0 && k < i else {
+                        throw TheanoError.graph("scalar program: step \(i) reads step \(k), which does not come before it")
+                    }
+                case .constant:
+                    break
                 }
             }
             guard case .success(let t) = step.op.outputDType(step.operands.map(dtype(of:))), t == step.dtype else {

@@ -21,11 +21,17 @@ func evaluateScalarOp(_ op: ScalarOp, _ inputs: [NDArray]) throws -> NDArray {
         switch inputs[0].dtype {
         case .float32: return mapElements(inputs[0], Float.self, Bool.self) { isNaN ? $0.isNaN : $0.isInfinite }
         case .float64: return mapElements(inputs[0], Double.self, Bool.self) { isNaN ? $0.isNaN : $0.isInfinite }
-        default: return NDArray(zeros: inputs[0].shape, dtype: .bool)
+        case .bool, .uint8, .int8, .int16, .int32, .int64: return NDArray(zeros: inputs[0].shape, dtype: .bool)
         }
     case .not:
         return mapElements(inputs[0], Bool.self, Bool.self) { !$0 }
-    default:
+    case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+         .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+         .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
+         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+         .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor:
+        // Ops of inputs that share one dtype: by arity and dtype below.
         break
     }
     let dtype = inputs[0].dtype

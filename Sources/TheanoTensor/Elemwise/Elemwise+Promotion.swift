@@ -60,7 +60,14 @@ func targetDTypes(_ op: ScalarOp, _ inputs: [Tensor]) -> [DType] {
     case .where:
         let common = promoteWithWeak(Array(inputs[1...]))
         return [.bool, common, common]
-    default: break
+    case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+         .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+         .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
+         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+         .eq, .neq, .lt, .le, .gt, .ge, .clip:
+        // Inputs promoted to one common dtype, adjusted by kind below.
+        break
     }
     var common = promoteWithWeak(inputs)
     switch op.kind {
@@ -76,7 +83,8 @@ func targetDTypes(_ op: ScalarOp, _ inputs: [Tensor]) -> [DType] {
             weakIntegerLiteral(x).map { !integerBounds(common).contains($0) } ?? false
         }
         if outOfRange { common = .int64 }
-    default: break
+    case .numeric, .comparison, .logic, .classification, .special:
+        break
     }
     return Array(repeating: common, count: inputs.count)
 }

@@ -11,6 +11,9 @@ import Darwin
 /// backend must compute; they follow IEEE arithmetic and NumPy's conventions (NaN propagates
 /// through maximum and minimum, `mod` takes the sign of the divisor, round is half to even).
 /// Integer arithmetic wraps; integer division or modulo by zero gives 0 instead of trapping.
+///
+/// Each closure getter lists every op: those it does not apply to return nil, named so that a
+/// new op must be placed in each of them.
 extension ScalarOp {
     /// The closure for a one-argument op on floats.
     func floatUnary<T: Real & BinaryFloatingPoint>(_: T.Type) -> ((T) -> T)? {
@@ -56,7 +59,9 @@ extension ScalarOp {
         case .round: return { $0.rounded(.toNearestOrEven) }
         case .trunc: return { $0.rounded(.towardZero) }
         case .identity: return { $0 }
-        default: return nil
+        case .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast:
+            return nil
         }
     }
 
@@ -73,7 +78,12 @@ extension ScalarOp {
         case .maximum: return { a, b in a.isNaN || b.isNaN ? T.nan : Swift.max(a, b) }
         case .minimum: return { a, b in a.isNaN || b.isNaN ? T.nan : Swift.min(a, b) }
         case .arctan2: return { T.atan2(y: $0, x: $1) }
-        default: return nil
+        case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+             .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
+             .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
+            return nil
         }
     }
 
@@ -85,7 +95,12 @@ extension ScalarOp {
         case .sign: return { x in x > 0 ? 1 : (x < 0 ? 0 &- 1 : 0) }
         case .square: return { $0 &* $0 }
         case .floor, .ceil, .round, .trunc, .identity: return { $0 }
-        default: return nil
+        case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+             .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast:
+            return nil
         }
     }
 
@@ -113,7 +128,12 @@ extension ScalarOp {
                 }
                 return result
             }
-        default: return nil
+        case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+             .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .trueDiv, .arctan2,
+             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
+             .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
+            return nil
         }
     }
 
@@ -126,7 +146,13 @@ extension ScalarOp {
         case .le: return { $0 <= $1 }
         case .gt: return { $0 > $1 }
         case .ge: return { $0 >= $1 }
-        default: return nil
+        case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+             .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
+            return nil
         }
     }
 
@@ -138,7 +164,12 @@ extension ScalarOp {
         case .xor: return { $0 != $1 }
         case .eq: return { $0 == $1 }
         case .neq: return { $0 != $1 }
-        default: return nil
+        case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
+             .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc, .sub, .floorDiv, .mod, .pow, .trueDiv, .arctan2,
+             .lt, .le, .gt, .ge, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
+            return nil
         }
     }
 }

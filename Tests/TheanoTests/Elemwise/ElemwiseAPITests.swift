@@ -22,7 +22,8 @@ final class ElemwiseAPITests: XCTestCase {
             ("arcsinh", .arcsinh, arcsinh, { try $0.arcsinh() }), ("arccosh", .arccosh, arccosh, { try $0.arccosh() }),
             ("arctanh", .arctanh, arctanh, { try $0.arctanh() }), ("erf", .erf, erf, { try $0.erf() }),
             ("erfc", .erfc, erfc, { try $0.erfc() }), ("gamma", .gamma, gamma, { try $0.gamma() }),
-            ("lgamma", .lgamma, lgamma, { try $0.lgamma() }), ("sigmoid", .sigmoid, sigmoid, { try $0.sigmoid() }),
+            ("lgamma", .lgamma, lgamma, { try $0.lgamma() }), ("digamma", .digamma, digamma, { try $0.digamma() }),
+            ("sigmoid", .sigmoid, sigmoid, { try $0.sigmoid() }),
             ("softplus", .softplus, softplus, { try $0.softplus() }), ("neg", .neg, neg, { try $0.neg() }),
             ("abs", .abs, abs, { try $0.abs() }), ("sign", .sign, sign, { try $0.sign() }),
             ("square", .square, square, { try $0.square() }), ("floor", .floor, floor, { try $0.floor() }),
@@ -60,6 +61,9 @@ final class ElemwiseAPITests: XCTestCase {
         XCTAssertEqual(scalarOp(try cast(x, .int8)), .cast(.int8))
         XCTAssertEqual(scalarOp(try x.cast(.int8)), .cast(.int8))
         XCTAssertEqual(scalarOp(try x.astype(.int8)), .cast(.int8))
+        // Every scalar op but identity (internal to fused programs) has a function and a method.
+        let listed = Set((unary.map(\.1) + binary.map(\.1) + [.where, .clip, .cast(.int8), .identity]).map(\.tag))
+        XCTAssertEqual(listed, Set(ScalarOp.Tag.allCases), "ops without a function above")
     }
 
     func testOperatorsBuildTheSameOps() throws {

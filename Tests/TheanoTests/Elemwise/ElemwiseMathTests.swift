@@ -11,6 +11,13 @@ final class ElemwiseMathTests: XCTestCase {
     ]
     static let numericFunctions: Set<String> = ["neg", "abs", "sign", "square", "floor", "ceil", "round", "trunc"]
 
+    func testListsHoldEveryScalarOpOfOneArgument() {
+        // digamma is checked against SciPy in DigammaTests.
+        let unary = ScalarOp.allCases.filter { $0.arity == 1 }
+        XCTAssertEqual(Self.floatFunctions.union(["digamma"]), Set(unary.filter { $0.kind == .floatFunction }.map(\.name)))
+        XCTAssertEqual(Self.numericFunctions, Set(unary.filter { $0.kind == .numeric }.map(\.name)))
+    }
+
     func testFloatFunctionsMatchNumPy() throws {
         let fixtures = ElemwiseFixture.of(Self.floatFunctions)
         XCTAssertGreaterThan(fixtures.count, 27 * 4 - 1)

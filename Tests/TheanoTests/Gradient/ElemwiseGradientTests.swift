@@ -6,6 +6,22 @@ import XCTest
 final class ElemwiseGradientTests: XCTestCase {
     static let unaryShapes: [[Int]] = [[], [1], [5], [2, 3], [1, 3], [2, 1, 2], [0, 3]]
 
+    func testCasesCoverEveryDifferentiableScalarOp() throws {
+        // Ops whose gradient is zero or disconnected, or tested on their own below.
+        let elsewhere: Set<ScalarOp.Tag> = [
+            .sign, .floor, .ceil, .round, .trunc, .floorDiv, .digamma,
+            .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .cast, .identity,
+        ]
+        var covered = Set<ScalarOp.Tag>()
+        for c in GradientCase.unary + GradientCase.binary + [GradientCase.clipCase] {
+            let inputs = c.ranges.indices.map { Tensor.variable("x\($0)", .float64, shape: []) }
+            let op = try c.apply(inputs).variable.owner?.op as? Elemwise
+            covered.insert(try XCTUnwrap(op, c.name).scalar.tag)
+        }
+        XCTAssertEqual(covered.intersection(elsewhere), [], "listed twice")
+        XCTAssertEqual(covered.union(elsewhere), Set(ScalarOp.Tag.allCases), "scalar ops without a gradient case")
+    }
+
     func testUnaryOpsAtSeveralShapes() {
         for c in GradientCase.unary {
             for shape in Self.unaryShapes { checkGradient(c, shapes: [shape]) }
