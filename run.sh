@@ -22,6 +22,29 @@ install_system_packages() {
         || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"; }
 }
 
+# Prints "N passed, M failed" over the xUnit reports given (XCTest's parallel output has no
+# closing count; a test case with several failed assertions counts once) and exits with the
+# test runs' status.
+summarise_tests() {
+    local status="$1" total=0 failed=0 report t f
+    shift
+    for report in "$@"; do
+        if [ ! -f "$report" ]; then
+            echo "error: the test run wrote no report $report" >&2
+            failed=$((failed + 1))
+            continue
+        fi
+        t=$(grep -o '<testcase ' "$report" | wc -l)
+        f=$(awk '/<testcase /{inside=1; hit=0} /<failure/{if(inside && !hit){n++; hit=1}} /<\/testcase>/{inside=0} END{print n+0}' "$report")
+        echo "$(basename "$report" .xml): $((t - f)) passed, $f failed"
+        total=$((total + t))
+        failed=$((failed + f))
+    done
+    echo "$((total - failed)) passed, $failed failed"
+    if [ "$failed" -gt 0 ] && [ "$status" -eq 0 ]; then status=1; fi
+    exit "$status"
+}
+
 case "${1:-}" in
 demo)
     install_system_packages
@@ -39,9 +62,16 @@ test)
         echo "error: an expression in TypeCheckerTests.swift took too long to type-check (see above)" >&2
         exit 1
     fi
-    # Op tests check the reference implementations; the C backend's own tests pass their
-    # options explicitly and compare every kernel with the reference.
-    THEANO_LINKER=interpreter exec swift test --skip-build --parallel
+    # Every test runs on the default backend (cpu; op tests in Mode.debug, which compares each
+    # kernel with the reference); then the op tests (classes derived from BackendTestCase) run
+    # again on the reference backend. The closing line counts both runs from their xUnit reports.
+    rm -f .build/tests-cpu.xml .build/tests-reference.xml
+    status=0
+    swift test --skip-build --parallel --xunit-output .build/tests-cpu.xml || status=$?
+    op_tests=$(grep -rhoE 'class [A-Za-z0-9_]+: BackendTestCase' Tests/TheanoTests | awk '{print $2}' | tr -d ':' | sort | paste -sd '|')
+    THEANO_BACKEND=reference swift test --skip-build --parallel --filter "TheanoTests\.($op_tests)/" \
+        --xunit-output .build/tests-reference.xml || status=$?
+    summarise_tests "$status" .build/tests-cpu.xml .build/tests-reference.xml
     ;;
 bench)
     install_system_packages

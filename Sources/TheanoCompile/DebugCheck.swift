@@ -1,5 +1,6 @@
 import TheanoArray
 import TheanoGraph
+import TheanoTensor
 
 /// DebugMode's checks of one node: the backend's kernel against the reference `perform`
 /// (when the kernel is an implementation of its own), and no undeclared change to any input.
@@ -20,8 +21,9 @@ enum DebugCheck {
         guard reference.count == results.count else {
             throw TheanoError.graph("DebugMode: \(node.op) returned \(results.count) outputs, the reference \(reference.count)")
         }
+        let precision = leastPreciseFloat(node)
         for (k, (got, want)) in zip(results, reference).enumerated() {
-            if let problem = mismatch(got, want) {
+            if let problem = mismatch(got, want, computedIn: precision) {
                 throw TheanoError.graph("DebugMode: output \(k) of \(node.op) differs from the reference implementation: \(problem)")
             }
         }
@@ -34,11 +36,23 @@ enum DebugCheck {
         return zip(a.doubles, b.doubles).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
     }
 
-    /// Why two results differ beyond the dtype's tolerance, or nil.
-    static func mismatch(_ got: NDArray, _ want: NDArray) -> String? {
+    /// The least precise float dtype a node computes in: among its inputs and outputs, and
+    /// the steps of a fused program (a float32 step cast to float64 carries float32 error).
+    static func leastPreciseFloat(_ node: Apply) -> DType? {
+        var dtypes = node.inputs.map(\.type.dtype) + node.outputTypes.map(\.dtype)
+        if let op = node.op as? Composite { dtypes += op.program.steps.map(\.dtype) }
+        if let op = node.op as? CompositeReduce { dtypes += op.program.steps.map(\.dtype) }
+        if dtypes.contains(.float32) { return .float32 }
+        return dtypes.contains(.float64) ? .float64 : nil
+    }
+
+    /// Why two results differ beyond the tolerance of the precision they were computed in
+    /// (by default the result's dtype), or nil.
+    static func mismatch(_ got: NDArray, _ want: NDArray, computedIn precision: DType? = nil) -> String? {
         guard got.dtype == want.dtype else { return "dtype \(got.dtype), reference \(want.dtype)" }
         guard got.shape == want.shape else { return "shape \(formatShape(got.shape)), reference \(formatShape(want.shape))" }
-        let tolerance: Double = got.dtype == .float32 ? 1e-4 : (got.dtype == .float64 ? 1e-10 : 0)
+        let float = got.dtype.isFloatingPoint ? (precision ?? got.dtype) : got.dtype
+        let tolerance: Double = float == .float32 ? 1e-4 : (float == .float64 ? 1e-10 : 0)
         for (i, (x, y)) in zip(got.doubles, want.doubles).enumerated() {
             if x.isNaN && y.isNaN { continue }
             if x == y { continue }

@@ -2,7 +2,7 @@ import Dispatch
 import Theano
 import XCTest
 
-final class FunctionTests: XCTestCase {
+final class FunctionTests: BackendTestCase {
     func testCallsWithSeveralOutputs() throws {
         let x = Tensor.vector("x", .float64)
         let y = Tensor.vector("y", .float64)

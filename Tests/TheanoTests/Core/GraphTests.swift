@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class GraphTests: XCTestCase {
+final class GraphTests: BackendTestCase {
     func testToposortPutsInputsFirst() throws {
         let x = Tensor.vector("x", .float64)
         let a = try exp(x)

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// The README's examples, kept compiling and correct.
-final class ReadmeExampleTests: XCTestCase {
+final class ReadmeExampleTests: BackendTestCase {
     func testFirstExample() throws {
         let x = Tensor.vector("x")
         let y = Tensor.vector("y")

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class DigammaTests: XCTestCase {
+final class DigammaTests: BackendTestCase {
     func testValuesAgainstSciPy() throws {
         // scipy.special.digamma
         let x = Tensor.vector("x", .float64)

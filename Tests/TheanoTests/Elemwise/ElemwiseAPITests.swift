@@ -3,7 +3,7 @@ import XCTest
 
 /// The user-facing surface: every op as a free function, a method and (where there is one) an
 /// operator, all building the same node.
-final class ElemwiseAPITests: XCTestCase {
+final class ElemwiseAPITests: BackendTestCase {
     /// The scalar op of the node that computes `t`.
     private func scalarOp(_ t: Tensor) -> ScalarOp? { (t.variable.owner?.op as? Elemwise)?.scalar }
 

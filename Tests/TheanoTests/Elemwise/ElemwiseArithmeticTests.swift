@@ -3,7 +3,7 @@ import XCTest
 
 /// Arithmetic of two arguments (+ - * / // % ** maximum minimum arctan2) against NumPy, and
 /// the integer corner cases: division by zero, overflow, negative exponents.
-final class ElemwiseArithmeticTests: XCTestCase {
+final class ElemwiseArithmeticTests: BackendTestCase {
     static let ops: Set<String> = ["add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2"]
 
     func testArithmeticMatchesNumPy() throws {

@@ -3,7 +3,7 @@ import XCTest
 
 /// Broadcasting and layouts: a seeded property test against a direct loop, rank-0 and size-0
 /// inputs, non-contiguous views, and symbolic shape inference for every op.
-final class ElemwiseBroadcastTests: XCTestCase {
+final class ElemwiseBroadcastTests: BackendTestCase {
     /// One input of a broadcasting case: its static shape, and the run-time shape of its value.
     private struct Operand {
         var staticShape: [Int?]

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// `cast`: every pair of dtypes, and the rules for values a target cannot hold.
-final class ElemwiseCastTests: XCTestCase {
+final class ElemwiseCastTests: BackendTestCase {
     func testEveryPairOfDTypesMatchesTheCastingRules() throws {
         let fixtures = ElemwiseFixture.of(["cast"])
         let pairs = Set(fixtures.map { "\($0.inputs[0].dtype)->\($0.expected.dtype)" })

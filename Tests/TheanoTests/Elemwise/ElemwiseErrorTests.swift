@@ -3,7 +3,7 @@ import XCTest
 
 /// Bad inputs: every mistake throws a `TheanoError` that names the op, the inputs and what
 /// was expected, at graph construction when the types show it, at call time otherwise.
-final class ElemwiseErrorTests: XCTestCase {
+final class ElemwiseErrorTests: BackendTestCase {
     func testAddingShapes3And4ThrowsAtGraphConstruction() {
         let x = Tensor.vector("x", size: 3), y = Tensor.vector("y", size: 4)
         assertThrows(.shapeMismatch, containing: ["add", "x", "y", "[3]", "[4]", "float32[3]", "float32[4]"]) { try x + y }

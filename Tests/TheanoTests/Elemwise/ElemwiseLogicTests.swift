@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Comparisons, logic, classification and selection (`where`, `clip`).
-final class ElemwiseLogicTests: XCTestCase {
+final class ElemwiseLogicTests: BackendTestCase {
     static let ops: Set<String> = [
         "eq", "neq", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor", "logicalNot",
         "isnan", "isinf", "where", "clip",

@@ -3,7 +3,7 @@ import XCTest
 
 /// Functions of one argument: the float functions (exp, log, trig, hyperbolic, erf, gamma,
 /// sigmoid, softplus) and the numeric ones (neg, abs, sign, square, rounding), against NumPy.
-final class ElemwiseMathTests: XCTestCase {
+final class ElemwiseMathTests: BackendTestCase {
     static let floatFunctions: Set<String> = [
         "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "reciprocal",
         "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",

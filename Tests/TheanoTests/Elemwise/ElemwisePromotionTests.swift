@@ -3,7 +3,7 @@ import XCTest
 
 /// Dtype promotion (docs/DTYPES.md): the table for every pair of dtypes, weak literals, what
 /// each kind of op does with dtypes, and a seeded property test over random operands.
-final class ElemwisePromotionTests: XCTestCase {
+final class ElemwisePromotionTests: BackendTestCase {
     private let dtypes = DType.allCases
 
     private func input(_ dtype: DType, _ name: String = "x") -> Tensor { Tensor.vector(name, dtype) }

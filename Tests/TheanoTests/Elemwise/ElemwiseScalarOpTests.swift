@@ -3,7 +3,7 @@ import XCTest
 
 /// The list of scalar ops (derived from ``ScalarOp/Tag``) and their reference meaning for
 /// every dtype they accept.
-final class ElemwiseScalarOpTests: XCTestCase {
+final class ElemwiseScalarOpTests: BackendTestCase {
     func testAllCasesHasEveryTagAndACastPerDType() {
         let ops = ScalarOp.allCases
         XCTAssertEqual(ops.count, ScalarOp.Tag.allCases.count - 1 + DType.allCases.count)

@@ -3,7 +3,7 @@ import XCTest
 
 /// Elementwise gradients on non-contiguous values and on graphs whose sizes are known only at
 /// run time.
-final class ElemwiseGradientLayoutTests: XCTestCase {
+final class ElemwiseGradientLayoutTests: BackendTestCase {
     /// `value`'s elements in three non-contiguous layouts: every other element of a wider
     /// array, Fortran order, and reversed (negative strides).
     func layouts(_ value: NDArray) throws -> [(String, NDArray)] {

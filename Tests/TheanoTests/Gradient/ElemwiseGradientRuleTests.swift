@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// The documented gradient rules at kinks, poles and special values, checked exactly.
-final class ElemwiseGradientRuleTests: XCTestCase {
+final class ElemwiseGradientRuleTests: BackendTestCase {
     let x = Tensor.vector("x", .float64)
     let y = Tensor.vector("y", .float64)
     let z = Tensor.vector("z", .float64)

@@ -3,7 +3,7 @@ import XCTest
 
 /// Symbolic gradients of every differentiable elementwise op against central finite
 /// differences (`verifyGrad`, float64, random points away from kinks and poles).
-final class ElemwiseGradientTests: XCTestCase {
+final class ElemwiseGradientTests: BackendTestCase {
     static let unaryShapes: [[Int]] = [[], [1], [5], [2, 3], [1, 3], [2, 1, 2], [0, 3]]
 
     func testCasesCoverEveryDifferentiableScalarOp() throws {

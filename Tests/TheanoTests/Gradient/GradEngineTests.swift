@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class GradEngineTests: XCTestCase {
+final class GradEngineTests: BackendTestCase {
     func testGradientOfASimpleExpression() throws {
         let x = Tensor.vector("x", .float64)
         let cost = try sum(x * x * 3)

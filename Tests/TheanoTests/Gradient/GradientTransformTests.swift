@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class GradientTransformTests: XCTestCase {
+final class GradientTransformTests: BackendTestCase {
     func testJacobianOfAKnownFunction() throws {
         // f(x) = [x0 * x1, sin(x0), x1^2]; J = [[x1, x0], [cos x0, 0], [0, 2 x1]]
         let x = Tensor.vector("x", .float64, size: 2)

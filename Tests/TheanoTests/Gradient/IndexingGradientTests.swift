@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Gradients of indexing: basic and advanced gathers, masks, take, and set/inc subtensor.
-final class IndexingGradientTests: XCTestCase {
+final class IndexingGradientTests: BackendTestCase {
     var data = TestData(seed: 11)
 
     func testForgettingSizesForgetsThem() throws {

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class LinalgGradientTests: XCTestCase {
+final class LinalgGradientTests: BackendTestCase {
     /// The static shapes a graph would be built with when only the broadcast (size-1) axes are
     /// declared: every other size unknown.
     private func dynamicShape(_ shape: [Int]) -> [Int?] {

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class NNetGradientTests: XCTestCase {
+final class NNetGradientTests: BackendTestCase {
     func testSoftmaxAndLogSoftmaxOverEveryAxis() throws {
         var data = TestData(seed: 5)
         let cases: [([Int], Int)] = [([4], 0), ([3, 4], 0), ([3, 4], 1), ([3, 4], -1), ([2, 3, 2], 1), ([2, 3, 2], -3), ([1, 4], 0), ([3, 1], 1)]

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class ReduceGradientTests: XCTestCase {
+final class ReduceGradientTests: BackendTestCase {
     /// A reduction as the tests call it: the input, the axes (nil: all) and keepdims.
     private typealias Reduction = (Tensor, [Int]?, Bool) throws -> Tensor
 

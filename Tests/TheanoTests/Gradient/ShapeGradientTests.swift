@@ -3,7 +3,7 @@ import XCTest
 
 /// Gradients of the shape ops: reshape, alloc/broadcastTo, concatenate/split, tile, repeat,
 /// flip, roll, and the integer-valued shape computations.
-final class ShapeGradientTests: XCTestCase {
+final class ShapeGradientTests: BackendTestCase {
     var data = TestData(seed: 7)
 
     // MARK: reshape

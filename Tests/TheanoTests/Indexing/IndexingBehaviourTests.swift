@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Symbolic indices, views, static shapes, size 0 and 1, dtypes and functional updates.
-final class IndexingBehaviourTests: XCTestCase {
+final class IndexingBehaviourTests: BackendTestCase {
     func testSubtensorIsAViewAndDeclaresIt() throws {
         let a = try NDArray.arange(0, 12, step: 1, .float32).reshaped([3, 4])
         let x = Tensor.matrix("x")

@@ -3,7 +3,7 @@ import XCTest
 
 /// Bad indices: build-time errors from `makeNode` and run-time errors from `perform`, each a
 /// thrown `TheanoError` naming the op, the index and the sizes involved.
-final class IndexingErrorTests: XCTestCase {
+final class IndexingErrorTests: BackendTestCase {
     let m = Tensor.matrix("m", .float64, shape: [4, 5])
     let u = Tensor.matrix("u", .float64)
 

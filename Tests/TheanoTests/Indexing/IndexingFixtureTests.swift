@@ -3,7 +3,7 @@ import XCTest
 
 /// Every indexing form against NumPy's results (IndexingFixtures.swift), on inputs of unknown
 /// and of static shape and on non-contiguous inputs, with `checkInferShape`.
-final class IndexingFixtureTests: XCTestCase {
+final class IndexingFixtureTests: BackendTestCase {
     func testBasicOnVector() throws {
         try expectFixture("v[3]", on: .v) { try $0[3] }
         try expectFixture("v[-1]", on: .v) { try $0[-1] }

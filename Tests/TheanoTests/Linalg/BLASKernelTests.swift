@@ -3,7 +3,7 @@ import XCTest
 
 /// The NDArray-level products: the BLAS path of `NDArray.matmul` against the plain loop of
 /// `NDArray.matmulReference`, on every layout BLAS reads in place and those it must copy.
-final class BLASKernelTests: XCTestCase {
+final class BLASKernelTests: BackendTestCase {
     /// A `[rows, cols]` matrix in one of several layouts, with the name of the layout.
     func layouts(_ rows: Int, _ cols: Int, _ dtype: DType, _ data: inout TestData) throws -> [(String, NDArray)] {
         [

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class DotTests: XCTestCase {
+final class DotTests: BackendTestCase {
     func testHandCheckedValues() throws {
         let u = Tensor.vector("u", .float64), v = Tensor.vector("v", .float64)
         assertValues(try evaluate(try dot(u, v), [u, v], [NDArray([1.0, 2, 3]), NDArray([4.0, 5, 6])]), [32], shape: [])

@@ -30,7 +30,7 @@ func scalarConstant(_ value: Double, _ dtype: DType) -> Tensor {
     Tensor.constant(NDArray(scalar: value).astype(dtype))
 }
 
-final class GemmTests: XCTestCase {
+final class GemmTests: BackendTestCase {
     let x = Tensor.matrix("x", .float64), y = Tensor.matrix("y", .float64), z = Tensor.matrix("z", .float64)
 
     func testHandCheckedValues() throws {

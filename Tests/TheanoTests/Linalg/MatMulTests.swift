@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class MatMulTests: XCTestCase {
+final class MatMulTests: BackendTestCase {
     func testHandCheckedValues() throws {
         let x = Tensor.matrix("x", .float64), y = Tensor.matrix("y", .float64)
         let a = try NDArray([[1.0, 2], [3, 4]]), b = try NDArray([[5.0, 6], [7, 8]])

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class OuterTests: XCTestCase {
+final class OuterTests: BackendTestCase {
     func testValuesFlattenLikeNumPy() throws {
         // np.outer([[1, 2], [3, 4]], [1, -1, 2])
         let x = Tensor.matrix("x", .int64), y = Tensor.vector("y", .int64)

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class TensorDotTests: XCTestCase {
+final class TensorDotTests: BackendTestCase {
     func testHandCheckedValues() throws {
         // np.tensordot(np.arange(24.).reshape(2, 3, 4), np.arange(12.).reshape(4, 3), axes=([1, 2], [1, 0]))
         let x = Tensor.tensor3("x", .float64), y = Tensor.matrix("y", .float64)

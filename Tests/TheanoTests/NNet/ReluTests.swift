@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class ReluTests: XCTestCase {
+final class ReluTests: BackendTestCase {
     func testValuesAndDTypes() throws {
         for dtype in [DType.float32, .float64, .int8, .int32] {
             let x = Tensor.vector("x", dtype)

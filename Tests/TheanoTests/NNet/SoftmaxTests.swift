@@ -2,7 +2,7 @@ import Foundation
 import Theano
 import XCTest
 
-final class SoftmaxTests: XCTestCase {
+final class SoftmaxTests: BackendTestCase {
     /// Softmax along `axis` from its definition, in Double (inputs must be small enough).
     func naiveSoftmax(_ x: NDArray, axis: Int, log: Bool) throws -> NDArray {
         var values: [Double] = []

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class PrintingTests: XCTestCase {
+final class PrintingTests: BackendTestCase {
     func testPrettyPrintIsInfixAndUnambiguous() throws {
         let x = Tensor.vector("x", .float32)
         XCTAssertEqual(pp(try exp(-(x * x))), "exp((-(x * x)))")

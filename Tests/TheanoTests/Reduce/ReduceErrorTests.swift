@@ -3,7 +3,7 @@ import XCTest
 
 /// Bad axes throw when the graph is built; empty reductions without an identity throw when the
 /// function runs. Messages name the op, the input, the axis and the rank or shape.
-final class ReduceErrorTests: XCTestCase {
+final class ReduceErrorTests: BackendTestCase {
     let x = Tensor.matrix("x", .float32)
 
     /// Every reduction, by name, as a function of (tensor, axes).

@@ -6,7 +6,7 @@ import XCTest
 /// `generate_reduce_fixtures.py`): each case runs with an input of unknown static shape in
 /// three layouts (contiguous, Fortran order, negative strides) and with an input of static
 /// shape, and checks dtype, shape and values, or that the call throws where NumPy raises.
-final class ReduceFixtureTests: XCTestCase {
+final class ReduceFixtureTests: BackendTestCase {
     func testSum() throws { try runCases("sum") }
     func testProd() throws { try runCases("prod") }
     func testMax() throws { try runCases("max") }

@@ -3,7 +3,7 @@ import Theano
 import XCTest
 
 /// Accuracy and stability: float32 sums, exact integer sums, stable logsumexp and variance.
-final class ReduceNumericsTests: XCTestCase {
+final class ReduceNumericsTests: BackendTestCase {
     /// A float32 sum accumulates in more than float32 precision: 100000 times 0.1 loses about
     /// 1.5 in a naive float32 loop, nothing here.
     func testFloat32SumIsAccurate() throws {

@@ -3,7 +3,7 @@ import XCTest
 
 /// Reductions of random arrays of several shapes (sizes 0 and 1, non-contiguous views) against
 /// a naive reference written here with explicit index loops.
-final class ReduceRandomTests: XCTestCase {
+final class ReduceRandomTests: BackendTestCase {
     let shapes: [[Int]] = [[], [1], [6], [0], [3, 1], [1, 4], [3, 4], [0, 2], [2, 3, 4], [2, 1, 3], [3, 0, 2]]
     let dtypes: [DType] = [.float64, .float32, .int32, .int8, .uint8, .bool]
 

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Static result types (dtype and shape), op parameters and shape inference of the reductions.
-final class ReduceTypeAndShapeTests: XCTestCase {
+final class ReduceTypeAndShapeTests: BackendTestCase {
     /// The result dtype of every reduction for every input dtype (NumPy's rules; uint8 sums are
     /// int64 here, NumPy gives uint64; logsumexp of integers is float64, as scipy's).
     func testResultDTypes() throws {

@@ -4,7 +4,7 @@ import XCTest
 /// The BLAS rewrites (`blasPass`): every pattern becomes exactly the expected nodes, and the
 /// rewritten graph computes the same values as the original on random inputs (including
 /// non-contiguous and transposed ones), in float32 and float64.
-final class BLASRewriteTests: XCTestCase {
+final class BLASRewriteTests: BackendTestCase {
     /// A case: builds inputs (with the shapes of their test values) and one output for a dtype.
     struct Case {
         let name: String

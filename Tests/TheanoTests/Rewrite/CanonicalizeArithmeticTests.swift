@@ -3,7 +3,7 @@ import XCTest
 
 /// The arithmetic canonicalisations: each rule's graph before and after, its name in the
 /// trace, and equal values with and without optimisation.
-final class CanonicalizeArithmeticTests: XCTestCase {
+final class CanonicalizeArithmeticTests: BackendTestCase {
     var data = TestData(seed: 11)
     let x = Tensor.matrix("x", .float64)
     let y = Tensor.matrix("y", .float64)

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Canonicalisation of casts, layout ops (transposes, reshapes, broadcasts) and fills.
-final class CanonicalizeLayoutTests: XCTestCase {
+final class CanonicalizeLayoutTests: BackendTestCase {
     var data = TestData(seed: 12)
     let x = Tensor.matrix("x", .float64)
 

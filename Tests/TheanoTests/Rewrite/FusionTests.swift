@@ -3,7 +3,7 @@ import XCTest
 
 /// The elementwise fusion pass: which nodes become one `Composite` or `CompositeReduce`
 /// (exact node counts), and that the fused graphs compute the original values.
-final class FusionTests: XCTestCase {
+final class FusionTests: BackendTestCase {
     typealias F = FusionCheck
 
     func testDiamondBecomesOneCompositeComputingEachValueOnce() throws {

@@ -4,7 +4,7 @@ import XCTest
 /// Fused graphs compute exactly what the unfused graphs compute: random inputs of many shapes
 /// (size 0, size 1, broadcasting, non-contiguous views), NaN and infinities, integer and bool
 /// dtypes, casts and three-input ops inside groups.
-final class FusionValueTests: XCTestCase {
+final class FusionValueTests: BackendTestCase {
     typealias F = FusionCheck
 
     func testRandomShapesWithBroadcastingAndViews() throws {

@@ -3,7 +3,7 @@ import XCTest
 
 /// Merge (common-subexpression elimination) on graphs where twins only appear once their
 /// inputs have been merged.
-final class MergeTests: XCTestCase {
+final class MergeTests: BackendTestCase {
     func ops(_ g: FunctionGraph) -> [String] { g.toposort().map { "\($0.op)" } }
 
     func testDeepTwinChainsMergeCompletely() throws {

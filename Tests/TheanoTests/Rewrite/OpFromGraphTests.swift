@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class OpFromGraphTests: XCTestCase {
+final class OpFromGraphTests: BackendTestCase {
     func makeAxpy(inline: Bool, gradient: OpFromGraph.GradientOverride? = nil) throws -> OpFromGraph {
         let a = Tensor.vector("a", .float64)
         let b = Tensor.vector("b", .float64)

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// The rewrite engine's mechanics, with small rules written for the test.
-final class RewriteEngineTests: XCTestCase {
+final class RewriteEngineTests: BackendTestCase {
     /// x * 1 -> x, either side.
     let mulByOne = Rewrite.pattern(
         "mul_by_one",

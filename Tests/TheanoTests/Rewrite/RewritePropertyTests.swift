@@ -4,7 +4,7 @@ import XCTest
 /// Seeded random expression graphs compiled with `.unoptimized` and `.fastRun` must compile
 /// and agree: every rule keeps values (up to rounding) and types on graphs nobody wrote by
 /// hand.
-final class RewritePropertyTests: XCTestCase {
+final class RewritePropertyTests: BackendTestCase {
     /// Builds random expressions over a fixed set of inputs whose values broadcast to [4, 3].
     struct ExpressionGenerator {
         var rng: RandomGenerator

@@ -3,7 +3,7 @@ import XCTest
 
 /// The shape feature's cache: kept across changes that its expressions do not read, rebuilt
 /// after changes that they do.
-final class ShapeFeatureTests: XCTestCase {
+final class ShapeFeatureTests: BackendTestCase {
     func testCachedShapesSurviveUnrelatedChangesAndFollowRelatedOnes() throws {
         let x = Tensor.vector("x", .float64)
         let n = try x.shape(0) * 2

@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// Specialisations: each rule's graph before and after, and equal values.
-final class SpecializeTests: XCTestCase {
+final class SpecializeTests: BackendTestCase {
     var data = TestData(seed: 14)
     let x = Tensor.matrix("x", .float64)
 

@@ -3,7 +3,7 @@ import XCTest
 
 /// Numerical stabilisation: each rule's graph before and after, and values at the extreme
 /// inputs where the unstabilised form fails.
-final class StabilizeTests: XCTestCase {
+final class StabilizeTests: BackendTestCase {
     var data = TestData(seed: 13)
     let x = Tensor.matrix("x", .float64)
 

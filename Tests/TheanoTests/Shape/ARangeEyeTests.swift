@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// arange and eye.
-final class ARangeEyeTests: XCTestCase {
+final class ARangeEyeTests: BackendTestCase {
     func testStaticARange() throws {
         // np.arange(0, 1, 0.3), np.arange(5, 0, -2), np.arange(0.5, 3), np.arange(2, 2)
         let a = try arange(0, 1, 0.3)

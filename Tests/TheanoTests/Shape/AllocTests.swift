@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// alloc, broadcastTo, zeros, ones, full and the ...Like forms.
-final class AllocTests: XCTestCase {
+final class AllocTests: BackendTestCase {
     func testAllocScalarToStaticShape() throws {
         let v = Tensor.scalar("v", .float64)
         let y = try alloc(v, shape: [2, 3])

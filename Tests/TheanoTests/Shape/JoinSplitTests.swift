@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// concatenate, stack and split.
-final class JoinSplitTests: XCTestCase {
+final class JoinSplitTests: BackendTestCase {
     func testConcatenateValuesAndStaticShapes() throws {
         let x = Tensor.matrix("x", .float64, shape: [2, 3])
         let y = Tensor.matrix("y", .float64, shape: [nil, 3])

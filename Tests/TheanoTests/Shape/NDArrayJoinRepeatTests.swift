@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// The NDArray kernels behind the shape ops, called directly.
-final class NDArrayJoinRepeatTests: XCTestCase {
+final class NDArrayJoinRepeatTests: BackendTestCase {
     func testConcatenatePromotesAndChecks() throws {
         let i = NDArray([1, 2] as [Int32])
         let f = NDArray([0.5] as [Float])

@@ -1,7 +1,7 @@
 import Theano
 import XCTest
 
-final class ReshapeTests: XCTestCase {
+final class ReshapeTests: BackendTestCase {
     let range6 = NDArray((0..<6).map(Double.init))
 
     func testStaticShapeWithInferredSize() throws {

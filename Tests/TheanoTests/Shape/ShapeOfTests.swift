@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// `x.shape`, `x.shape(i)`, `x.size` and `x.shapeList()`.
-final class ShapeOfTests: XCTestCase {
+final class ShapeOfTests: BackendTestCase {
     func testShapeAndSizeEvaluate() throws {
         let x = Tensor.variable("x", .float32, shape: [nil, 3, nil])
         let a = try NDArray.zeros([2, 3, 5])

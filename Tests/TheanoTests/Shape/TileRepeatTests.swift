@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// tile, repeat, flip and roll.
-final class TileRepeatTests: XCTestCase {
+final class TileRepeatTests: BackendTestCase {
     let a23 = NDArray((0..<6).map(Double.init)).reshapedOrSelf([2, 3])
 
     // MARK: tile

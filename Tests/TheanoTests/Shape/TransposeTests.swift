@@ -2,7 +2,7 @@ import Theano
 import XCTest
 
 /// transpose, `.T`, dimshuffle, squeeze and expandDims (all built on DimShuffle).
-final class TransposeTests: XCTestCase {
+final class TransposeTests: BackendTestCase {
     func testTransposeValues() throws {
         let x = Tensor.tensor3("x", .float64)
         let a = try NDArray((0..<24).map(Double.init), shape: [2, 3, 4])

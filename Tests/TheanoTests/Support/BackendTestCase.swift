@@ -1,37 +1,30 @@
 import Theano
 import XCTest
 
-/// A test case whose every test runs once per backend, so op tests check what users run.
+/// The base class of op tests: tests that compile functions and must pass on every backend.
 ///
-/// Functions compiled without explicit options or mode use the run's backend (the
-/// task-locals ``CompileOptions/current`` and ``Mode/current``):
-/// - `reference`: every node's reference `perform`, with ``Mode/fastRun``;
-/// - `cpu`: the default backend (generated C, OpenBLAS, nested programs) in ``Mode/debug``,
-///   so every kernel is also compared with the reference as it runs.
+/// `./run.sh test` runs the whole suite on the default backend (`cpu`), then runs every class
+/// derived from this one again with `THEANO_BACKEND=reference`; functions compiled without
+/// explicit options follow that choice (``CompileOptions/current``). On a backend other than
+/// the reference, functions compiled without an explicit mode use ``Mode/debug``, so every
+/// kernel is also compared with the reference implementation as it runs. Failure messages
+/// start with the backend they happened on.
 ///
-/// A failure message starts with the backend it happened on.
+/// (XCTest cannot run one test case instance twice, so the backends are parameterised per
+/// test process rather than inside `invokeTest`.)
 class BackendTestCase: XCTestCase {
-    /// The runs of every test: a name, the compile options and the mode.
-    static let runs: [(name: String, options: CompileOptions, mode: Mode)] = [
-        ("reference", CompileOptions(backend: .reference), .fastRun),
-        ("cpu", CompileOptions(backend: .cpu), .debug),
-    ]
-
-    /// The backend of the run in progress.
-    private(set) var backendName = ""
+    /// The backend this process tests.
+    var backendName: String { CompileOptions.current.backend.name }
 
     override func invokeTest() {
-        for run in BackendTestCase.runs {
-            backendName = run.name
-            CompileOptions.$current.withValue(run.options) {
-                Mode.$current.withValue(run.mode) { super.invokeTest() }
-            }
+        if backendName == "reference" {
+            super.invokeTest()
+        } else {
+            Mode.$current.withValue(.debug) { super.invokeTest() }
         }
-        backendName = ""
     }
 
     override func recordFailure(withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool) {
-        let prefix = backendName.isEmpty ? "" : "[backend \(backendName)] "
-        super.recordFailure(withDescription: prefix + description, inFile: filePath, atLine: lineNumber, expected: expected)
+        super.recordFailure(withDescription: "[backend \(backendName)] " + description, inFile: filePath, atLine: lineNumber, expected: expected)
     }
 }
