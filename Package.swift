@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // OpenBLAS (CBLAS) and LAPACKE, linked from the system.
@@ -35,7 +36,10 @@ let package = Package(
         ),
         // The runtime support of generated C kernels: calling convention and thread pool.
         .target(name: "CTheanoRuntime"),
-        .target(name: "TheanoCompile", dependencies: ["TheanoTensor", "CTheanoRuntime"]),
+        .target(
+            name: "TheanoCompile",
+            dependencies: ["TheanoTensor", "CTheanoRuntime", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
         .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),
         .executableTarget(

@@ -27,6 +27,9 @@ struct CacheCommand: ParsableCommand {
             let cache = location.cache
             let entries = cache.entries()
             print("\(cache.directory.path): \(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
+            // Entries built on another CPU or by another compiler may sit here; they are never loaded.
+            print("CPU in new keys: \(cache.cpu.summary)")
+            if let compiler = CCompiler.find() { print("compiler in new keys: \(compiler.path), \(compiler.identity)") }
             for e in entries {
                 print("\(e.name)  \(formatBytes(e.bytes))  \(e.modified)")
             }

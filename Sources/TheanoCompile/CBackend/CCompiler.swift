@@ -14,11 +14,16 @@ import Glibc
 public struct CCompiler: Sendable, Hashable {
     /// Absolute path of the compiler.
     public let path: String
-    /// The compiler's `--version` output (part of every cache key).
+    /// The first line of the compiler's `--version` output (part of every cache key).
     public let identity: String
+    /// The target triple (`x86_64-unknown-linux-gnu`) where `--version` prints it (clang);
+    /// empty otherwise (gcc). The CPU's architecture enters cache keys either way.
+    public let target: String
     /// Flags for every compile: optimised for this CPU, IEEE semantics kept (no fast-math;
     /// only errno is given up, which lets libm calls vectorise).
     public let flags: [String]
+    /// Libraries every kernel links against.
+    static let libraries = ["-lmvec", "-lm"]
 
     /// Finds a working compiler; nil when there is none.
     public static func find(preferred: String? = nil) -> CCompiler? {
@@ -28,10 +33,11 @@ public struct CCompiler: Sendable, Hashable {
         candidates += ["cc", "gcc", "clang"]
         for name in candidates {
             guard let path = resolve(name), let version = try? run(path, ["--version"]).output else { continue }
-            let identity = version.split(separator: "\n").first.map(String.init) ?? path
+            let lines = version.split(separator: "\n").map(String.init)
+            let identity = lines.first ?? path
             var flags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11", "-w"]
             if identity.lowercased().contains("clang") { flags.append("-fveclib=libmvec") }
-            return CCompiler(path: path, identity: identity, flags: flags)
+            return CCompiler(path: path, identity: identity, target: targetTriple(versionLines: lines), flags: flags)
         }
         return nil
     }
@@ -39,11 +45,27 @@ public struct CCompiler: Sendable, Hashable {
     /// Compiles `source` into the shared object `output`. Throws with the compiler's messages
     /// when it fails.
     func compile(source: URL, output: URL) throws {
-        let result = try CCompiler.run(path, flags + [source.path, "-o", output.path, "-lmvec", "-lm"])
+        let result = try CCompiler.run(path, flags + [source.path, "-o", output.path] + CCompiler.libraries)
         guard result.status == 0 else {
             throw TheanoError.unsupported(
                 "C backend: \(path) failed to compile \(source.lastPathComponent) (exit status \(result.status)):\n\(result.output.prefix(4000))")
         }
+    }
+
+    /// Everything about this compiler that shapes the binaries it builds, as cache keys hash it.
+    /// The canonical path tells apart compilers behind the same name (`/usr/bin/cc` is a
+    /// symlink chosen by the system); on Debian it also names gcc's target.
+    var cacheIdentity: [String] {
+        let canonical = realpath(path, nil).map { p in defer { free(p) }; return String(cString: p) } ?? path
+        return [path, canonical, identity, target, flags.joined(separator: " "), CCompiler.libraries.joined(separator: " ")]
+    }
+
+    /// The `Target:` line of `--version` (clang prints one). gcc prints none and would need a
+    /// second spawn (`-dumpmachine`, 3 ms measured, as much as `--version` itself); discovery
+    /// runs once per function when `CompileOptions.compilerPath` is set, so it is not paid.
+    private static func targetTriple(versionLines: [String]) -> String {
+        guard let line = versionLines.first(where: { $0.hasPrefix("Target: ") }) else { return "" }
+        return String(line.dropFirst("Target: ".count)).trimmingCharacters(in: .whitespaces)
     }
 
     private static func resolve(_ name: String) -> String? {

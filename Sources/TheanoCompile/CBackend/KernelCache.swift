@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TheanoArray
 
@@ -7,13 +8,19 @@ import Glibc
 
 /// The on-disk cache of compiled translation units.
 ///
-/// An entry is `<key>.so` plus `<key>.sum` (its size and checksum), where the key hashes the
-/// C source, the compiler's identity and its flags. Compiling takes an exclusive `flock` on
-/// `<key>.lock`, so processes compiling the same source at once build it once; files are
-/// written under temporary names and renamed into place, so readers never see half a file. An
-/// entry whose `.so` does not match its `.sum` (truncated, corrupt) is rebuilt, never loaded.
+/// An entry is `<key>.so` plus `<key>.sum` (its size and SHA-256), where the key is the SHA-256
+/// of everything that determines the binary: the C source, the compiler (path, canonical path,
+/// `--version` line, target, flags, libraries) and the CPU that `-march=native` targets
+/// (``CPUIdentity``), so a folder shared by two machines never loads code built for another
+/// CPU. Compiling takes an exclusive `flock` on `<key>.lock`, so processes compiling the same
+/// source at once build it once; files are written under temporary names and renamed into
+/// place, so readers never see half a file. An entry whose `.so` does not match its `.sum`
+/// (truncated, corrupt) is rebuilt, never loaded.
 public struct KernelCache: Sendable {
     public let directory: URL
+    /// The processor whose identity enters the keys (``CPUIdentity/current`` unless a test says
+    /// otherwise).
+    public let cpu: CPUIdentity
 
     /// The default folder: `$THEANO_CACHE_DIR`, else `$XDG_CACHE_HOME/theano-swift`, else
     /// `~/.cache/theano-swift`.
@@ -24,22 +31,30 @@ public struct KernelCache: Sendable {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/theano-swift")
     }
 
-    public init(directory: URL = KernelCache.defaultDirectory) {
+    public init(directory: URL = KernelCache.defaultDirectory, cpu: CPUIdentity = .current) {
         self.directory = directory
+        self.cpu = cpu
     }
 
-    /// The cache key of a source compiled by `compiler`.
-    static func key(source: String, compiler: CCompiler) -> String {
-        let text = source + "\u{0}" + compiler.identity + "\u{0}" + compiler.flags.joined(separator: " ")
-        let bytes = Array(text.utf8)
-        return hex(fnv1a(bytes, basis: 0xcbf2_9ce4_8422_2325)) + hex(fnv1a(bytes, basis: 0x6c62_272e_07bb_0142))
+    /// Names the layout of keys; changing what a key hashes means changing this.
+    static let keyVersion = "theano-kernel-cache-2"
+
+    /// The cache key of `source` compiled by `compiler` for `cpu`: the SHA-256 (64 hex digits)
+    /// of every field, each prefixed by its length so no two field lists hash the same text.
+    static func key(source: String, compiler: CCompiler, cpu: CPUIdentity) -> String {
+        var sha = SHA256()
+        for field in [keyVersion, source] + compiler.cacheIdentity + [cpu.fingerprint] {
+            sha.update(data: Data("\(field.utf8.count):".utf8))
+            sha.update(data: Data(field.utf8))
+        }
+        return hex(sha.finalize())
     }
 
     /// Loads the library for `source`, compiling it first unless a valid entry exists.
     /// `compiled` is set to true when a compiler ran.
     func library(source: String, compiler: CCompiler, compiled: inout Bool) throws -> SharedLibrary {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let key = KernelCache.key(source: source, compiler: compiler)
+        let key = KernelCache.key(source: source, compiler: compiler, cpu: cpu)
         let object = directory.appendingPathComponent("\(key).so")
         let sum = directory.appendingPathComponent("\(key).sum")
         if isValid(object, sum), let lib = try? SharedLibrary(path: object.path) { return lib }
@@ -77,13 +92,14 @@ public struct KernelCache: Sendable {
         return expected == KernelCache.checksumText(data)
     }
 
-    /// A stable 64-bit hash of a text, as 16 hex digits.
+    /// A name for a text, safe in C symbols: the first 128 bits of its SHA-256, as 32 hex digits.
     static func hash(_ text: String) -> String {
-        hex(fnv1a(Array(text.utf8), basis: 0xcbf2_9ce4_8422_2325))
+        String(hex(SHA256.hash(data: Data(text.utf8))).prefix(32))
     }
 
+    /// The content of a `.sum` file: the size of the library and the SHA-256 of its bytes.
     static func checksumText(_ data: Data) -> String {
-        "\(data.count) \(hex(fnv1a(Array(data), basis: 0xcbf2_9ce4_8422_2325)))"
+        "\(data.count) \(hex(SHA256.hash(data: data)))"
     }
 
     /// The compiled entries: file name, size in bytes, last modification.
@@ -109,16 +125,14 @@ public struct KernelCache: Sendable {
     }
 }
 
-private func fnv1a(_ bytes: [UInt8], basis: UInt64) -> UInt64 {
-    var h = basis
+/// Lower-case hex digits of some bytes.
+private func hex(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(64)
     for b in bytes {
-        h ^= UInt64(b)
-        h &*= 0x0000_0100_0000_01b3
+        text.append(digits[Int(b >> 4)])
+        text.append(digits[Int(b & 0x0f)])
     }
-    return h
-}
-
-private func hex(_ x: UInt64) -> String {
-    let s = String(x, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
+    return String(decoding: text, as: UTF8.self)
 }

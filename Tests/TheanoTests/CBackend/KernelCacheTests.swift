@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Theano
+@testable import TheanoCompile
 import XCTest
 
 final class KernelCacheTests: XCTestCase {
@@ -92,5 +93,122 @@ final class KernelCacheTests: XCTestCase {
             if !ok { failures.add(1, ordering: .relaxed) }
         }
         XCTAssertEqual(failures.load(ordering: .relaxed), 0)
+    }
+
+    // MARK: What the key holds
+
+    static let epycInfo = """
+        processor\t: 0
+        vendor_id\t: AuthenticAMD
+        cpu family\t: 25
+        model\t\t: 17
+        model name\t: AMD EPYC
+        stepping\t: 1
+        cpu MHz\t\t: 2596.142
+        flags\t\t: fpu sse2 avx2 avx512f
+        bugs\t\t: spectre_v1
+
+        processor\t: 1
+        vendor_id\t: AuthenticAMD
+        flags\t\t: fpu
+        """
+    static let gcc = CCompiler(path: "/usr/bin/cc", identity: "cc (Debian 12.2.0-14+deb12u1) 12.2.0", target: "",
+                               flags: ["-O3", "-march=native"])
+
+    func testTheKeyIsTheSHA256OfSourceCompilerAndCPU() {
+        let cpu = CPUIdentity(machine: "x86_64", cpuinfo: Self.epycInfo)
+        let key = KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: cpu)
+        XCTAssertEqual(key.count, 64)
+        XCTAssertTrue(key.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        XCTAssertEqual(key, KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: cpu), "keys are stable")
+        XCTAssertNotEqual(key, KernelCache.key(source: "int g;", compiler: Self.gcc, cpu: cpu))
+    }
+
+    func testTheKeyChangesWithTheCPU() {
+        let epyc = CPUIdentity(machine: "x86_64", cpuinfo: Self.epycInfo)
+        let key = KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: epyc)
+        let variants = [
+            Self.epycInfo.replacingOccurrences(of: "avx512f", with: "avx512bw"),  // another feature set
+            Self.epycInfo.replacingOccurrences(of: "model\t\t: 17", with: "model\t\t: 1"),
+            Self.epycInfo.replacingOccurrences(of: "stepping\t: 1", with: "stepping\t: 2"),
+            Self.epycInfo.replacingOccurrences(of: "AuthenticAMD", with: "GenuineIntel"),
+        ]
+        for info in variants {
+            XCTAssertNotEqual(key, KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: CPUIdentity(machine: "x86_64", cpuinfo: info)), info)
+        }
+        let arm = CPUIdentity(machine: "aarch64", cpuinfo: "processor\t: 0\nFeatures\t: fp asimd\nCPU part\t: 0xd0c\n")
+        XCTAssertNotEqual(key, KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: arm))
+        // What changes from read to read (clock speed) or says nothing of the ISA stays out.
+        let slower = Self.epycInfo.replacingOccurrences(of: "2596.142", with: "1800.000")
+        XCTAssertEqual(key, KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: CPUIdentity(machine: "x86_64", cpuinfo: slower)))
+    }
+
+    func testTheKeyChangesWithTheCompiler() {
+        let cpu = CPUIdentity(machine: "x86_64", cpuinfo: Self.epycInfo)
+        let key = KernelCache.key(source: "int f;", compiler: Self.gcc, cpu: cpu)
+        let others = [
+            CCompiler(path: "/usr/bin/cc", identity: "cc (Debian 12.2.0-14+deb12u2) 12.2.0", target: "", flags: Self.gcc.flags),
+            CCompiler(path: "/usr/local/bin/cc", identity: Self.gcc.identity, target: "", flags: Self.gcc.flags),
+            CCompiler(path: "/usr/bin/cc", identity: Self.gcc.identity, target: "aarch64-linux-gnu", flags: Self.gcc.flags),
+            CCompiler(path: "/usr/bin/cc", identity: Self.gcc.identity, target: "", flags: ["-O2", "-march=native"]),
+        ]
+        for compiler in others {
+            XCTAssertNotEqual(key, KernelCache.key(source: "int f;", compiler: compiler, cpu: cpu), "\(compiler)")
+        }
+    }
+
+    func testTheCPUIdentityReadsTheFirstProcessorOnly() {
+        let cpu = CPUIdentity(machine: "x86_64", cpuinfo: Self.epycInfo)
+        XCTAssertEqual(cpu.fields["flags"], "avx2 avx512f fpu sse2")
+        XCTAssertEqual(cpu.fields["model name"], "AMD EPYC")
+        XCTAssertNil(cpu.fields["cpu MHz"])
+        XCTAssertNil(cpu.note)
+        XCTAssertEqual(cpu.summary, "x86_64, AMD EPYC, AuthenticAMD, family 25 model 17 stepping 1, 4 feature flags")
+        let bare = CPUIdentity(machine: "riscv64", cpuinfo: "")
+        XCTAssertEqual(bare.fingerprint, "machine: riscv64")
+        XCTAssertNotNil(bare.note)
+        // This machine's identity names at least its architecture.
+        XCTAssertFalse(CPUIdentity.current.machine.isEmpty)
+        XCTAssertTrue(CPUIdentity.current.fingerprint.hasPrefix("machine: "))
+    }
+
+    func testKernelNamesAreSHA256Prefixes() {
+        // FIPS 180-2 test vector: SHA-256("abc").
+        XCTAssertEqual(KernelCache.hash("abc"), "ba7816bf8f01cfea414140de5dae2223")
+        XCTAssertEqual(KernelCache.checksumText(Data("abc".utf8)),
+                       "3 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func testEntriesForAnotherCPUAreSeparate() throws {
+        let compiler = try XCTUnwrap(CCompiler.find(), "no C compiler")
+        let source = "int th_probe(void) { return 7; }\n"
+        let other = CPUIdentity(machine: "x86_64", cpuinfo: Self.epycInfo.replacingOccurrences(of: "avx512f", with: "sse4_2"))
+        var compiled = false
+        _ = try KernelCache(directory: directory).library(source: source, compiler: compiler, compiled: &compiled)
+        XCTAssertTrue(compiled)
+        compiled = false
+        _ = try KernelCache(directory: directory).library(source: source, compiler: compiler, compiled: &compiled)
+        XCTAssertFalse(compiled, "the same CPU reuses its entry")
+        _ = try KernelCache(directory: directory, cpu: other).library(source: source, compiler: compiler, compiled: &compiled)
+        XCTAssertTrue(compiled, "another CPU never loads it")
+        XCTAssertEqual(KernelCache(directory: directory).entries().count, 2)
+        XCTAssertTrue(KernelCache(directory: directory).entries().allSatisfy { $0.name.count == 64 })
+    }
+
+    func testCacheListNamesTheCPU() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("theano")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("the theano executable is not built next to the tests")
+        }
+        let p = Process()
+        let pipe = Pipe()
+        p.executableURL = binary
+        p.arguments = ["cache", "list", "--dir", directory.path]
+        p.standardOutput = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertTrue(output.contains("CPU in new keys: \(CPUIdentity.current.summary)"), output)
     }
 }
