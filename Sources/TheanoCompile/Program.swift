@@ -145,7 +145,12 @@ struct Program: @unchecked Sendable {
     }
 
     /// Runs the program; updates are checked, then stored together, only after every node ran.
-    func run(_ arguments: [NDArray]) throws -> [NDArray] {
+    ///
+    /// A nested program (an inner graph run by a kernel) runs in its caller's `context`, so
+    /// that both allocate from one recycler, and leaves lending its results to the caller.
+    func run(_ arguments: [NDArray], in callerContext: KernelContext? = nil) throws -> [NDArray] {
+        let context = callerContext ?? self.context
+        let buffers = context.buffers
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
         for (s, value) in constants { slots[s] = value }
@@ -199,8 +204,10 @@ struct Program: @unchecked Sendable {
         for (target, value) in zip(updateTargets, newValues) { target.storage.setUnchecked(value) }
         // Results now belong to the caller and the shared variables; their storage is reused
         // only after they let go of it.
-        for v in outputs { buffers.lend(v) }
-        for (v, s) in zip(newValues, updateSlots) where !inPlaceUpdateSlots.contains(s) { buffers.lend(v) }
+        if callerContext == nil {
+            for v in outputs { buffers.lend(v) }
+            for (v, s) in zip(newValues, updateSlots) where !inPlaceUpdateSlots.contains(s) { buffers.lend(v) }
+        }
         profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
         return outputs
     }

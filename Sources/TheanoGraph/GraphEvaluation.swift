@@ -31,3 +31,16 @@ public func evaluateGraph(inputs: [Variable], outputs: [Variable], values: [NDAr
     }
     return try outputs.map(value)
 }
+
+/// `outputs` with every value that shares storage with one of `inputs`, or with an earlier
+/// output, replaced by a copy: what an op that runs an inner graph returns, so that each
+/// output is a new value the outer graph may overwrite in place (the op declares no views).
+public func unaliasedOutputs(_ outputs: [NDArray], from inputs: [NDArray]) -> [NDArray] {
+    var result = outputs
+    for k in result.indices {
+        let aliased = inputs.contains { result[k].sharesStorage(with: $0) }
+            || result[..<k].contains { result[k].sharesStorage(with: $0) }
+        if aliased { result[k] = result[k].copy() }
+    }
+    return result
+}

@@ -10,7 +10,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -19,6 +19,7 @@ enum Workloads {
         case "mlp": return try mlp(breakdown: breakdown, profile: profile)
         case "overhead": return try overhead()
         case "compile": return try compile(breakdown: breakdown)
+        case "innergraph": return try innerGraph()
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -87,6 +88,26 @@ enum Workloads {
         let small = try NDArray.randomNormal([10], using: &rng)
         let t = try medianTime(runs: 2000, warmup: 20) { _ = try f(small) }
         return Result(values: [("call_overhead_20stage_n10_s", t)])
+    }
+
+    /// A 20-op elementwise expression of two 1e6 float32 vectors, as a non-inlined
+    /// `OpFromGraph` (a nested program with its own fused kernel) and inlined into the graph.
+    static func innerGraph() throws -> Result {
+        let a = Tensor.vector("a"), b = Tensor.vector("b")
+        var body = a
+        for i in 0..<10 { body = i % 2 == 0 ? try tanh(body) * b : try body * 0.5 + a }
+        var rng = RandomGenerator(seed: 0)
+        let xv = try NDArray.randomNormal([1_000_000], using: &rng), yv = try NDArray.randomNormal([1_000_000], using: &rng)
+        var times: [String: Double] = [:]
+        for inline in [false, true] {
+            let op = try OpFromGraph(inputs: [a, b], outputs: [body], name: "body20", inline: inline)
+            let x = Tensor.vector("x"), y = Tensor.vector("y")
+            let f = try function([x, y], [try op(x, y)[0]])
+            times[inline ? "inlined" : "nested"] = try medianTime(runs: 30) { _ = try f(xv, yv) }
+        }
+        let nested = times["nested"] ?? 0, inlined = times["inlined"] ?? 0
+        return Result(values: [("opfromgraph_nested_1e6_f32_s", nested), ("opfromgraph_inlined_1e6_f32_s", inlined)],
+                      notes: [String(format: "OpFromGraph nested / inlined: %.2fx", nested / Swift.max(inlined, 1e-12))])
     }
 
     static func compileChain(_ stages: Int) throws -> (Tensor, Tensor) {

@@ -67,12 +67,14 @@ public final class CompiledGraph: Sendable {
     /// How each node of the inner graph runs.
     public var kernelReport: KernelReport { program.kernelReport }
 
-    /// Runs the inner graph on `inputs` (one value per inner input, of its type).
+    /// Runs the inner graph on `inputs` (one value per inner input, of its type), allocating
+    /// from the caller's `context` (the kernel's own, so buffers are shared with the outer
+    /// program).
     ///
     /// The results never share storage with `inputs` or with each other (an inner graph that
     /// returns an input, a view of one, or one value twice gets copies), so the outer graph
     /// may treat every output as a new value.
-    public func run(_ inputs: [NDArray]) throws -> [NDArray] {
+    public func run(_ inputs: [NDArray], in context: KernelContext) throws -> [NDArray] {
         let types = program.graph.inputs.map(\.type)
         guard inputs.count == types.count else {
             throw TheanoError.invalidArgument("\(name): the inner graph takes \(types.count) inputs, got \(inputs.count)")
@@ -82,12 +84,6 @@ public final class CompiledGraph: Sendable {
                 throw TheanoError.typeMismatch("\(name): input \(i) of the inner graph: \(problem)")
             }
         }
-        var outputs = try program.run(inputs)
-        for k in outputs.indices {
-            let aliased = inputs.contains { outputs[k].sharesStorage(with: $0) }
-                || outputs[..<k].contains { outputs[k].sharesStorage(with: $0) }
-            if aliased { outputs[k] = outputs[k].copy() }
-        }
-        return outputs
+        return unaliasedOutputs(try program.run(inputs, in: context), from: inputs)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TheanoArray
 
 #if canImport(Glibc)
@@ -26,6 +27,18 @@ public struct CCompiler: Sendable, Hashable {
     static let libraries = ["-lmvec", "-lm"]
 
     /// Finds a working compiler; nil when there is none.
+    /// ``find(preferred:)`` remembered per preferred path for the life of the process, so a
+    /// function compiled with ``CompileOptions/compilerPath`` does not start the compiler to
+    /// ask its version every time.
+    static func cached(preferred: String) -> CCompiler? {
+        if let known = foundByPath.withLock({ $0[preferred] }) { return known }
+        let found = find(preferred: preferred)
+        foundByPath.withLock { $0[preferred] = found }
+        return found
+    }
+
+    private static let foundByPath = Mutex<[String: CCompiler?]>([:])
+
     public static func find(preferred: String? = nil) -> CCompiler? {
         var candidates: [String] = []
         if let preferred { candidates.append(preferred) }

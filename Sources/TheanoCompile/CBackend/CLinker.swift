@@ -17,7 +17,7 @@ enum CLinker {
 
     static func link(_ items: [(node: Apply, program: KernelProgram)], in session: LinkSession) -> [KernelChoice] {
         let options = session.options
-        guard let compiler = options.compilerPath.flatMap({ CCompiler.find(preferred: $0) }) ?? defaultCompiler else {
+        guard let compiler = options.compilerPath.flatMap({ CCompiler.cached(preferred: $0) }) ?? defaultCompiler else {
             warnNoCompiler()
             return items.map { _ in .missing("no C compiler found (looked for THEANO_CC, cc, gcc and clang on the PATH)") }
         }

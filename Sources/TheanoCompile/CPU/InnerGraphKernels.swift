@@ -19,6 +19,6 @@ struct CallInnerGraphKernel: Kernel {
     let body: CompiledGraph
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        try body.run(inputs)
+        try body.run(inputs, in: context)
     }
 }

@@ -92,8 +92,10 @@ public struct OpFromGraph: InnerGraphOp {
         return Apply(op: self, inputs: inputs, outputTypes: definition.outputs.map(\.type))
     }
 
+    /// Evaluates the inner graph node by node; outputs that would share storage with an input
+    /// (or with each other) are copies.
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        try evaluateGraph(inputs: definition.inputs, outputs: definition.outputs, values: inputs)
+        unaliasedOutputs(try evaluateGraph(inputs: definition.inputs, outputs: definition.outputs, values: inputs), from: inputs)
     }
 
     /// The inner graph with its inputs replaced by `arguments`: what inlining inserts.
