@@ -125,6 +125,73 @@ extension NDArray {
         return c
     }
 
+    /// ``gemm(alpha:_:_:beta:adding:)`` written into `out`, a C-contiguous `[m, n]` buffer of
+    /// the operands' dtype whose contents are ignored (a recycled buffer); returns `out`.
+    /// Neither operand may share storage with `out`.
+    public static func gemm(alpha: Double, _ a: NDArray, _ b: NDArray, beta: Double = 1, adding c: NDArray? = nil,
+                            into out: NDArray) throws -> NDArray {
+        let (m, k, n) = try gemmSizes(a, b, c)
+        try checkOutputBuffer("gemm", out, [m, n], a.dtype, operands: [a, b] + (c.map { [$0] } ?? []))
+        var target = out
+        if let c {
+            try NDArray.assign(try c.broadcast(to: [m, n]), into: target)
+            if beta == 0 { target.scaleInPlace(by: 0) }
+            try target.runGemm(alpha: alpha, a, b, beta: beta == 0 ? 1 : beta)
+        } else if k == 0 || alpha == 0 {
+            try NDArray.assign(NDArray(zeros: [], dtype: a.dtype).broadcast(to: [m, n]), into: target)
+        } else {
+            // BLAS does not read C when beta is 0.
+            try target.runGemm(alpha: alpha, a, b, beta: 0)
+        }
+        return out
+    }
+
+    /// ``gemv(alpha:_:_:beta:adding:)`` written into `out`, a C-contiguous `[m]` buffer whose
+    /// contents are ignored; returns `out`. Neither operand may share storage with `out`.
+    public static func gemv(alpha: Double, _ a: NDArray, _ x: NDArray, beta: Double = 1, adding y: NDArray? = nil,
+                            into out: NDArray) throws -> NDArray {
+        let (m, k) = try gemvSizes(a, x, y)
+        try checkOutputBuffer("gemv", out, [m], a.dtype, operands: [a, x] + (y.map { [$0] } ?? []))
+        var target = out
+        if let y {
+            try NDArray.assign(try y.broadcast(to: [m]), into: target)
+            if beta == 0 { target.scaleInPlace(by: 0) }
+            try target.runGemv(alpha: alpha, a, x, beta: beta == 0 ? 1 : beta)
+        } else if k == 0 || alpha == 0 {
+            try NDArray.assign(NDArray(zeros: [], dtype: a.dtype).broadcast(to: [m]), into: target)
+        } else {
+            try target.runGemv(alpha: alpha, a, x, beta: 0)
+        }
+        return out
+    }
+
+    /// Throws unless `out` is a C-contiguous buffer of `shape` and `dtype` that no operand
+    /// shares storage with.
+    private static func checkOutputBuffer(_ op: String, _ out: NDArray, _ shape: [Int], _ dtype: DType, operands: [NDArray]) throws {
+        guard out.shape == shape, out.dtype == dtype, out.isContiguous else {
+            throw TheanoError.invalidArgument("\(op): the output buffer must be a C-contiguous \(dtype) array of shape \(formatShape(shape)), got \(out.dtype) \(formatShape(out.shape))")
+        }
+        guard !operands.contains(where: { $0.sharesStorage(with: out) }) else {
+            throw TheanoError.invalidArgument("\(op): the output buffer shares storage with an operand")
+        }
+    }
+
+    /// Throws every error ``gemm(alpha:_:_:beta:updating:)`` could throw for these operands,
+    /// without computing anything.
+    public static func validateGemm(_ a: NDArray, _ b: NDArray, updating c: NDArray) throws {
+        _ = try gemmSizes(a, b, c)
+    }
+
+    /// Throws every error ``gemv(alpha:_:_:beta:updating:)`` could throw, without computing.
+    public static func validateGemv(_ a: NDArray, _ x: NDArray, updating y: NDArray) throws {
+        _ = try gemvSizes(a, x, y)
+    }
+
+    /// Throws every error ``ger(alpha:_:_:updating:)`` could throw, without computing.
+    public static func validateGer(_ x: NDArray, _ y: NDArray, updating a: NDArray) throws {
+        _ = try gerSizes(x, y, a)
+    }
+
     /// `alpha * a @ x + beta * y` as a new C-contiguous `[m]` array, through BLAS GEMV.
     ///
     /// `a` is `[m, k]` (any layout; pass `a.transposed()` for `a^T x`), `x` is `[k]`, and `y`,
@@ -272,7 +339,7 @@ extension NDArray {
     /// Whether writing through this view touches each element's memory exactly once: no axis
     /// of size > 1 has stride 0. (Views made by slicing, transposing and flipping qualify;
     /// broadcast views do not.)
-    var isWritableInPlace: Bool {
+    public var isWritableInPlace: Bool {
         !zip(shape, strides).contains { $0 > 1 && $1 == 0 }
     }
 }

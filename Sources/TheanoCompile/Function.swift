@@ -90,6 +90,10 @@ public final class Function: Sendable {
     /// ```
     public var kernelReport: KernelReport { program.kernelReport }
 
+    /// Bytes of storage the function keeps between calls for reuse (bounded by what one call
+    /// needs; see ``BufferRecycler``).
+    public var retainedBufferBytes: Int { program.buffers.retainedBytes }
+
     /// The code the backend generated in `language` (`"C"` on the CPU backend), or nil.
     public func generatedSource(_ language: String) -> String? {
         let texts = program.statistics.sources.filter { $0.language == language }.map(\.text)

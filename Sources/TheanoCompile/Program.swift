@@ -43,6 +43,15 @@ struct Program: @unchecked Sendable {
     let updateTargets: [(storage: SharedValue, name: String)]
     /// Update slots computed in place in their shared variable's buffer.
     let inPlaceUpdateSlots: Set<Int>
+    /// The instructions from this index on overwrite shared variables (in-place updates);
+    /// they run after every check of the call has passed.
+    let inPlaceStart: Int
+    /// Every shared variable a call reads or updates (inner graphs' included), with how: a
+    /// call holds these locks from its first read to its last store.
+    let sharedAccess: [(SharedValue, SharedValue.Access)]
+    /// Whether some node runs an inner graph (which reads shared values from the call's
+    /// snapshot, ``SharedValue/callSnapshot``).
+    let hasInnerGraphs: Bool
     /// Keeps what the kernels need (loaded libraries) alive.
     let resources: [AnyObject]
     /// DebugMode: compare every fast kernel with the reference and check inputs are unchanged.
@@ -142,74 +151,11 @@ struct Program: @unchecked Sendable {
         self.updateSlots = Array(allOutputs[outputCount...])
         self.inPlaceUpdateSlots = Set(graph.outputs[outputCount...].filter { $0.owner.map(destroysShared) ?? false }.map(slot))
         self.updateTargets = updateTargets.map { (storage: $0.0, name: $0.1) }
-    }
-
-    /// Runs the program; updates are checked, then stored together, only after every node ran.
-    ///
-    /// A nested program (an inner graph run by a kernel) runs in its caller's `context`, so
-    /// that both allocate from one recycler, and leaves lending its results to the caller.
-    func run(_ arguments: [NDArray], in callerContext: KernelContext? = nil) throws -> [NDArray] {
-        let context = callerContext ?? self.context
-        let buffers = context.buffers
-        var slots = [NDArray?](repeating: nil, count: slotCount)
-        for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
-        for (s, value) in constants { slots[s] = value }
-        for (s, storage, overwritten) in sharedReads {
-            // A value updated in place is written directly only when no caller holds it;
-            // otherwise into a copy, so arrays a caller holds never change.
-            slots[s] = overwritten ? storage.withLock { v in v.isUniquelyReferenced() ? v : v.copy() } : storage.value
-        }
-        let profiling = profile != nil
-        var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
-        let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        // One argument buffer for every node (no allocation per node).
-        var inputs: [NDArray] = []
-        inputs.reserveCapacity(instructions.map(\.inputSlots.count).max() ?? 0)
-        for (index, inst) in instructions.enumerated() {
-            let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-            for s in inst.inputSlots {
-                guard let v = slots[s] else {
-                    throw TheanoError.graph("internal error: \(inst.node.op) read slot \(s) before it was computed")
-                }
-                inputs.append(v)
-            }
-            let results: [NDArray]
-            if checksKernels {
-                results = try DebugCheck.run(inst.node, inputs, comparesWithReference: inst.isFastKernel) {
-                    try inst.kernel.run(inst.node, $0, context)
-                }
-            } else {
-                results = try inst.kernel.run(inst.node, inputs, context)
-            }
-            inputs.removeAll(keepingCapacity: true)  // drop the references so released slots can be recycled
-            guard results.count == inst.outputSlots.count else {
-                throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
-            }
-            for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
-            for s in inst.release { buffers.release(&slots[s]) }
-            if profiling { times[index] = Double(DispatchTime.now().uptimeNanoseconds - nodeStart) / 1e9 }
-        }
-        let outputs = try outputSlots.map { s -> NDArray in
-            guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
-            return v
-        }
-        var newValues: [NDArray] = []
-        for (s, target) in zip(updateSlots, updateTargets) {
-            guard let v = slots[s] else { throw TheanoError.graph("internal error: update slot \(s) was not computed") }
-            if let problem = target.storage.type.mismatch(with: v) {
-                throw TheanoError.shapeMismatch("update of shared variable '\(target.name)': the new value does not fit: \(problem); no shared variable was changed")
-            }
-            newValues.append(v)
-        }
-        for (target, value) in zip(updateTargets, newValues) { target.storage.setUnchecked(value) }
-        // Results now belong to the caller and the shared variables; their storage is reused
-        // only after they let go of it.
-        if callerContext == nil {
-            for v in outputs { buffers.lend(v) }
-            for (v, s) in zip(newValues, updateSlots) where !inPlaceUpdateSlots.contains(s) { buffers.lend(v) }
-        }
-        profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
-        return outputs
+        self.inPlaceStart = nodes.firstIndex(where: destroysShared) ?? nodes.count
+        let inner = innerGraphSharedValues(nodes)
+        self.hasInnerGraphs = nodes.contains { $0.op is any InnerGraphOp }
+        self.sharedAccess = shared.map { ($0.1, SharedValue.Access.read) } + inner.map { ($0, .read) }
+            + updateTargets.map { ($0.0, .write) }
     }
 }
 
@@ -221,4 +167,18 @@ func nodeLabel(_ node: Apply) -> String {
 /// An op's type name: its description up to the first `{` or `(`.
 func opTypeName(_ op: any Op) -> String {
     String("\(op)".prefix { $0 != "{" && $0 != "(" })
+}
+
+/// The shared variables read by the inner graphs of `nodes`, at any depth.
+func innerGraphSharedValues(_ nodes: [Apply]) -> [SharedValue] {
+    var found: [ObjectIdentifier: SharedValue] = [:]
+    var pending = nodes.compactMap { ($0.op as? any InnerGraphOp)?.innerGraphs }.flatMap { $0 }
+    while let graph = pending.popLast() {
+        let inner = toposort(outputs: graph.outputs, stoppingAt: Set(graph.inputs))
+        for v in inner.flatMap(\.inputs) + graph.outputs {
+            if let storage = v.sharedValue { found[ObjectIdentifier(storage)] = storage }
+        }
+        pending += inner.compactMap { ($0.op as? any InnerGraphOp)?.innerGraphs }.flatMap { $0 }
+    }
+    return Array(found.values)
 }

@@ -46,3 +46,17 @@ struct ReferenceKernel: Kernel {
         try node.op.perform(node, inputs)
     }
 }
+
+/// A kernel that overwrites an input (its op's `destroyMap`) and can tell, before writing
+/// anything, that it will succeed.
+///
+/// The scheduler runs the kernels of in-place updates of shared variables only after every
+/// check of the call has passed, so that a call that throws changes no shared variable. It
+/// first calls ``validate(_:_:)``; after that returns, ``Kernel/run(_:_:_:)`` with the same
+/// inputs must not throw. A kernel that does not conform runs on a private copy of the
+/// variable instead (correct, but it copies).
+public protocol InPlaceKernel: Kernel {
+    /// Throws every error that ``Kernel/run(_:_:_:)`` could throw for these inputs, without
+    /// writing anything.
+    func validate(_ node: Apply, _ inputs: [NDArray]) throws
+}

@@ -5,7 +5,7 @@ import TheanoTensor
 
 /// A kernel loaded from a compiled translation unit, with what the runtime needs to call it:
 /// the node's static broadcasting pattern and output dtypes.
-struct CompiledKernel: Kernel, @unchecked Sendable {
+struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
     let function: UnsafeMutableRawPointer
     let program: KernelProgram
     /// Per input, per axis: the axis has static size 1 (broadcasts; stride 0).
@@ -16,6 +16,14 @@ struct CompiledKernel: Kernel, @unchecked Sendable {
         try run(node, inputs, pool: context.pool, buffers: context.buffers)
     }
 
+    /// An in-place kernel fails only when the run-time sizes disagree (integer `pow`, which
+    /// can fail half-way, never runs in place); after this check it cannot fail.
+    func validate(_ node: Apply, _ inputs: [NDArray]) throws {
+        if program.reduction != nil || broadcastShape(inputs) == nil {
+            _ = try node.op.perform(node, inputs)  // the reference's error, or a result (no write)
+        }
+    }
+
     /// Runs the kernel on `inputs`, allocating the outputs. On any run-time problem (shape
     /// mismatch, integer pow with a negative exponent, max of an empty axis) the node's
     /// reference `perform` runs instead, so errors read exactly as the reference's.
@@ -24,9 +32,11 @@ struct CompiledKernel: Kernel, @unchecked Sendable {
         if let r = program.reduction {
             return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool, buffers: buffers)
         }
-        // An in-place output 0 is the destroyed input itself, with its own layout.
+        // An in-place output 0 is the destroyed input itself, with its own layout, when it can
+        // be written element by element (never through a broadcast view).
+        let inPlace = program.inPlaceInput.flatMap { k in inputs[k].isWritableInPlace ? k : nil }
         let outputs = outputTypes.enumerated().map { k, t in
-            k == 0 ? program.inPlaceInput.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
+            k == 0 ? inPlace.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
         }
         let nd = shape.count
         var strides: [Int64] = []
@@ -36,7 +46,7 @@ struct CompiledKernel: Kernel, @unchecked Sendable {
         }
         let contiguous = contiguousStrides(shape).map { Int64($0) }
         for (k, output) in outputs.enumerated() {
-            strides.append(contentsOf: k == 0 && program.inPlaceInput != nil ? output.strides.map { Int64($0) } : contiguous)
+            strides.append(contentsOf: k == 0 && inPlace != nil ? output.strides.map { Int64($0) } : contiguous)
         }
         let status = invoke(shape: shape.map { Int64($0) }, strides: strides, operands: inputs + outputs, reduceAxes: 0, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
@@ -69,7 +79,7 @@ struct CompiledKernel: Kernel, @unchecked Sendable {
 
     /// The broadcast shape of the inputs under the static broadcasting rule, or nil when the
     /// run-time sizes disagree.
-    private func broadcastShape(_ inputs: [NDArray]) -> [Int]? {
+    func broadcastShape(_ inputs: [NDArray]) -> [Int]? {
         let rank = broadcast.first?.count ?? 0
         var shape = Array(repeating: 1, count: rank)
         var known = Array(repeating: false, count: rank)

@@ -5,7 +5,8 @@ import TheanoTensor
 // The CPU backend's OpenBLAS kernels for the matrix products. Each reads and checks its
 // operands exactly as the op's reference `perform` does (the op's own `operands` or
 // `checkRuntimeShapes`), then calls the BLAS forms of `NDArray`: transposed views become BLAS
-// flags, in-place variants write into their accumulator.
+// flags, functional variants write into a recycled buffer, in-place variants write into
+// their accumulator after validating (``InPlaceKernel``) that they cannot fail.
 
 /// What the report calls these kernels.
 let openBLAS = "OpenBLAS"
@@ -19,13 +20,19 @@ extension Gemm: CPUKernelOp {
     }
 }
 
-struct GemmKernel: Kernel {
+struct GemmKernel: InPlaceKernel {
     let op: Gemm
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let o = try op.operands(node, inputs)
         if op.inPlace, let z = o.z { return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.beta, updating: z)] }
-        return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.z == nil ? 0 : o.beta, adding: o.z)]
+        let out = context.buffers.allocate([o.x.shape[0], o.y.shape[1]], node.outputTypes[0].dtype)
+        return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.z == nil ? 0 : o.beta, adding: o.z, into: out)]
+    }
+
+    func validate(_ node: Apply, _ inputs: [NDArray]) throws {
+        let o = try op.operands(node, inputs)
+        if let z = o.z { try NDArray.validateGemm(o.x, o.y, updating: z) }
     }
 }
 
@@ -35,13 +42,19 @@ extension Gemv: CPUKernelOp {
     }
 }
 
-struct GemvKernel: Kernel {
+struct GemvKernel: InPlaceKernel {
     let op: Gemv
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let o = try op.operands(node, inputs)
         if op.inPlace, let y = o.y { return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.beta, updating: y)] }
-        return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.y == nil ? 0 : o.beta, adding: o.y)]
+        let out = context.buffers.allocate([o.a.shape[0]], node.outputTypes[0].dtype)
+        return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.y == nil ? 0 : o.beta, adding: o.y, into: out)]
+    }
+
+    func validate(_ node: Apply, _ inputs: [NDArray]) throws {
+        let o = try op.operands(node, inputs)
+        if let y = o.y { try NDArray.validateGemv(o.a, o.x, updating: y) }
     }
 }
 
@@ -51,13 +64,18 @@ extension Ger: CPUKernelOp {
     }
 }
 
-struct GerKernel: Kernel {
+struct GerKernel: InPlaceKernel {
     let op: Ger
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let o = try op.operands(node, inputs)
         if op.inPlace { return [try NDArray.ger(alpha: o.alpha, o.x, o.y, updating: o.a)] }
         return [try NDArray.ger(alpha: o.alpha, o.x, o.y, adding: o.a)]
+    }
+
+    func validate(_ node: Apply, _ inputs: [NDArray]) throws {
+        let o = try op.operands(node, inputs)
+        try NDArray.validateGer(o.x, o.y, updating: o.a)
     }
 }
 

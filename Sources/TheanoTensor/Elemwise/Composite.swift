@@ -109,8 +109,9 @@ public struct ScalarProgram: Hashable, Sendable, CustomStringConvertible {
 /// Inputs share one rank and broadcast like ``Elemwise`` (axes of static size 1).
 public struct Composite: Op {
     public let program: ScalarProgram
-    /// When set, output 0 is written into this input's storage (``destroyMap`` `[0: [k]]`);
-    /// the input must have exactly output 0's type. The in-place rewrite sets it where legal.
+    /// When set, output 0 may be written into this input's storage (``destroyMap`` `[0: [k]]`,
+    /// which the CPU backend's kernel does); the input must have exactly output 0's type. The
+    /// in-place rewrite sets it where legal.
     public let inPlaceInput: Int?
 
     public init(_ program: ScalarProgram, inPlaceInput: Int? = nil) {
@@ -149,13 +150,9 @@ public struct Composite: Op {
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try Elemwise.runtimeShape(node, inputs, opName: description)
         let views = try inputs.map { try $0.broadcast(to: shape) }
-        var results = try program.evaluate(views, shape: shape)
-        if let k = inPlaceInput {
-            // Overwrite the destroyed input, as the op declares.
-            try NDArray.assign(results[0], into: inputs[k])
-            results[0] = inputs[k]
-        }
-        return results
+        // The reference returns new arrays even for the in-place variant (which may, not must,
+        // overwrite its input): writing in place is the backends' optimisation.
+        return try program.evaluate(views, shape: shape)
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -1,0 +1,179 @@
+import Dispatch
+import TheanoArray
+import TheanoGraph
+
+// Running a program: one call of a compiled function.
+//
+// A call is all-or-nothing for shared variables, and calls are linearizable:
+// 1. the call takes the locks of every shared variable it reads (shared) or updates
+//    (exclusive), in one global order, and holds them until its updates are stored;
+// 2. every node runs except those that overwrite a shared variable (in-place updates), which
+//    the scheduler put last;
+// 3. every check that can fail happens next: outputs computed, every update value fits its
+//    variable, and each in-place update kernel validates its inputs (``InPlaceKernel``); an
+//    in-place node whose kernel cannot validate runs now on a private copy of the variable;
+// 4. the validated in-place kernels write into the variables' buffers (they cannot fail any
+//    more), and all updates are stored.
+// A call that throws before step 4 has changed no shared variable.
+
+extension Program {
+    /// Runs the program; updates are checked, then stored together, only after every node ran.
+    ///
+    /// A nested program (an inner graph run by a kernel) runs in its caller's `context`, so
+    /// that both allocate from one recycler, reads shared values from the caller's snapshot,
+    /// and leaves lending its results to the caller.
+    func run(_ arguments: [NDArray], in callerContext: KernelContext? = nil) throws -> [NDArray] {
+        if callerContext != nil || sharedAccess.isEmpty {
+            return try execute(arguments, callerContext: callerContext, locked: false)
+        }
+        return try SharedValue.lockAll(sharedAccess) {
+            try execute(arguments, callerContext: nil, locked: true)
+        }
+    }
+
+    private func execute(_ arguments: [NDArray], callerContext: KernelContext?, locked: Bool) throws -> [NDArray] {
+        let context = callerContext ?? self.context
+        let buffers = context.buffers
+        buffers.beginCall()
+        defer { buffers.endCall() }
+        var slots = [NDArray?](repeating: nil, count: slotCount)
+        for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
+        for (s, value) in constants { slots[s] = value }
+        for (s, storage, overwritten) in sharedReads {
+            if !locked {
+                slots[s] = storage.value
+            } else if overwritten {
+                // Written in place only when nobody else holds the array and it is contiguous;
+                // otherwise into a copy.
+                slots[s] = storage.valueForInPlaceUpdateWhileLocked()
+            } else {
+                slots[s] = storage.valueWhileLocked()
+            }
+        }
+        let profiling = profile != nil
+        var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
+        let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        var runner = NodeRunner(program: self, context: context, profiling: profiling)
+
+        // Inner graphs read the shared values this call read.
+        func runAll() throws {
+            for index in 0..<inPlaceStart {
+                try runner.run(index, &slots, &times)
+            }
+        }
+        if locked && hasInnerGraphs {
+            var snapshot: [ObjectIdentifier: NDArray] = [:]
+            for (storage, _) in sharedAccess { snapshot[ObjectIdentifier(storage)] = storage.valueWhileLocked() }
+            try SharedValue.$callSnapshot.withValue(SharedValue.CallSnapshot(values: snapshot)) { try runAll() }
+        } else {
+            try runAll()
+        }
+
+        // Everything that can fail, before the first write into a shared variable.
+        let outputs = try outputSlots.map { s -> NDArray in
+            guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
+            return v
+        }
+        var validated: [Int] = []
+        for index in inPlaceStart..<instructions.count {
+            let inst = instructions[index]
+            let inputs = try runner.inputs(of: inst, slots)
+            if let kernel = inst.kernel as? any InPlaceKernel, !checksKernels {
+                try kernel.validate(inst.node, inputs)
+                validated.append(index)
+            } else {
+                // No validation: run on private copies of the variables it overwrites, so a
+                // failure changes nothing.
+                for k in Set(inst.node.op.destroyMap.values.flatMap { $0 }) {
+                    if let v = slots[inst.inputSlots[k]] { slots[inst.inputSlots[k]] = v.copy() }
+                }
+                try runner.run(index, &slots, &times)
+            }
+        }
+        var newValues: [NDArray?] = []
+        for (s, target) in zip(updateSlots, updateTargets) {
+            guard let v = slots[s] else {
+                newValues.append(nil)  // computed in place below
+                continue
+            }
+            if let problem = target.storage.type.mismatch(with: v) {
+                throw TheanoError.shapeMismatch("update of shared variable '\(target.name)': the new value does not fit: \(problem); no shared variable was changed")
+            }
+            newValues.append(v)
+        }
+
+        // From here on nothing fails: validated in-place kernels write, then updates are stored.
+        for index in validated {
+            try runner.run(index, &slots, &times)
+        }
+        var stored: [NDArray] = []
+        for (k, (s, target)) in zip(updateSlots, updateTargets).enumerated() {
+            guard let v = newValues[k] ?? slots[s] else {
+                throw TheanoError.graph("internal error: update slot \(s) was not computed")
+            }
+            if locked { target.storage.setWhileLocked(v) } else { target.storage.setUnchecked(v) }
+            stored.append(v)
+        }
+        // Results now belong to the caller and the shared variables; their storage is reused
+        // only after they let go of it.
+        if callerContext == nil {
+            for v in outputs { buffers.lend(v) }
+            for (v, s) in zip(stored, updateSlots) where !inPlaceUpdateSlots.contains(s) { buffers.lend(v) }
+        }
+        profile?.record(call: Double(DispatchTime.now().uptimeNanoseconds - callStart) / 1e9, nodes: times)
+        return outputs
+    }
+}
+
+/// Runs one instruction: gathers its inputs, runs its kernel (checked against the reference
+/// in DebugMode), stores its outputs and releases the slots it read last.
+private struct NodeRunner {
+    let program: Program
+    let context: KernelContext
+    let profiling: Bool
+    /// One argument buffer for every node (no allocation per node).
+    var arguments: [NDArray] = []
+
+    init(program: Program, context: KernelContext, profiling: Bool) {
+        self.program = program
+        self.context = context
+        self.profiling = profiling
+        arguments.reserveCapacity(program.instructions.map(\.inputSlots.count).max() ?? 0)
+    }
+
+    func inputs(of inst: Program.Instruction, _ slots: [NDArray?]) throws -> [NDArray] {
+        try inst.inputSlots.map { s in
+            guard let v = slots[s] else {
+                throw TheanoError.graph("internal error: \(inst.node.op) read slot \(s) before it was computed")
+            }
+            return v
+        }
+    }
+
+    mutating func run(_ index: Int, _ slots: inout [NDArray?], _ times: inout [Double]) throws {
+        let inst = program.instructions[index]
+        let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        for s in inst.inputSlots {
+            guard let v = slots[s] else {
+                throw TheanoError.graph("internal error: \(inst.node.op) read slot \(s) before it was computed")
+            }
+            arguments.append(v)
+        }
+        defer { arguments.removeAll(keepingCapacity: true) }  // drop the references so released slots can be recycled
+        let results: [NDArray]
+        if program.checksKernels {
+            results = try DebugCheck.run(inst.node, arguments, comparesWithReference: inst.isFastKernel) {
+                try inst.kernel.run(inst.node, $0, context)
+            }
+        } else {
+            results = try inst.kernel.run(inst.node, arguments, context)
+        }
+        guard results.count == inst.outputSlots.count else {
+            throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")
+        }
+        arguments.removeAll(keepingCapacity: true)
+        for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
+        for s in inst.release { context.buffers.release(&slots[s]) }
+        if profiling { times[index] = Double(DispatchTime.now().uptimeNanoseconds - nodeStart) / 1e9 }
+    }
+}
