@@ -11,7 +11,10 @@ struct CacheCommand: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct Location: ParsableArguments {
-        @Option(help: "The cache folder (default: $THEANO_CACHE_DIR, $XDG_CACHE_HOME/theano-swift or ~/.cache/theano-swift).")
+        @Option(help: """
+            The cache folder (default: $THEANO_CACHE_DIR, $XDG_CACHE_HOME/theano-swift or ~/.cache/theano-swift); \
+            a folder of other files holds the cache in its subfolder theano-kernels/.
+            """)
         var dir: String?
 
         var cache: KernelCache {
@@ -23,10 +26,14 @@ struct CacheCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the cached kernels, newest first.")
         @OptionGroup var location: Location
 
-        func run() {
+        func run() throws {
             let cache = location.cache
+            guard let folder = try cache.existingFolder() else {
+                print("\(cache.directory.path): no kernel cache yet")
+                return
+            }
             let entries = cache.entries()
-            print("\(cache.directory.path): \(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
+            print("\(folder.path): \(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
             // Entries built on another CPU or by another compiler may sit here; they are never loaded.
             print("CPU in new keys: \(cache.cpu.summary)")
             if let compiler = CCompiler.find() { print("compiler in new keys: \(compiler.path), \(compiler.identity)") }
@@ -40,19 +47,32 @@ struct CacheCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the number of entries and their total size.")
         @OptionGroup var location: Location
 
-        func run() {
+        func run() throws {
+            _ = try location.cache.existingFolder()  // says so when the folder is not a cache
             let entries = location.cache.entries()
             print("\(entries.count) entries, \(formatBytes(entries.reduce(0) { $0 + $1.bytes }))")
         }
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete every cached kernel.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete every cached kernel.",
+            discussion: """
+                Deletes only the cache's own files (<hex key>.so, .sum, .lock and temporary \
+                files) in a folder marked with .theano-kernel-cache; refuses a folder that is not \
+                a kernel cache. Entries being compiled right now are left.
+                """)
         @OptionGroup var location: Location
 
         func run() throws {
-            let removed = try location.cache.clear()
-            print("removed \(removed) file\(removed == 1 ? "" : "s") from \(location.cache.directory.path)")
+            let cache = location.cache
+            let result = try cache.clearEntries()
+            guard let folder = result.folder else {
+                print("removed 0 files: there is no kernel cache at \(cache.directory.path)")
+                return
+            }
+            let busy = result.busy == 0 ? "" : "; left \(result.busy) entr\(result.busy == 1 ? "y" : "ies") being compiled"
+            print("removed \(result.removed) file\(result.removed == 1 ? "" : "s") from \(folder.path)\(busy)")
         }
     }
 }

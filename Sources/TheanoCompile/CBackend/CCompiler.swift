@@ -61,7 +61,7 @@ public struct CCompiler: Sendable, Hashable {
         let result = try CCompiler.run(path, flags + [source.path, "-o", output.path] + CCompiler.libraries)
         guard result.status == 0 else {
             throw TheanoError.unsupported(
-                "C backend: \(path) failed to compile \(source.lastPathComponent) (exit status \(result.status)):\n\(result.output.prefix(4000))")
+                "C backend: the generated C did not compile: \(path) failed on \(source.lastPathComponent) (exit status \(result.status)):\n\(result.output.prefix(4000))")
         }
     }
 
@@ -105,7 +105,8 @@ public struct CCompiler: Sendable, Hashable {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
         guard spawned == 0 else {
-            throw TheanoError.unsupported("C backend: cannot start \(path) (error \(spawned))")
+            throw TheanoError.unsupported(
+                "C backend: cannot start \(path) with its output going to \(log.path): \(String(cString: strerror(spawned)))")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -8,9 +8,9 @@ import TheanoTensor
 /// loaded.
 ///
 /// Nothing fails silently: a kernel that cannot be rendered, a compiler that is missing or
-/// fails, or a cache that cannot be written makes the nodes concerned ``KernelChoice/missing(_:)``
-/// with the reason (they run their reference `perform`, or the compile fails under
-/// ``CompileOptions/strict``).
+/// fails, a cache that cannot be written or a library that does not load makes the nodes
+/// concerned ``KernelChoice/missing(_:)`` with the reason (they run their reference `perform`,
+/// or the compile fails under ``CompileOptions/strict``). Nothing here throws.
 enum CLinker {
     /// What the report calls these kernels.
     static let implementation = "generated C"
@@ -69,7 +69,8 @@ enum CLinker {
                 .library(source: source, compiler: compiler, compiled: &compiled)
         } catch {
             session.recordCompileTime(codegen: codegen, compile: Date().timeIntervalSince(compileStart), ranCompiler: true)
-            let reason = "the generated C did not compile: \(describe(error))"
+            // The cache's errors say what failed (compiling, the cache folder, loading) and where.
+            let reason = describe(error)
             return plan.map { entry in
                 if case .failure(let problem) = entry { return .missing(problem.message) }
                 return .missing(reason)

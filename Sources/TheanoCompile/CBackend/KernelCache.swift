@@ -8,6 +8,8 @@ import Glibc
 
 /// The on-disk cache of compiled translation units.
 ///
+/// The cache owns a marked folder (see `KernelCache+Folder.swift`): ``directory`` itself, or
+/// its subfolder `theano-kernels/` when ``directory`` holds files of its own.
 /// An entry is `<key>.so` plus `<key>.sum` (its size and SHA-256), where the key is the SHA-256
 /// of everything that determines the binary: the C source, the compiler (path, canonical path,
 /// `--version` line, target, flags, libraries) and the CPU that `-march=native` targets
@@ -15,8 +17,10 @@ import Glibc
 /// CPU. Compiling takes an exclusive `flock` on `<key>.lock`, so processes compiling the same
 /// source at once build it once; files are written under temporary names and renamed into
 /// place, so readers never see half a file. An entry whose `.so` does not match its `.sum`
-/// (truncated, corrupt) is rebuilt, never loaded.
+/// (truncated, corrupt) is rebuilt, never loaded; a library that does not load is never cached.
 public struct KernelCache: Sendable {
+    /// The folder asked for (``defaultDirectory`` unless given); the entries live in it or in
+    /// its subfolder `theano-kernels/` (``existingFolder()`` says which).
     public let directory: URL
     /// The processor whose identity enters the keys (``CPUIdentity/current`` unless a test says
     /// otherwise).
@@ -52,44 +56,81 @@ public struct KernelCache: Sendable {
 
     /// Loads the library for `source`, compiling it first unless a valid entry exists.
     /// `compiled` is set to true when a compiler ran.
+    ///
+    /// Every failure is a ``TheanoError`` a person can act on: a cache folder that is a file or
+    /// cannot be written, a compiler that fails, writes nothing or writes something that does
+    /// not load, a full disk. A `clear` running at the same time never makes it fail: `clear`
+    /// deletes an entry only under its lock, and an attempt that finds its files gone (the
+    /// folder deleted by hand) starts once more.
     func library(source: String, compiler: CCompiler, compiled: inout Bool) throws -> SharedLibrary {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let key = KernelCache.key(source: source, compiler: compiler, cpu: cpu)
-        let object = directory.appendingPathComponent("\(key).so")
-        let sum = directory.appendingPathComponent("\(key).sum")
-        if isValid(object, sum), let lib = try? SharedLibrary(path: object.path) { return lib }
-
-        let lockPath = directory.appendingPathComponent("\(key).lock").path
-        let fd = open(lockPath, O_CREAT | O_RDWR, 0o644)
-        guard fd >= 0 else { throw TheanoError.io("C backend: cannot create the lock file \(lockPath)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-        defer { flock(fd, LOCK_UN) }
-        // Another process may have built it while we waited.
-        if isValid(object, sum), let lib = try? SharedLibrary(path: object.path) { return lib }
-
-        let unique = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let sourceFile = directory.appendingPathComponent("\(key).\(unique).c")
-        let tmpObject = directory.appendingPathComponent("\(key).\(unique).so")
-        let tmpSum = directory.appendingPathComponent("\(key).\(unique).sum")
-        defer {
-            for f in [sourceFile, tmpObject, tmpSum] { try? FileManager.default.removeItem(at: f) }
+        do { return try attempt(source: source, compiler: compiler, compiled: &compiled) } catch is Vanished {}
+        do { return try attempt(source: source, compiler: compiler, compiled: &compiled) } catch let gone as Vanished {
+            throw gone.error
         }
-        try source.write(to: sourceFile, atomically: false, encoding: .utf8)
-        try compiler.compile(source: sourceFile, output: tmpObject)
-        let data = try Data(contentsOf: tmpObject)
-        try KernelCache.checksumText(data).write(to: tmpSum, atomically: false, encoding: .utf8)
-        guard rename(tmpObject.path, object.path) == 0, rename(tmpSum.path, sum.path) == 0 else {
-            throw TheanoError.io("C backend: cannot move a compiled kernel into the cache at \(directory.path)")
-        }
-        compiled = true
-        return try SharedLibrary(path: object.path)
     }
 
-    private func isValid(_ object: URL, _ sum: URL) -> Bool {
-        guard let expected = try? String(contentsOf: sum, encoding: .utf8),
-              let data = try? Data(contentsOf: object) else { return false }
-        return expected == KernelCache.checksumText(data)
+    /// A file the cache had just written was gone: someone deleted the folder's contents.
+    private struct Vanished: Error {
+        let error: TheanoError
+    }
+
+    private func attempt(source: String, compiler: CCompiler, compiled: inout Bool) throws -> SharedLibrary {
+        let folder = try preparedFolder()
+        let key = KernelCache.key(source: source, compiler: compiler, cpu: cpu)
+        let object = folder.appendingPathComponent("\(key).so").path
+        let sum = folder.appendingPathComponent("\(key).sum").path
+        // A load that fails (the entry deleted after the check) falls through to the locked path.
+        if isValid(object, sum), let lib = try? SharedLibrary(path: object) { return lib }
+
+        // Held until the library is loaded, so `clear` cannot delete it in between.
+        let lock = try EntryLock.acquire(folder.appendingPathComponent("\(key).lock").path)
+        defer { withExtendedLifetime(lock) {} }
+        // Another process may have built it while we waited.
+        if isValid(object, sum), let lib = try? SharedLibrary(path: object) { return lib }
+
+        let unique = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let sourceFile = folder.appendingPathComponent("\(key).\(unique).c").path
+        let tmpObject = folder.appendingPathComponent("\(key).\(unique).so").path
+        let tmpSum = folder.appendingPathComponent("\(key).\(unique).sum").path
+        defer {
+            for f in [sourceFile, tmpObject, tmpSum] { _ = try? CacheFiles.remove(f) }
+        }
+        do {
+            try CacheFiles.write(source, to: sourceFile)
+        } catch let error as TheanoError where !CacheFiles.isFolder(folder.path) {
+            throw Vanished(error: error)
+        }
+        try compiler.compile(source: URL(fileURLWithPath: sourceFile), output: URL(fileURLWithPath: tmpObject))
+        guard let data = try CacheFiles.read(tmpObject), !data.isEmpty else {
+            let problem = TheanoError.io("C backend: \(compiler.path) exited successfully but wrote no library (expected \(tmpObject)); "
+                + "THEANO_CC or CompileOptions.compilerPath must name a C compiler such as cc, gcc or clang")
+            // Its source gone too means someone emptied the folder meanwhile; one more try.
+            if CacheFiles.type(sourceFile) == nil { throw Vanished(error: problem) }
+            throw problem
+        }
+        compiled = true
+        // Never publish a library that does not load.
+        let lib: SharedLibrary
+        do {
+            lib = try SharedLibrary(path: tmpObject, name: object)
+        } catch let error as TheanoError {
+            let reason = error.message.hasPrefix("C backend: ") ? String(error.message.dropFirst("C backend: ".count)) : error.message
+            throw TheanoError.io("C backend: \(compiler.path) built a library that cannot be loaded, so it was not cached (\(reason))")
+        }
+        try CacheFiles.write(KernelCache.checksumText(data), to: tmpSum)
+        for (from, to) in [(tmpObject, object), (tmpSum, sum)] {
+            guard rename(from, to) != 0 else { continue }
+            let code = errno
+            let error = CacheFiles.failure("move a compiled kernel into the cache as", to, errno: code)
+            throw code == ENOENT ? Vanished(error: error) : error
+        }
+        return lib
+    }
+
+    private func isValid(_ object: String, _ sum: String) -> Bool {
+        guard let expected = (try? CacheFiles.read(sum)).flatMap({ $0 }), let data = (try? CacheFiles.read(object)).flatMap({ $0 })
+        else { return false }
+        return expected == Data(KernelCache.checksumText(data).utf8)
     }
 
     /// A name for a text, safe in C symbols: the first 128 bits of its SHA-256, as 32 hex digits.
@@ -100,28 +141,6 @@ public struct KernelCache: Sendable {
     /// The content of a `.sum` file: the size of the library and the SHA-256 of its bytes.
     static func checksumText(_ data: Data) -> String {
         "\(data.count) \(hex(SHA256.hash(data: data)))"
-    }
-
-    /// The compiled entries: file name, size in bytes, last modification.
-    public func entries() -> [(name: String, bytes: Int, modified: Date)] {
-        let keys: [URLResourceKey] = [.fileSizeKey, .contentModificationDateKey]
-        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: keys)) ?? []
-        return files.filter { $0.pathExtension == "so" }.compactMap { url in
-            let values = try? url.resourceValues(forKeys: Set(keys))
-            return (url.deletingPathExtension().lastPathComponent, values?.fileSize ?? 0, values?.contentModificationDate ?? .distantPast)
-        }.sorted { $0.modified > $1.modified }
-    }
-
-    /// Deletes every entry; returns how many files were removed.
-    @discardableResult
-    public func clear() throws -> Int {
-        let files = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
-        var removed = 0
-        for f in files where ["so", "sum", "lock", "c"].contains(f.pathExtension) {
-            try FileManager.default.removeItem(at: f)
-            removed += 1
-        }
-        return removed
     }
 }
 

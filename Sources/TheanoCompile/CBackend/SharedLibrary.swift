@@ -10,13 +10,15 @@ final class SharedLibrary: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     let path: String
 
-    init(path: String) throws {
+    /// Loads the file at `path`; `name` (default `path`) is the path messages give, for a
+    /// library loaded under a temporary name before it is moved to its place.
+    init(path: String, name: String? = nil) throws {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw TheanoError.io("C backend: cannot load \(path): \(reason)")
         }
         self.handle = handle
-        self.path = path
+        self.path = name ?? path
     }
 
     /// The address of a function in the library.

@@ -62,4 +62,39 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(try run(["cache", "size", "--dir", dir.path]).output.contains("0 entries"))
         XCTAssertTrue(try run(["cache", "clear", "--dir", dir.path]).output.contains("removed 0 files"))
     }
+
+    func testCacheClearLeavesFilesItDidNotWrite() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cli-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let userFiles = ["libfoo.so", "main.c", "notes.sum", "x.lock"]
+        for name in userFiles { try Data(name.utf8).write(to: dir.appendingPathComponent(name)) }
+        let refused = try run(["cache", "clear", "--dir", dir.path])
+        XCTAssertNotEqual(refused.status, 0, refused.output)
+        XCTAssertTrue(refused.output.contains("\(dir.path) is not a Theano kernel cache"), refused.output)
+        XCTAssertTrue(refused.output.contains("libfoo.so, main.c, notes.sum, x.lock"), refused.output)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)), Set(userFiles))
+
+        // Once marked, the folder's cache entries go and the user's files stay.
+        let key = String(repeating: "5", count: 64)
+        for name in [".theano-kernel-cache", "\(key).so", "\(key).sum", "\(key).lock"] { try Data().write(to: dir.appendingPathComponent(name)) }
+        let cleared = try run(["cache", "clear", "--dir", dir.path])
+        XCTAssertEqual(cleared.status, 0, cleared.output)
+        XCTAssertTrue(cleared.output.contains("removed 3 files from \(dir.path)"), cleared.output)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)), Set(userFiles + [".theano-kernel-cache"]))
+        for name in userFiles { XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8), name) }
+    }
+
+    func testACacheFolderThatIsAFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cli-cache-file-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("x".utf8).write(to: file)
+        let list = try run(["cache", "list"], environment: ["THEANO_CACHE_DIR": file.path])
+        XCTAssertNotEqual(list.status, 0, list.output)
+        XCTAssertTrue(list.output.contains("\(file.path) is a file"), list.output)
+        // Programs still run: their elementwise nodes run the reference.
+        let demo = try run(["demo", "--model", "logistic", "--epochs", "1"], environment: ["THEANO_CACHE_DIR": file.path, "THEANO_BACKEND": "cpu"])
+        XCTAssertEqual(demo.status, 0, demo.output)
+        XCTAssertTrue(demo.output.contains("logistic test accuracy: 0."), demo.output)
+    }
 }
