@@ -10,9 +10,9 @@ import TheanoTensor
 /// ```
 ///
 /// Some rewrites are opt-in (off by default): the standard pipelines hold rules that change
-/// results for NaN or infinite inputs (`x - x` -> 0, `0 * x` -> 0; group `ieee_unsafe`, see
-/// `Canonicalize.ieeeUnsafe`), and ``including(_:)`` turns them on:
-/// `.fastRun.including("mul_by_zero")`, or `.fastRun.including("ieee_unsafe")` for all.
+/// results for NaN or infinite inputs (`x - x` -> 0, `0 * x` -> 0; group `finite_only`, see
+/// `CanonicalizeFiniteOnly`), and ``including(_:)`` turns them on:
+/// `.fastRun.including("mul_by_zero")`, or `.fastRun.including("finite_only")` for all.
 public struct Mode: Sendable, CustomStringConvertible {
     public var name: String
     public var pipeline: RewritePipeline

@@ -71,6 +71,10 @@ struct MultiplicativeTree {
     var sign = 1.0
     /// The cost of the nodes the tree spans.
     var cost = 0
+    /// How many nodes the tree spans; deeper nodes are taken as factors beyond
+    /// ``maxNodes`` (bounds the work and the recursion of one visit).
+    private var nodeCount = 0
+    static let maxNodes = 256
     let dtype: DType
     let rank: Int
 
@@ -93,6 +97,7 @@ struct MultiplicativeTree {
     private mutating func collect(_ node: Apply, inverted: Bool, _ graph: FunctionGraph) -> Bool {
         guard let op = scalarOp(node) else { return false }
         cost += MultiplicativeTree.cost(op)
+        nodeCount += 1
         switch op {
         case .mul: return add(node.inputs[0], inverted, graph) && add(node.inputs[1], inverted, graph)
         case .trueDiv: return add(node.inputs[0], inverted, graph) && add(node.inputs[1], !inverted, graph)
@@ -117,7 +122,8 @@ struct MultiplicativeTree {
         // (constant folding turns those into constants first; counting their cost would let
         // the order of rules decide the form).
         if let node = v.owner, let op = scalarOp(node), MultiplicativeTree.family.contains(op),
-           v.type.dtype == dtype, hasSingleClient(v, in: graph), !node.inputs.allSatisfy({ $0.constantValue != nil }) {
+           v.type.dtype == dtype, hasSingleClient(v, in: graph), !node.inputs.allSatisfy({ $0.constantValue != nil }),
+           nodeCount < MultiplicativeTree.maxNodes {
             return collect(node, inverted: inverted, graph)
         }
         if inverted { denominator.append(v) } else { numerator.append(v) }

@@ -123,6 +123,18 @@ final class CanonicalizePortedTests: BackendTestCase {
         XCTAssertEqual(elemwiseOps(try optimize([i, j], [try (-i) * (-j)])), ["neg", "neg", "mul"])
     }
 
+    /// A deep product: the canonizer looks at a bounded part of it (the top 256 nodes), and
+    /// still cancels what it sees.
+    func testDeepProductTree() throws {
+        let (x, y) = (Tensor.vector("x", .float64), Tensor.vector("y", .float64))
+        var e = x
+        for _ in 0..<600 { e = try e * y }
+        let output = try e / y
+        let o = try check([x, y], output, [data.array([3], low: 0.5, high: 2), NDArray([1.0, 1.001, 0.999])], rtol: 1e-9)
+        XCTAssertEqual(elemwiseOps(o).filter { $0 == "true_div" }.count, 0)
+        XCTAssertEqual(elemwiseOps(o).count, 599)
+    }
+
     /// test_elemwise_multiple_inputs_rewrites: chains of products and sums with constants
     /// become one fused node.
     func testMultipleInputsFuseToOneNode() throws {
