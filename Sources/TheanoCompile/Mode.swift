@@ -8,11 +8,19 @@ import TheanoTensor
 /// ```swift
 /// let f = try function([x], [y], mode: .fastRun.excluding("constant_folding"))
 /// ```
+///
+/// Some rewrites are opt-in (off by default): the standard pipelines hold rules that change
+/// results for NaN or infinite inputs (`x - x` -> 0, `0 * x` -> 0; group `finite_only`, see
+/// `CanonicalizeFiniteOnly`), and ``including(_:)`` turns them on:
+/// `.fastRun.including("mul_by_zero")`, or `.fastRun.including("finite_only")` for all.
 public struct Mode: Sendable, CustomStringConvertible {
     public var name: String
     public var pipeline: RewritePipeline
     /// Rewrites and passes (by name) that do not run.
     public var excluded: Set<String>
+    /// Names given to ``including(_:)``: opt-in rewrites (or their groups) turned on in
+    /// ``pipeline``, and excluded names put back.
+    public private(set) var included: Set<String> = []
     /// Run every node's reference `perform` beside its fast kernel and compare (see ``debug``).
     public var checksKernels: Bool
 
@@ -61,15 +69,20 @@ public struct Mode: Sendable, CustomStringConvertible {
         return m
     }
 
-    /// This mode with previously excluded rewrites or passes back on.
+    /// This mode with the named rewrites or passes on: previously excluded ones back, and
+    /// opt-in rewrites (by rewrite name or group name) enabled in the pipeline.
     public func including(_ names: String...) -> Mode {
         var m = self
         m.excluded.subtract(names)
+        m.included.formUnion(names)
+        m.pipeline = m.pipeline.enabling(Set(names))
         return m
     }
 
     public var description: String {
-        "\(name): \(pipeline)" + (excluded.isEmpty ? "" : " excluding \(excluded.sorted().joined(separator: ", "))")
+        "\(name): \(pipeline)"
+            + (included.isEmpty ? "" : " including \(included.sorted().joined(separator: ", "))")
+            + (excluded.isEmpty ? "" : " excluding \(excluded.sorted().joined(separator: ", "))")
     }
 }
 

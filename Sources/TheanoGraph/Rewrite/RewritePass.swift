@@ -84,6 +84,24 @@ public struct RewritePass: Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// This pass with the opt-in rewrites that `names` names turned on (see
+    /// ``Rewrite/optIn(group:)``); custom passes are unchanged.
+    public func enabling(_ names: Set<String>) -> RewritePass {
+        switch kind {
+        case let .walk(set, order): return RewritePass(name: name, kind: .walk(set.enabling(names), order))
+        case let .equilibrium(set, maxRounds): return RewritePass(name: name, kind: .equilibrium(set.enabling(names), maxRounds: maxRounds))
+        case .custom: return self
+        }
+    }
+
+    /// The opt-in rewrites of this pass that are still off.
+    public var optInRewrites: [Rewrite] {
+        switch kind {
+        case let .walk(set, _), let .equilibrium(set, _): return set.optInRewrites
+        case .custom: return []
+        }
+    }
+
     /// Runs the pass on `graph`.
     public func run(_ graph: FunctionGraph, _ context: RewriteContext) throws {
         if context.excluded.contains(name) { return }
@@ -161,6 +179,18 @@ public struct RewritePipeline: Sendable, CustomStringConvertible {
     public var passes: [RewritePass]
 
     public init(_ passes: [RewritePass]) { self.passes = passes }
+
+    /// This pipeline with the opt-in rewrites named in `names` (by rewrite name or group
+    /// name) turned on: `StandardPipelines.fastRun.enabling(["mul_by_zero"])`.
+    public func enabling(_ names: Set<String>) -> RewritePipeline {
+        RewritePipeline(passes.map { $0.enabling(names) })
+    }
+
+    /// The opt-in rewrites of the pipeline that are still off (each name once, in order).
+    public var optInRewrites: [Rewrite] {
+        var seen = Set<String>()
+        return passes.flatMap(\.optInRewrites).filter { seen.insert($0.name).inserted }
+    }
 
     /// Runs every pass in order, then optimises the inner graphs of the nodes that carry
     /// them (``InnerGraphOp``) with the same pipeline, once per distinct op.

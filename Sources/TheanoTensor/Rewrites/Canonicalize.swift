@@ -4,13 +4,17 @@ import TheanoGraph
 /// The canonicalisation rule set: puts graphs in a simpler normal form so that later passes
 /// (stabilisation, specialisation, merge) see fewer shapes of the same computation.
 ///
-/// Arithmetic (`CanonicalizeArithmetic`), casts (`CanonicalizeCasts`), layout
-/// (`CanonicalizeLayout`) and fills (`CanonicalizeFill`); the shape rules
-/// (`shape_index_from_inference`, ...) run beside them in the same pass.
+/// Arithmetic (`CanonicalizeArithmetic`), the multiplicative canonical form
+/// (`CanonicalizeMultiplicative`), selections (`CanonicalizeSwitch`), reductions
+/// (`CanonicalizeReductions`), casts (`CanonicalizeCasts`), layout (`CanonicalizeLayout`) and
+/// fills (`CanonicalizeFill`); the shape rules (`shape_index_from_inference`, ...) run beside
+/// them in the same pass. The rules that are right for finite inputs only
+/// (`CanonicalizeFiniteOnly`: `x - x` -> 0, ...) are in the set but opt-in.
 public enum Canonicalize {
-    /// Every canonicalisation rule.
+    /// Every canonicalisation rule (the opt-in ones included, off until enabled).
     public static let rules: [Rewrite] =
-        CanonicalizeArithmetic.all + CanonicalizeCasts.all + CanonicalizeLayout.all + CanonicalizeFill.all
+        CanonicalizeArithmetic.all + CanonicalizeMultiplicative.all + CanonicalizeSwitch.all + CanonicalizeReductions.all
+        + CanonicalizeCasts.all + CanonicalizeLayout.all + CanonicalizeFill.all + CanonicalizeFiniteOnly.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)

@@ -1,8 +1,10 @@
 import TheanoArray
 import TheanoGraph
 
-/// Canonicalisation of arithmetic: neutral elements, self-cancelling expressions, double
-/// negation, constants collected in sums and products, and cancelled factors.
+/// Canonicalisation of arithmetic: neutral elements, double negation, integer division by
+/// one, constants collected in sums and products, and cancelled factors. (Self-cancelling
+/// expressions such as `x - x`, whose results differ for NaN and infinities, are the opt-in
+/// rules of ``CanonicalizeFiniteOnly``.)
 ///
 /// Every rule keeps the replaced variable's dtype and static shape: where a constant operand
 /// broadcast the other one to a larger shape (`x * ones([3, 4])` with `x` a vector), the
@@ -51,22 +53,20 @@ public enum CanonicalizeArithmetic {
         return try filled(1, like: node.output, from: node)
     }
 
-    /// `x - x` -> zeros of `x`'s shape.
-    ///
-    /// A documented liberty (as in Theano): where `x` is infinite or NaN the true result is
-    /// NaN, the rewritten one 0.
-    public static let subSelf = rule("sub_self", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .sub, node.inputs[0] === node.inputs[1] else { return nil }
-        return try filled(0, like: node.output, from: node)
+    /// `x // 1` -> `x` for integers (exact; float floor division by one is `floor(x)`, left
+    /// alone).
+    public static let intDivByOne = rule("int_div_by_one", tracks: [Elemwise.self]) { _, node in
+        guard scalarOp(node) == .floorDiv, node.outputTypes[0].dtype.isInteger,
+              let (x, _) = operandAndConstant(node, commutative: false, { $0 == 1 }) else { return nil }
+        return try fit(x, to: node.output, from: node)
     }
 
-    /// `x / x` -> ones of `x`'s shape (true division; floats only).
-    ///
-    /// A documented liberty (as in Theano): where `x` is 0, infinite or NaN the true result is
-    /// NaN, the rewritten one 1.
-    public static let divSelf = rule("div_self", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .trueDiv, node.inputs[0] === node.inputs[1] else { return nil }
-        return try filled(1, like: node.output, from: node)
+    /// `0 // x` -> zeros for integers (exact: integer floor division of 0 is 0, by 0
+    /// included; the float `0 // x` is NaN for a NaN or zero `x`, and left alone).
+    public static let zeroIntDiv = rule("zero_int_div", tracks: [Elemwise.self]) { _, node in
+        guard scalarOp(node) == .floorDiv, node.outputTypes[0].dtype.isInteger,
+              uniformConstant(node.inputs[0]) == 0, node.inputs[1].constantValue == nil else { return nil }
+        return try filled(0, like: node.output, from: node)
     }
 
     /// `-(-x)` -> `x` (exact, integers included: negation wraps both times).
@@ -146,7 +146,7 @@ public enum CanonicalizeArithmetic {
 
     /// The arithmetic rules, in the order they are tried on a node.
     public static let all: [Rewrite] = [
-        mulByOne, addZero, subZero, zeroSub, divByOne, powOne, powZero, subSelf, divSelf, doubleNeg,
+        mulByOne, addZero, subZero, zeroSub, divByOne, intDivByOne, zeroIntDiv, powOne, powZero, doubleNeg,
         addConstants, mulConstants, hoistAddConstant, hoistMulConstant, cancelFactors,
     ]
 }

@@ -7,20 +7,32 @@ import TheanoGraph
 public enum CanonicalizeFill {
     /// `f(alloc(v, sizes), c...)` -> `alloc(f(v, c...), sizes)` when every other operand is a
     /// constant: `exp(zeros(n, m))` -> `alloc(exp(0), n, m)`, computed on one element (the same
-    /// for `broadcastTo`).
+    /// for `broadcastTo`). Also when the other operands are variables none of which has the
+    /// output's whole shape (else `elemwise_alloc` drops the fill): `log(onesLike(y) + row)`
+    /// -> `alloc(log(1 + row), ...)`, computed on the row, and then `log1p`.
     public static let fillSink = rule("fill_sink", tracks: [Elemwise.self]) { _, node in
         guard let scalar = scalarOp(node),
               let k = node.inputs.firstIndex(where: isFill),
               let alloc = node.inputs[k].owner else { return nil }
-        let rank = node.outputTypes[0].rank
+        let out = node.outputTypes[0]
         var inputs = node.inputs
-        for (i, input) in inputs.enumerated() where i != k {
-            guard (input.constantValue?.count ?? Int.max) <= ruleConstantLimit else { return nil }
+        let othersConstant = inputs.indices.allSatisfy { i in
+            i == k || (inputs[i].constantValue?.count ?? Int.max) <= ruleConstantLimit
         }
-        inputs[k] = try padToRank(alloc.inputs[0], rank)
-        guard let small = try? Elemwise(scalar).makeNode(inputs),
-              let sunk = try? alloc.op.makeNode([small.output] + alloc.inputs.dropFirst()) else { return nil }
-        return sameType(sunk.output, as: node.output)
+        if !othersConstant {
+            // Variables: only where none has the whole shape, and no other fill is involved.
+            guard inputs.indices.allSatisfy({ i in i == k || (!isFill(inputs[i]) && inputs[i].type.shape != out.shape) })
+            else { return nil }
+        }
+        inputs[k] = try padToRank(alloc.inputs[0], out.rank)
+        guard let small = try? Elemwise(scalar).makeNode(inputs) else { return nil }
+        if othersConstant {
+            guard let sunk = try? alloc.op.makeNode([small.output] + alloc.inputs.dropFirst()) else { return nil }
+            return sameType(sunk.output, as: node.output)
+        }
+        // Worth it only where the fill was what broadcast some axis.
+        guard zip(small.outputTypes[0].shape, out.shape).contains(where: { $0 == 1 && $1 != 1 }) else { return nil }
+        return try fit(small.output, to: node.output, from: node)
     }
 
     /// `f(alloc(v, sizes), y)` -> `f(v, y)` when `y` alone has the output's shape (same static

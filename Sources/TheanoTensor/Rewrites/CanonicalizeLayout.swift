@@ -2,8 +2,8 @@ import TheanoArray
 import TheanoGraph
 
 /// Canonicalisation of layout ops: identity transposes, reshapes and broadcasts disappear,
-/// chains of them become one, and transposes move below elementwise ops towards the inputs,
-/// where they meet other transposes and cancel or merge.
+/// chains of them become one, and transposes move below elementwise ops and matrix products
+/// towards the inputs, where they meet other transposes and cancel or merge.
 public enum CanonicalizeLayout {
     /// A ``DimShuffle`` that keeps every axis in place -> its input.
     public static let uselessDimShuffle = rule("useless_dimshuffle", tracks: [DimShuffle.self]) { _, node in
@@ -82,9 +82,24 @@ public enum CanonicalizeLayout {
         return sameType(lifted.output, as: node.output)
     }
 
+    /// `transpose(dot(X, Y))` -> `dot(transpose(Y), transpose(X))` for matrices, when the
+    /// product has no other reader: the transposes move towards the inputs, where they cancel
+    /// (`dot(X, Y.T).T` -> `dot(Y, X.T)`) or become BLAS transpose flags, so `b * Z + a *
+    /// dot(X, Y).T` is one GEMM. Exact (the same sums of the same products).
+    public static let transposeOfDot = rule("transpose_of_dot", tracks: [DimShuffle.self]) { graph, node in
+        guard let op = node.op as? DimShuffle, op.inputRank == 2, op.order == [1, 0],
+              let product = node.inputs[0].owner, product.op is MatMul,
+              product.inputs.allSatisfy({ $0.type.rank == 2 }),
+              hasSingleClient(node.inputs[0], in: graph) else { return nil }
+        let transpose = DimShuffle(inputRank: 2, order: [1, 0])
+        let (x, y) = (product.inputs[0], product.inputs[1])
+        let lifted = try MatMul().makeNode([try transpose.makeNode([y]).output, try transpose.makeNode([x]).output])
+        return sameType(lifted.output, as: node.output)
+    }
+
     /// The layout rules, in the order they are tried on a node.
     public static let all: [Rewrite] = [
-        uselessDimShuffle, dimShuffleChain, uselessReshape, reshapeChain, uselessAlloc, liftDimShuffle,
+        uselessDimShuffle, dimShuffleChain, uselessReshape, reshapeChain, uselessAlloc, liftDimShuffle, transposeOfDot,
     ]
 }
 

@@ -20,6 +20,15 @@ public enum SpecializeArithmetic {
         return try fit(try applyScalar(.sqrt, [x]), to: node.output, from: node)
     }
 
+    /// `x ** -0.5` -> `reciprocal(sqrt(x))` (floats).
+    ///
+    /// A documented difference, as for `pow_to_sqrt`: `pow(-0.0, -0.5)` is inf and
+    /// `pow(-inf, -0.5)` is 0, while the rewritten form gives -inf and NaN.
+    public static let powToRsqrt = rule("pow_to_rsqrt", tracks: [Elemwise.self]) { _, node in
+        guard let (x, e) = constantExponent(node), e == -0.5, x.type.dtype.isFloatingPoint else { return nil }
+        return try fit(try applyScalar(.reciprocal, [try applyScalar(.sqrt, [x])]), to: node.output, from: node)
+    }
+
     /// `x ** -1` -> `reciprocal(x)` (floats; integer `x ** -1` throws when it runs, and still
     /// does).
     public static let powToReciprocal = rule("pow_to_reciprocal", tracks: [Elemwise.self]) { _, node in
@@ -87,7 +96,7 @@ public enum SpecializeArithmetic {
     }
 
     /// The arithmetic specialisations, in the order they are tried on a node.
-    public static let all: [Rewrite] = [powToSquare, powToSqrt, powToReciprocal, powToMul, mulSelfToSquare, mulByNegOne, sumOfAlloc]
+    public static let all: [Rewrite] = [powToSquare, powToSqrt, powToRsqrt, powToReciprocal, powToMul, mulSelfToSquare, mulByNegOne, sumOfAlloc]
 }
 
 /// For `x ** c` with `c` a small constant of equal elements and `x` not a constant: `x` and

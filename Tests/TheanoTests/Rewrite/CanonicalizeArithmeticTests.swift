@@ -45,19 +45,6 @@ final class CanonicalizeArithmeticTests: BackendTestCase {
         assertValues(try f(NDArray([Double.nan, 0, .infinity], shape: [1, 3]))[0], [1, 1, 1])
     }
 
-    func testSubSelfGivesZeros() throws {
-        let xv = data.array([2, 3])
-        try checkRule("sub_self", [x], try x - x, expected: "Alloc(0.0, Shape[0](x), Shape[1](x))", values: [xv])
-        // With a static shape, constant folding turns the fill into a constant.
-        let s = Tensor.matrix("s", .int32, shape: [2, 2])
-        let out = try checkRule("sub_self", [s], try s - s, expected: "Constant{int32[2, 2]}", values: [data.array([2, 2], .int32)])
-        XCTAssertEqual(out.graph.outputs[0].constantValue, try NDArray.full([2, 2], 0, .int32))
-    }
-
-    func testDivSelfGivesOnes() throws {
-        try checkRule("div_self", [x], try x / x, expected: "Alloc(1.0, Shape[0](x), Shape[1](x))", values: [data.array([2, 3], low: 1, high: 2)])
-    }
-
     func testDoubleNegation() throws {
         let i = Tensor.vector("i", .int8)
         try checkRule("double_neg", [x], try exp(-(-x)), expected: "exp(x)", values: [data.array([2, 3])])
