@@ -77,7 +77,9 @@ private func mergeConstants(_ graph: FunctionGraph, _ nodes: [Apply], _ context:
         if head === c { return }
         let candidates = [head] + (others[key] ?? [])
         if candidates.contains(where: { $0 === c }) { return }
-        if let twin = candidates.first(where: { $0.constantValue == value && $0.isWeakConstant == c.isWeakConstant }) {
+        if let twin = candidates.first(where: { other in
+            other.isWeakConstant == c.isWeakConstant && other.constantValue.map { identicalValues($0, value) } == true
+        }) {
             try graph.replace(c, with: twin, reason: "merge")
             context.trace?.record("merge", before: c, after: twin)
         } else {
@@ -88,6 +90,15 @@ private func mergeConstants(_ graph: FunctionGraph, _ nodes: [Apply], _ context:
         for v in node.inputs { try visit(v) }
     }
     for v in graph.outputs { try visit(v) }
+}
+
+/// Whether two constants hold the same bits: same dtype and shape, and every element equal
+/// including the sign of zero (`0.0` and `-0.0` are different constants: `1 / x` tells them
+/// apart); all NaNs are alike.
+func identicalValues(_ a: NDArray, _ b: NDArray) -> Bool {
+    guard a.dtype == b.dtype, a.shape == b.shape else { return false }
+    guard a.dtype.isFloatingPoint else { return a == b }
+    return zip(a.doubles, b.doubles).allSatisfy { x, y in x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
 }
 
 /// A cheap fingerprint of a constant: dtype, shape and its first few values, hashed once

@@ -34,4 +34,18 @@ final class MergeTests: BackendTestCase {
         try mergePass.run(g, RewriteContext())
         XCTAssertEqual(ops(g).sorted(), ["add", "add", "exp", "tanh"])
     }
+
+    func testZeroAndNegativeZeroAreDifferentConstants() throws {
+        let b = Tensor.vector("b", .bool)
+        let y = try switchWhere(b)
+        let f = try function([b], [y])
+        let out = try f(NDArray([true, false])).first!.doubles
+        XCTAssertEqual(out[0].sign, .plus)
+        XCTAssertEqual(out[1].sign, .minus, "-0.0 must not merge into 0.0")
+    }
+
+    /// `where(b, 0.0, -0.0)`, built from two constants that compare equal but differ in sign.
+    private func switchWhere(_ b: Tensor) throws -> Tensor {
+        try `where`(b, Tensor.constant(NDArray(scalar: 0.0)), Tensor.constant(NDArray(scalar: -0.0)))
+    }
 }
