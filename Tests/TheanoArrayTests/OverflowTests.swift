@@ -258,7 +258,7 @@ final class OverflowTests: XCTestCase {
         assertThrows(.invalidArgument, containing: ["concatenate", "too many elements"]) { try NDArray.concatenate([half, half, half], axis: 0) }
         assertThrows(.outOfMemory, containing: ["concatenate", "out of memory"]) { try NDArray.concatenate([half], axis: 0) }
 
-        let small = try NDArray([1, 2, 3] as [Float])
+        let small = NDArray([1, 2, 3] as [Float])
         let empty = try NDArray.zeros([0, 2])
         for reps in OverflowTests.edgeSizes {
             if reps < 0 {
@@ -293,6 +293,19 @@ final class OverflowTests: XCTestCase {
         let (rows, columns) = (try zero.broadcast(to: [1 << 40, 1]), try zero.broadcast(to: [1, 1 << 40]))
         let matrix = try one.broadcast(to: [4, 4])
         assertThrows(.invalidArgument, containing: ["index", "too many elements"]) { try matrix.indexed([.integers(rows), .integers(columns)]) }
+    }
+
+    /// Reductions keep the axes they do not reduce: of a huge view, that is too much memory.
+    func testReductionsOfHugeViews() throws {
+        let view = try NDArray(scalar: Float(2)).broadcast(to: [1 << 40, 2])
+        assertThrows(.outOfMemory, containing: ["sum", "out of memory", "[1099511627776, 1]"]) { try view.reduce(.sum, axes: [1]) }
+        assertThrows(.outOfMemory, containing: ["max", "out of memory"]) { try view.reduce(.max, axes: [1]) }
+        assertThrows(.outOfMemory, containing: ["all", "out of memory"]) { try view.reduce(.all, axes: [1]) }
+        assertThrows(.outOfMemory, containing: ["argmax", "out of memory"]) { try view.argReduce(.argmax, axis: 1) }
+        assertThrows(.outOfMemory, containing: ["softmax", "out of memory"]) { try view.softmax(axis: 1) }
+        // Reducing the huge axis needs little memory (and a small view is quick to walk).
+        let small = try NDArray(scalar: Float(2)).broadcast(to: [1 << 12, 2])
+        XCTAssertEqual(try small.reduce(.sum, axes: [0]).doubles, [8192, 8192])
     }
 
     // MARK: - .npy headers

@@ -18,6 +18,7 @@ import Glibc
 /// - `THEANO_FUZZ_FORK=1`: run each input in a child process and count crashes instead of
 ///   stopping at the first (Linux), with the crashing inputs written to
 ///   `THEANO_FUZZ_CRASH_DIR` when set;
+/// - `THEANO_FUZZ_REPLAY=<file or dir>`: `testReplay` runs those inputs (to reproduce a crash);
 /// - `THEANO_FUZZ_WRITE_CORPUS=<dir>`: `testWriteCorpus` writes the corpus there.
 final class FuzzTests: XCTestCase {
     /// Inputs tried by a plain test run.
@@ -59,6 +60,24 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(tally.unexpected, 0, "inputs that threw something other than a TheanoError")
         // The campaign must reach past the checks at the front: some inputs read.
         if iterations >= 1000 { XCTAssertGreaterThan(tally.read, iterations / 50, "too few inputs read: \(tally)") }
+    }
+
+    /// Runs the inputs in `THEANO_FUZZ_REPLAY` (a file, or a folder of files), as the campaign
+    /// would: the way to reproduce a crash it found.
+    func testReplay() throws {
+        guard let path = ProcessInfo.processInfo.environment["THEANO_FUZZ_REPLAY"] else { return }
+        let url = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        let files = isFolder.boolValue
+            ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { url.appendingPathComponent($0) }
+            : [url]
+        for file in files {
+            print("fuzz replay: \(file.lastPathComponent)")
+            if case .unexpected(let message) = FuzzTests.exercise(try Data(contentsOf: file)) {
+                XCTFail("\(file.lastPathComponent): \(message)")
+            }
+        }
     }
 
     /// Every corpus file reads.

@@ -24,8 +24,10 @@ final class OverflowGraphTests: BackendTestCase {
             try outer(Tensor.vector("a", size: 1 << 40), Tensor.vector("b", size: 1 << 40))
         }
         assertThrows(.invalidArgument, containing: ["jacobian", "too many elements"]) { try jacobian(self.huge, wrt: self.huge) }
-        // Graphs that do not multiply the sizes still build and compile: no value can be passed.
-        let f = try function([huge], [try sum(huge)])
+        assertThrows(.invalidArgument, containing: ["Reshape", "too many elements"]) { try reshape(self.huge, [-1]) }
+        // Graphs that do not multiply the sizes still build and compile (shape inference and
+        // constant folding included): no value can be passed.
+        let f = try function([huge], [try sum(huge), try huge * 2 + 1, huge.shape, try huge.shape(1) * huge.shape(0)])
         assertThrows { try f(NDArray.zeros([2, 2])) }
     }
 
@@ -49,6 +51,38 @@ final class OverflowGraphTests: BackendTestCase {
         // The diagonal far outside the matrix: nothing overflows.
         XCTAssertEqual(try evaluate(try eye(3, k: Int.max), [], []).doubles, Array(repeating: 0, count: 9))
         XCTAssertEqual(try evaluate(try eye(3, k: Int.min), [], []).doubles, Array(repeating: 0, count: 9))
+    }
+
+    /// Random static and run-time shapes over edge sizes, given to zeros, ones and alloc: a
+    /// result when valid and small, else an error naming the problem.
+    func testCreatorsOnRandomShapes() throws {
+        let edges = [0, 1, 2, 3, 1 << 31, 1 << 40, (1 << 60) - 1, 1 << 60, 1 << 62, Int.max, -1, Int.min]
+        var rng = RandomGenerator(seed: 9)
+        let symbols = (0..<3).map { Tensor.scalar("n\($0)", .int64) }
+        let runTime = try (1...3).map { rank in try function(Array(symbols.prefix(rank)), [try zeros(Array(symbols.prefix(rank)))]) }
+        for _ in 0..<200 {
+            let rank = 1 + Int(rng.next() % 3)
+            let shape = (0..<rank).map { _ in rng.next() % 2 == 0 ? edges[Int(rng.next() % UInt64(edges.count))] : Int(rng.next() % 4) }
+            let extent = shape.filter { $0 != 0 }.reduce((1 as UInt, false)) { acc, n in
+                guard n > 0, !acc.1 else { return (acc.0, true) }
+                let (high, low) = acc.0.multipliedFullWidth(by: UInt(n))
+                return high != 0 || low > UInt(maxElementCount) ? (acc.0, true) : (low, false)
+            }
+            let values = shape.map { NDArray(scalar: Int64($0)) }
+            if shape.contains(where: { $0 < 0 }) {
+                assertThrows(.invalidArgument, containing: ["negative"]) { try zeros(shape) }
+                assertThrows(.invalidArgument, containing: ["negative"]) { try runTime[rank - 1].call(values) }
+            } else if extent.1 {
+                assertThrows(.invalidArgument, containing: ["too many elements"]) { try ones(shape, .int8) }
+                assertThrows(.invalidArgument, containing: ["too many elements"]) { try runTime[rank - 1].call(values) }
+            } else if shape.contains(0) || extent.0 <= 1 << 12 {
+                XCTAssertEqual(try evaluate(try alloc(Tensor.constant(1, .float64), shape: shape), [], []).shape, shape)
+                XCTAssertEqual(try runTime[rank - 1].call(values)[0].shape, shape)
+            } else if Int(extent.0) * 4 > ArrayStorage.maxByteCount {
+                XCTAssertEqual(try zeros(shape).staticShape, shape.map { $0 })  // builds, never runs
+                assertThrows(.outOfMemory, containing: ["out of memory"]) { try runTime[rank - 1].call(values) }
+            }
+        }
     }
 
     func testRunTimeSizesThatOverflow() throws {
