@@ -205,7 +205,7 @@ struct FuzzMutator {
         case 6, 7:
             // Several fields at once.
             var out = data
-            for _ in 0..<(2 + int(3)) { out = mutateZIP(out, zip) }
+            for _ in 0..<(2 + int(3)) { out = ZIPLayout(out).map { mutateZIP(out, $0) } ?? mutateBytes(out) }
             return out
         case 8:
             // The central directory moved or cut.
@@ -402,7 +402,7 @@ struct ZIPLayout {
     /// The archive with central-directory entries repeated `copies` times (each copy pointing
     /// at the same member), and the end records counting them: the shape of a ZIP bomb.
     func duplicatingEntries(_ data: Data, copies: Int) -> Data {
-        guard let eocd, let entry = entries.first, directoryStart >= 0, directorySize >= 0,
+        guard let eocd, let entry = entries.first, entry.upperBound <= data.count, directoryStart >= 0, directorySize >= 0,
               directorySize <= data.count - directoryStart else { return data }
         let piece = data[(data.startIndex + entry.lowerBound)..<(data.startIndex + entry.upperBound)]
         var out = data

@@ -38,6 +38,9 @@ final class FuzzTests: XCTestCase {
         var tally = FuzzTally()
         let start = Date()
         for i in 0..<iterations {
+            if i > 0, i % 500_000 == 0 {
+                print("fuzz: \(i) inputs (seed \(seed)) after \(Int(Date().timeIntervalSince(start))) s: \(tally)")
+            }
             let input = mutator.next()
             if isolated {
                 let outcome = FuzzTests.runInChild { FuzzTests.exercise(input) }
@@ -68,7 +71,7 @@ final class FuzzTests: XCTestCase {
         guard let path = ProcessInfo.processInfo.environment["THEANO_FUZZ_REPLAY"] else { return }
         let url = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         let files = isFolder.boolValue
             ? try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { url.appendingPathComponent($0) }
             : [url]
