@@ -3,8 +3,11 @@ import Foundation
 
 /// Decompresses a gzip file's contents (one or more members, as `gzip` writes them).
 ///
-/// - Throws: ``TheanoError/Kind/io`` when the data is not gzip or is truncated or corrupt.
-public func gunzip(_ data: Data) throws -> Data {
+/// - Parameter maxBytes: the most bytes the contents may inflate to (default 4 GiB); a
+///   gzip bomb stops there with an error.
+/// - Throws: ``TheanoError/Kind/io`` when the data is not gzip, is truncated or corrupt, or
+///   inflates to more than `maxBytes`.
+public func gunzip(_ data: Data, maxBytes: Int = 1 << 32) throws -> Data {
     guard data.count >= 18, data[data.startIndex] == 0x1f, data[data.startIndex + 1] == 0x8b else {
         throw TheanoError.io("gunzip: the data is not in gzip format (it does not start with the gzip magic bytes 1f 8b)")
     }
@@ -27,6 +30,9 @@ public func gunzip(_ data: Data) throws -> Data {
                 stream.avail_out = uInt(out.count)
                 status = inflate(&stream, Z_NO_FLUSH)
                 return out.count - Int(stream.avail_out)
+            }
+            guard produced <= maxBytes - output.count else {
+                throw TheanoError.io("gunzip: the data inflates to more than the limit of \(maxBytes) bytes (maxBytes); pass a larger maxBytes to read it")
             }
             output.append(contentsOf: chunk[0..<produced])
             if status == Z_STREAM_END {

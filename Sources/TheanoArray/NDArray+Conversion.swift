@@ -4,14 +4,12 @@ extension NDArray {
     ///
     /// Throws when the number of values does not match the shape.
     public init<T: NDArrayElement>(_ values: [T], shape: [Int]) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TheanoError.invalidArgument("NDArray: shape \(formatShape(shape)) has a negative size")
-        }
-        guard values.count == shapeSize(shape) else {
+        let size = try checkedShapeSize(shape, context: "NDArray")
+        guard values.count == size else {
             throw TheanoError.shapeMismatch(
-                "NDArray: \(values.count) values cannot fill shape \(formatShape(shape)), which holds \(shapeSize(shape))")
+                "NDArray: \(values.count) values cannot fill shape \(formatShape(shape)), which holds \(size)")
         }
-        self.init(allocating: shape, dtype: T.dtype, zeroed: false)
+        try self.init(allocating: shape, dtype: T.dtype, zeroed: false, context: "NDArray")
         NDArray.store(values, into: self)
     }
 

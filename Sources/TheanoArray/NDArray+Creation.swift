@@ -4,20 +4,17 @@ import RealModule
 extension NDArray {
     /// An array of zeros.
     public static func zeros(_ shape: [Int], _ dtype: DType = .float32) throws -> NDArray {
-        try checkShape(shape, "zeros")
-        return NDArray(zeros: shape, dtype: dtype)
+        try NDArray(allocating: shape, dtype: dtype, zeroed: true, context: "zeros")
     }
 
     /// An array of ones.
     public static func ones(_ shape: [Int], _ dtype: DType = .float32) throws -> NDArray {
-        try checkShape(shape, "ones")
-        return NDArray(repeating: 1, shape: shape, dtype: dtype)
+        try NDArray(repeating: 1, shape: shape, dtype: dtype, context: "ones")
     }
 
     /// An array with every element equal to `value` (converted to `dtype`).
     public static func full(_ shape: [Int], _ value: Double, _ dtype: DType = .float32) throws -> NDArray {
-        try checkShape(shape, "full")
-        return NDArray(repeating: value, shape: shape, dtype: dtype)
+        try NDArray(repeating: value, shape: shape, dtype: dtype, context: "full")
     }
 
     /// Values `start, start + step, ...` below `stop` (above, for a negative step).
@@ -26,11 +23,12 @@ extension NDArray {
             throw TheanoError.invalidArgument("arange: start, stop and step must be finite and step non-zero (got \(start), \(stop), \(step))")
         }
         let length = ((stop - start) / step).rounded(.up)
-        guard length < Double(Int.max / 8) else {  // n * byteSize must not overflow
-            throw TheanoError.invalidArgument("arange: \(start) to \(stop) in steps of \(step) would have \(length) elements, too many")
+        guard length <= Double(maxElementCount) else {
+            throw TheanoError.invalidArgument(
+                "arange: \(start) to \(stop) in steps of \(step) would have \(length) elements, too many (at most \(maxElementCount) = 2^60 - 1)")
         }
         let n = Swift.max(0, Int(length))
-        let out = NDArray(allocating: [n], dtype: dtype, zeroed: false)
+        let out = try NDArray(allocating: [n], dtype: dtype, zeroed: false, context: "arange")
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
             for i in 0..<n { p[i] = T(double: start + Double(i) * step) }
@@ -39,9 +37,15 @@ extension NDArray {
         return out
     }
 
-    /// The integers `0 ..< stop`.
-    public static func arange(_ stop: Int, _ dtype: DType = .int64) -> NDArray {
-        (try? arange(0, Double(stop), step: 1, dtype)) ?? NDArray(zeros: [0], dtype: dtype)
+    /// The integers `0 ..< stop` (empty for a negative `stop`).
+    ///
+    /// - Throws: `.invalidArgument` when `stop` is more than ``maxElementCount``;
+    ///   `.outOfMemory` when the memory cannot be had.
+    public static func arange(_ stop: Int, _ dtype: DType = .int64) throws -> NDArray {
+        guard stop <= maxElementCount else {
+            throw TheanoError.invalidArgument("arange: \(stop) elements are too many (at most \(maxElementCount) = 2^60 - 1)")
+        }
+        return try arange(0, Double(Swift.max(stop, 0)), step: 1, dtype)
     }
 
     /// `count` evenly spaced values from `start` to `stop` (inclusive unless `endpoint` is false).
@@ -49,22 +53,17 @@ extension NDArray {
         guard count >= 0 else { throw TheanoError.invalidArgument("linspace: count must be non-negative, got \(count)") }
         let div = Double(endpoint ? count - 1 : count)
         let step = div > 0 ? (stop - start) / div : 0
-        var values = (0..<count).map { start + Double($0) * step }
-        if endpoint, count > 1 { values[count - 1] = stop }
-        return NDArray(values).astype(dtype)
+        return try NDArray(filling: [count], dtype, context: "linspace") { i in
+            endpoint && count > 1 && i == count - 1 ? stop : start + Double(i) * step
+        }
     }
 
     /// A matrix with ones on diagonal `k` (0: main, positive: above) and zeros elsewhere.
     public static func eye(_ rows: Int, _ columns: Int? = nil, k: Int = 0, _ dtype: DType = .float32) throws -> NDArray {
         let cols = columns ?? rows
         guard rows >= 0, cols >= 0 else { throw TheanoError.invalidArgument("eye: sizes must be non-negative, got \(rows)x\(cols)") }
-        var out = NDArray(zeros: [rows, cols], dtype: dtype)
-        func fill<T: NDArrayElement>(_: T.Type) {
-            let p = out.storagePointer(as: T.self)
-            for i in 0..<rows where i + k >= 0 && i + k < cols { p[i * cols + i + k] = T(int64: 1) }
-        }
-        fill(dtype.elementType)
-        _ = out.isUniquelyReferenced()
+        let out = try NDArray(allocating: [rows, cols], dtype: dtype, zeroed: true, context: "eye")
+        out.fillDiagonal(k)
         return out
     }
 
@@ -76,9 +75,7 @@ extension NDArray {
 
     /// Uniform values in `[low, high)` drawn from `rng`.
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) throws -> NDArray {
-        try checkShape(shape, "randomUniform")
-        let values = (0..<shapeSize(shape)).map { _ in low + (high - low) * rng.nextUnit() }
-        return try NDArray(values, shape: shape).astype(dtype)
+        try NDArray(filling: shape, dtype, context: "randomUniform") { _ in low + (high - low) * rng.nextUnit() }
     }
 
     /// Normal values with the given mean and standard deviation, seeded with `seed`.
@@ -89,23 +86,31 @@ extension NDArray {
 
     /// Normal values with the given mean and standard deviation drawn from `rng`.
     public static func randomNormal(_ shape: [Int], mean: Double = 0, std: Double = 1, using rng: inout RandomGenerator, _ dtype: DType = .float32) throws -> NDArray {
-        try checkShape(shape, "randomNormal")
-        let values = (0..<shapeSize(shape)).map { _ in mean + std * rng.nextNormal() }
-        return try NDArray(values, shape: shape).astype(dtype)
+        try NDArray(filling: shape, dtype, context: "randomNormal") { _ in mean + std * rng.nextNormal() }
     }
 }
 
-/// Throws unless every size is non-negative and the element count fits in memory arithmetic.
-func checkShape(_ shape: [Int], _ context: String) throws {
-    if let bad = shape.firstIndex(where: { $0 < 0 }) {
-        throw TheanoError.invalidArgument("\(context): shape \(formatShape(shape)) has a negative size at axis \(bad)")
-    }
-    var total = 1
-    for n in shape {
-        let (p, overflow) = total.multipliedReportingOverflow(by: n)
-        guard !overflow, p <= Int.max / 8 else {
-            throw TheanoError.invalidArgument("\(context): shape \(formatShape(shape)) has too many elements")
+extension NDArray {
+    /// A new array of `shape` whose element `i` (in C order) is `value(i)` converted to `dtype`.
+    private init(filling shape: [Int], _ dtype: DType, context: String, _ value: (Int) -> Double) throws {
+        self = try NDArray(allocating: shape, dtype: dtype, zeroed: false, context: context)
+        func fill<T: NDArrayElement>(_: T.Type) {
+            let p = storagePointer(as: T.self)
+            for i in 0..<count { p[i] = T(double: value(i)) }
         }
-        total = p
+        fill(dtype.elementType)
+    }
+
+    /// Writes 1 on diagonal `k` of this freshly allocated, zeroed C-contiguous matrix.
+    package func fillDiagonal(_ k: Int) {
+        let (rows, columns) = (shape[0], shape[1])
+        // Row i holds its one at column i + k, for the rows where that column exists; the
+        // bounds are compared without forming i + k, which may overflow.
+        guard k > -rows, k < columns else { return }
+        func fill<T: NDArrayElement>(_: T.Type) {
+            let p = storagePointer(as: T.self)
+            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T(int64: 1) }
+        }
+        fill(dtype.elementType)
     }
 }

@@ -249,6 +249,7 @@ extension NDArray {
                 "gemm: a of shape \(formatShape(a.shape)) and b of shape \(formatShape(b.shape)) are not aligned: \(k) columns vs \(b.shape[0]) rows")
         }
         if let c { try checkAccumulator("gemm", "c", c, [m, n]) }
+        _ = try checkedAllocation([m, n], dtype: a.dtype, context: "gemm")
         return (m, k, n)
     }
 
@@ -268,6 +269,7 @@ extension NDArray {
     private static func gerSizes(_ x: NDArray, _ y: NDArray, _ a: NDArray) throws -> (Int, Int) {
         try checkBLASOperands("ger", [("a", a, 2), ("x", x, 1), ("y", y, 1)])
         try checkAccumulator("ger", "a", a, [x.shape[0], y.shape[0]])
+        _ = try checkedAllocation([x.shape[0], y.shape[0]], dtype: a.dtype, context: "ger")
         return (x.shape[0], y.shape[0])
     }
 
@@ -302,7 +304,7 @@ extension NDArray {
     /// without `c`; else `c` broadcast and copied, and `beta` (when `beta` is 0, the copy is
     /// multiplied by zero here, so NaNs in `c` stay NaN, and BLAS gets 1).
     private static func freshAccumulator(_ c: NDArray?, _ shape: [Int], dtype: DType, beta: Double) throws -> (NDArray, Double) {
-        guard let c else { return (NDArray(allocating: shape, dtype: dtype, zeroed: true), 0) }
+        guard let c else { return (try NDArray(allocating: shape, dtype: dtype, zeroed: true, context: "gemm"), 0) }
         var out = try c.broadcast(to: shape).materialized()
         if beta == 0 { out.scaleInPlace(by: 0) }
         return (out, beta == 0 ? 1 : beta)

@@ -17,9 +17,7 @@ extension NDArray {
             throw TheanoError.shapeMismatch(
                 "gemm: a of shape \(formatShape(a.shape)) and b of shape \(formatShape(b.shape)) are not aligned: \(k) columns vs \(b.shape[0]) rows")
         }
-        guard !m.multipliedReportingOverflow(by: n).overflow else {
-            throw TheanoError.shapeMismatch("gemm: the result [\(m), \(n)] has too many elements")
-        }
+        _ = try checkedAllocation([m, n], dtype: .float64, context: "gemm")
         let (av, bv) = alpha == 0 ? ([], []) : (a.doubles, b.doubles)
         let cv = try c.map { try $0.broadcast(to: [m, n]).doubles }
         var out = [Double](repeating: 0, count: m * n)

@@ -135,7 +135,7 @@ public struct IndexSelection: Sendable {
                 if r.count > 0 { base += r.start * strides[axis] }
                 if advancedEntries.isEmpty { basicBefore += 1 }
                 basicSizes.append(r.count)
-                basicStrides.append(strides[axis] * r.step)
+                basicStrides.append(r.count > 1 ? strides[axis] * r.step : strides[axis])
                 axis += 1
             case .basic(.newAxis):
                 if advancedEntries.isEmpty { basicBefore += 1 }
@@ -181,11 +181,14 @@ public struct IndexSelection: Sendable {
 
         let blockShape: [Int]
         do {
-            blockShape = try broadcastShapes(arrays.map(\.values.shape))
-        } catch {
+            blockShape = try broadcastShapes(arrays.map(\.values.shape), context: context)
+        } catch let error as TheanoError where error.kind == .shapeMismatch {
             throw TheanoError.shapeMismatch(
                 "\(context): index arrays of shapes \(arrays.map { formatShape($0.values.shape) }.joined(separator: ", ")) cannot be broadcast together")
         }
+        // The offsets are held in memory: index arrays broadcast (as views) to a huge shape
+        // must fail here with an error, not in the allocation.
+        _ = try checkedAllocation(blockShape, dtype: .int64, context: context)
         var blockOffsets = Array(repeating: 0, count: shapeSize(blockShape))
         for (a, values) in arrays {
             let flat = try values.broadcast(to: blockShape).toArray(of: Int.self)
@@ -203,6 +206,7 @@ public struct IndexSelection: Sendable {
         ranks.insert(blockShape.count, at: at)
         var outShape = basicSizes
         outShape.insert(contentsOf: blockShape, at: at)
+        _ = try checkedShapeSize(outShape, context: context)
         self.shape = outShape
         self.base = base
         self.groups = groups
@@ -285,13 +289,16 @@ extension NDArray {
         if let viewStrides = selection.viewStrides {
             return NDArray(storage: storage, dtype: dtype, shape: selection.shape, strides: viewStrides, offset: selection.base)
         }
-        return gather(selection)
+        return try gather(selection, into: NDArray(allocating: selection.shape, dtype: dtype, zeroed: false, context: context))
     }
 
     /// The elements at `selection` (resolved against this array's layout) as a new C-contiguous
     /// array of the selection's shape.
     public func gather(_ selection: IndexSelection) -> NDArray {
-        let out = NDArray(allocating: selection.shape, dtype: dtype, zeroed: false)
+        gather(selection, into: NDArray(allocating: selection.shape, dtype: dtype, zeroed: false))
+    }
+
+    private func gather(_ selection: IndexSelection, into out: NDArray) -> NDArray {
         func run<T: NDArrayElement>(_: T.Type) {
             let source = storagePointer(as: T.self)
             let target = out.storagePointer(as: T.self)

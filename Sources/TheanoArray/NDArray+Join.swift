@@ -11,7 +11,6 @@ extension NDArray {
             throw TheanoError.shapeMismatch("concatenate: zero-dimensional arrays cannot be concatenated (array 0 has shape [])")
         }
         let a = try normalizeAxis(axis, rank: first.rank, context: "concatenate")
-        var total = 0
         for (i, x) in arrays.enumerated() {
             guard x.rank == first.rank else {
                 throw TheanoError.shapeMismatch(
@@ -21,12 +20,11 @@ extension NDArray {
                 throw TheanoError.shapeMismatch(
                     "concatenate: array 0 has shape \(formatShape(first.shape)) and array \(i) has shape \(formatShape(x.shape)); they differ at axis \(d) (\(first.shape[d]) vs \(x.shape[d])), and only the concatenation axis \(a) may differ")
             }
-            total += x.shape[a]
         }
         let dtype = DType.promote(arrays.map(\.dtype)) ?? first.dtype
         var shape = first.shape
-        shape[a] = total
-        let out = NDArray(allocating: shape, dtype: dtype, zeroed: false)
+        shape[a] = try checkedSum(arrays.map { $0.shape[a] }, context: "concatenate")
+        let out = try NDArray(allocating: shape, dtype: dtype, zeroed: false, context: "concatenate")
         var start = 0
         for x in arrays {
             let n = x.shape[a]

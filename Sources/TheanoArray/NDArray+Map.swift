@@ -75,13 +75,25 @@ public func mapElements<A: NDArrayElement, B: NDArrayElement, C: NDArrayElement,
 }
 
 extension NDArray {
-    /// A new array of `shape` with every element equal to `value` converted to `dtype`.
+    /// A new array of `shape` (known to be valid) with every element equal to `value`
+    /// converted to `dtype`.
     package init(repeating value: Double, shape: [Int], dtype: DType) {
         self.init(allocating: shape, dtype: dtype, zeroed: false)
-        func fill<T: NDArrayElement>(_: T.Type) {
+        fill(with: value)
+    }
+
+    /// A new array of any `shape` with every element equal to `value` converted to `dtype`;
+    /// throws as ``init(allocating:dtype:zeroed:context:)``.
+    package init(repeating value: Double, shape: [Int], dtype: DType, context: String) throws {
+        try self.init(allocating: shape, dtype: dtype, zeroed: false, context: context)
+        fill(with: value)
+    }
+
+    private func fill(with value: Double) {
+        func write<T: NDArrayElement>(_: T.Type) {
             storagePointer(as: T.self).initialize(repeating: T(double: value), count: count)
         }
-        fill(dtype.elementType)
+        write(dtype.elementType)
     }
 
     /// Copies `source` (same shape, any dtype: converted) into the region of this array's

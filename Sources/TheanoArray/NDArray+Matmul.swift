@@ -69,6 +69,8 @@ struct MatmulPlan {
         batch = try broadcastShapes(
             [Array(self.a.shape.dropLast(2)), Array(self.b.shape.dropLast(2))],
             context: "matmul: batch axes of shapes \(formatShape(a.shape)) and \(formatShape(b.shape))")
+        // Operands may be broadcast views: the result must be checked before it is allocated.
+        _ = try checkedAllocation(batch + [m, n], dtype: a.dtype, context: "matmul of shapes \(formatShape(a.shape)) and \(formatShape(b.shape))")
     }
 
     /// Whether BLAS can take these sizes (its integers are 32-bit).
@@ -87,7 +89,7 @@ struct MatmulPlan {
 private func referenceMatmul(_ plan: MatmulPlan) throws -> NDArray {
     func run<T: NDArrayElement, A>(_: T.Type, zero: A, _ multiplyAdd: (A, T, T) -> A, _ finish: (A) -> T) throws -> NDArray {
         let (m, n, k) = (plan.m, plan.n, plan.k)
-        let out = NDArray(allocating: plan.batch + [m, n], dtype: T.dtype, zeroed: false)
+        let out = try NDArray(allocating: plan.batch + [m, n], dtype: T.dtype, zeroed: false, context: "matmul")
         let a = try plan.a.broadcast(to: plan.batch + [m, k])
         let b = try plan.b.broadcast(to: plan.batch + [k, n])
         let (pa, pb, po) = (a.storagePointer(as: T.self), b.storagePointer(as: T.self), out.storagePointer(as: T.self))

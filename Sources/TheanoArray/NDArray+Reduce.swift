@@ -90,7 +90,7 @@ extension NDArray {
         case .sum, .prod:
             let isSum = kind == .sum
             if dtype.isFloatingPoint {
-                let acc = NDArray(repeating: isSum ? 0 : 1, shape: keptShape, dtype: .float64)
+                let acc = try NDArray(repeating: isSum ? 0 : 1, shape: keptShape, dtype: .float64, context: "\(kind)")
                 func run<T: NDArrayElement>(_: T.Type) {
                     accumulate(T.self, into: acc, Double.self, reduced: reduced) { a, v in
                         isSum ? a + v.doubleValue : a * v.doubleValue
@@ -99,7 +99,7 @@ extension NDArray {
                 run(dtype.elementType)
                 return acc.astype(dtype)
             }
-            let acc = NDArray(repeating: isSum ? 0 : 1, shape: keptShape, dtype: .int64)
+            let acc = try NDArray(repeating: isSum ? 0 : 1, shape: keptShape, dtype: .int64, context: "\(kind)")
             func run<T: NDArrayElement>(_: T.Type) {
                 // Integers wrap on overflow, as in NumPy.
                 accumulate(T.self, into: acc, Int64.self, reduced: reduced) { a, v in
@@ -110,7 +110,7 @@ extension NDArray {
             return acc
         case .all, .any:
             let isAll = kind == .all
-            let acc = NDArray(repeating: isAll ? 1 : 0, shape: keptShape, dtype: .bool)
+            let acc = try NDArray(repeating: isAll ? 1 : 0, shape: keptShape, dtype: .bool, context: "\(kind)")
             func run<T: NDArrayElement>(_: T.Type) {
                 // A value is true when non-zero; NaN is non-zero.
                 accumulate(T.self, into: acc, Bool.self, reduced: reduced) { a, v in
@@ -134,7 +134,8 @@ extension NDArray {
         // visiting it again does no harm.
         var first = Array(repeating: ArrayIndex.all, count: rank)
         for a in reduced { first[a] = .slice(start: 0, stop: 1, step: 1) }
-        let acc = try slice(first).copy()
+        // The result keeps every axis not reduced: a broadcast view may make it huge.
+        let acc = try slice(first).copy(context: isMax ? "max" : "min")
         accumulate(T.self, into: acc, T.self, reduced: reduced) { a, v in
             if a != a { return a }          // already NaN
             if v != v { return v }          // NaN propagates
@@ -188,7 +189,7 @@ extension NDArray {
         }
         var keptShape = shape
         keptShape[a] = 1
-        let out = NDArray(allocating: keptShape, dtype: .int64, zeroed: false)
+        let out = try NDArray(allocating: keptShape, dtype: .int64, zeroed: false, context: "\(kind)")
         let source = dtype == .bool ? astype(.uint8) : self
         withComparableType(source.dtype) { type in
             source.argIndices(type, isMax: kind == .argmax, axis: a, into: out)

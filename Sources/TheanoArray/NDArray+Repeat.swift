@@ -12,7 +12,9 @@ extension NDArray {
         let base = Array(repeating: 1, count: r - rank) + shape
         let baseStrides = Array(repeating: 0, count: r - rank) + strides
         let outShape = try zip(base, counts).map { try checkedProduct([$0, $1], context: "tile") }
-        _ = try checkedProduct(outShape, context: "tile")
+        if try checkedShapeSize(outShape, context: "tile") == 0 {
+            return try NDArray(allocating: outShape, dtype: dtype, context: "tile")
+        }
         // View the input as [1, s0, 1, s1, ...], broadcast the 1s to the repetition counts,
         // copy, and merge each pair of axes.
         var pairedShape: [Int] = [], pairedStrides: [Int] = [], broadcastShape: [Int] = []
@@ -22,7 +24,7 @@ extension NDArray {
             broadcastShape += [counts[i], base[i]]
         }
         let paired = NDArray(storage: storage, dtype: dtype, shape: pairedShape, strides: pairedStrides, offset: offset)
-        return try paired.broadcast(to: broadcastShape).copy().reshaped(outShape)
+        return try paired.broadcast(to: broadcastShape).copy(context: "tile").reshaped(outShape)
     }
 
     /// Each element repeated `repeats` times along `axis` (NumPy's `repeat`); with no axis, the
@@ -37,7 +39,9 @@ extension NDArray {
         let a = try normalizeAxis(axis, rank: rank, context: "repeat")
         var outShape = shape
         outShape[a] = try checkedProduct([shape[a], repeats], context: "repeat")
-        _ = try checkedProduct(outShape, context: "repeat")
+        if try checkedShapeSize(outShape, context: "repeat") == 0 {
+            return try NDArray(allocating: outShape, dtype: dtype, context: "repeat")
+        }
         // View the input with a size-1 axis after `axis`, broadcast it to `repeats`, copy, and
         // merge it into `axis`.
         var s = shape, st = strides
@@ -46,20 +50,6 @@ extension NDArray {
         var target = s
         target[a + 1] = repeats
         let spread = NDArray(storage: storage, dtype: dtype, shape: s, strides: st, offset: offset)
-        return try spread.broadcast(to: target).copy().reshaped(outShape)
+        return try spread.broadcast(to: target).copy(context: "repeat").reshaped(outShape)
     }
-}
-
-/// The product of `sizes`, or a thrown error naming `context` when it overflows `Int`.
-public func checkedProduct(_ sizes: [Int], context: String) throws -> Int {
-    if sizes.contains(0) { return 0 }
-    var result = 1
-    for n in sizes {
-        let (p, overflow) = result.multipliedReportingOverflow(by: n)
-        if overflow {
-            throw TheanoError.invalidArgument("\(context): the size \(sizes.map(String.init).joined(separator: " * ")) is too large")
-        }
-        result = p
-    }
-    return result
 }

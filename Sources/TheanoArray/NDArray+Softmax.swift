@@ -24,6 +24,8 @@ extension NDArray {
 
     private func softmaxLanes(axis: Int, log: Bool, context: String) throws -> NDArray {
         let axis = try normalizeAxis(axis, rank: rank, context: "\(context) of an array of shape \(formatShape(shape))")
+        // A broadcast view may stand for more elements than the result's memory can hold.
+        _ = try checkedAllocation(shape, dtype: dtype, context: context)
         switch dtype {
         case .float32: return softmaxKernel(self, axis: axis, log: log, Float.self)
         case .float64: return softmaxKernel(self, axis: axis, log: log, Double.self)

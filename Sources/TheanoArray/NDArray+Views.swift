@@ -28,9 +28,12 @@ public enum ArrayIndex: Hashable, Sendable, CustomStringConvertible {
 /// The start, step and length that a NumPy slice selects from an axis of size `size`.
 ///
 /// Throws only for a zero step.
+/// Any step is allowed but 0; `Int.min` counts as `-Int.max` (as in Python). The arithmetic
+/// cannot overflow: `(e - b - 1) / step + 1` rather than `(e - b + step - 1) / step`.
 public func resolveSlice(start: Int?, stop: Int?, step: Int?, size n: Int) throws -> (start: Int, step: Int, count: Int) {
-    let step = step ?? 1
+    var step = step ?? 1
     guard step != 0 else { throw TheanoError.invalidArgument("slice step cannot be zero") }
+    if step == Int.min { step = -Int.max }
     if step > 0 {
         var b = start ?? 0
         var e = stop ?? n
@@ -38,7 +41,7 @@ public func resolveSlice(start: Int?, stop: Int?, step: Int?, size n: Int) throw
         if e < 0 { e += n }
         b = Swift.min(Swift.max(b, 0), n)
         e = Swift.min(Swift.max(e, 0), n)
-        return (b, step, e > b ? (e - b + step - 1) / step : 0)
+        return (b, step, e > b ? (e - b - 1) / step + 1 : 0)
     } else {
         var b = start ?? (n - 1)
         var e = stop ?? -n - 1
@@ -46,7 +49,7 @@ public func resolveSlice(start: Int?, stop: Int?, step: Int?, size n: Int) throw
         if e < 0 { e += n }
         b = Swift.min(Swift.max(b, -1), n - 1)
         e = Swift.min(Swift.max(e, -1), n - 1)
-        return (b, step, b > e ? (b - e - step - 1) / (-step) : 0)
+        return (b, step, b > e ? (b - e - 1) / -step + 1 : 0)
     }
 }
 
@@ -74,13 +77,22 @@ extension NDArray {
         if isContiguous {
             return NDArray(storage: storage, dtype: dtype, shape: target, strides: contiguousStrides(target), offset: offset)
         }
-        let c = copy()
+        let c = try copy(context: "reshape")
         return NDArray(storage: c.storage, dtype: dtype, shape: target, strides: contiguousStrides(target), offset: 0)
+    }
+
+    /// A view in which every broadcast axis (stride 0) has size 1: each stored element once.
+    /// A broadcast view may stand for far more elements than it stores (or than memory
+    /// holds); this one has the same distinct values and at most as many elements as storage.
+    public var collapsingBroadcastAxes: NDArray {
+        NDArray(storage: storage, dtype: dtype, shape: zip(shape, strides).map { $1 == 0 ? Swift.min($0, 1) : $0 },
+                strides: strides, offset: offset)
     }
 
     /// A view that repeats size-1 axes (and prepends axes) to reach `target`, with NumPy's
     /// broadcasting rules. No data is copied: broadcast axes get stride 0.
     public func broadcast(to target: [Int]) throws -> NDArray {
+        _ = try checkedShapeSize(target, context: "broadcast")
         guard target.count >= rank else {
             throw TheanoError.shapeMismatch("broadcast: cannot broadcast shape \(formatShape(shape)) to the lower-rank shape \(formatShape(target))")
         }
@@ -159,7 +171,9 @@ extension NDArray {
                 let r = try resolveSlice(start: start, stop: stop, step: step, size: shape[axis])
                 if r.count > 0 { newOffset += r.start * strides[axis] }
                 newShape.append(r.count)
-                newStrides.append(strides[axis] * r.step)
+                // With two or more elements the step is less than the axis size, so the new
+                // stride stays within the storage; with fewer the stride is never used.
+                newStrides.append(r.count > 1 ? strides[axis] * r.step : strides[axis])
                 axis += 1
             case .newAxis:
                 newShape.append(1)
@@ -182,8 +196,12 @@ extension NDArray {
 
 /// Resolves a reshape target (with at most one -1) against the source shape, throwing when
 /// the sizes do not agree.
+///
+/// Every size is checked (``checkedShapeSize(_:context:)``): a target such as
+/// `[0, 2^62, 2^62]` holds as few elements as an empty source but is refused, since its
+/// strides would not fit.
 public func resolveReshape(from shape: [Int], to newShape: [Int]) throws -> [Int] {
-    let size = shapeSize(shape)
+    let size = try checkedShapeSize(shape, context: "reshape")
     let unknown = newShape.indices.filter { newShape[$0] == -1 }
     guard unknown.count <= 1 else {
         throw TheanoError.invalidArgument("reshape: at most one size can be -1, got \(formatShape(newShape))")
@@ -193,14 +211,17 @@ public func resolveReshape(from shape: [Int], to newShape: [Int]) throws -> [Int
     }
     var target = newShape
     if let u = unknown.first {
-        let known = newShape.enumerated().filter { $0.offset != u }.map(\.element).reduce(1, *)
+        var others = newShape
+        others.remove(at: u)
+        let known = try checkedShapeSize(others, context: "reshape")
         guard known != 0, size % known == 0 else {
             throw TheanoError.shapeMismatch("reshape: cannot reshape an array of shape \(formatShape(shape)) (\(size) elements) into \(formatShape(newShape))")
         }
         target[u] = size / known
     }
-    guard shapeSize(target) == size else {
-        throw TheanoError.shapeMismatch("reshape: cannot reshape an array of shape \(formatShape(shape)) (\(size) elements) into \(formatShape(newShape)) (\(shapeSize(target)) elements)")
+    let targetSize = try checkedShapeSize(target, context: "reshape")
+    guard targetSize == size else {
+        throw TheanoError.shapeMismatch("reshape: cannot reshape an array of shape \(formatShape(shape)) (\(size) elements) into \(formatShape(newShape)) (\(targetSize) elements)")
     }
     return target
 }
@@ -219,5 +240,7 @@ public func broadcastShapes(_ shapes: [[Int]], context: String = "broadcast") th
             }
         }
     }
+    // Valid shapes can broadcast to one that is not: [2^40, 1] with [1, 2^40].
+    _ = try checkedShapeSize(out, context: context)
     return out
 }

@@ -34,19 +34,43 @@ public struct NDArray: Sendable {
         self.offset = offset
     }
 
-    /// A new C-contiguous array filled with zeros (false for bool).
+    /// A new C-contiguous array filled with zeros (false for bool), for a shape known to be
+    /// valid (see ``init(allocating:dtype:zeroed:)``).
     package init(zeros shape: [Int], dtype: DType = .float32) {
         self.init(allocating: shape, dtype: dtype, zeroed: true)
     }
 
-    /// A new C-contiguous array; its contents are zero unless `zeroed` is false, in which case
-    /// the caller must write every element before reading. Sizes must be non-negative (kernels
-    /// compute them; user-facing creators such as ``zeros(_:_:)`` check them and throw).
+    /// A new C-contiguous array of any shape: the checked way to allocate. Its contents are
+    /// zero unless `zeroed` is false, in which case the caller must write every element before
+    /// reading.
+    ///
+    /// - Throws: `.invalidArgument` naming `context` for a negative size or too many elements
+    ///   (``checkedByteCount(_:dtype:context:)``); `.outOfMemory` with the size when the memory
+    ///   cannot be had.
+    package init(allocating shape: [Int], dtype: DType, zeroed: Bool = true, context: String) throws {
+        let bytes = try checkedByteCount(shape, dtype: dtype, context: context)
+        let storage: ArrayStorage
+        do {
+            storage = try ArrayStorage(byteCount: bytes, zeroed: zeroed)
+        } catch let error as TheanoError {
+            throw TheanoError(error.kind, "\(context): \(error.message), for an array of shape \(formatShape(shape)) and dtype \(dtype)")
+        }
+        self.init(storage: storage, dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0)
+    }
+
+    /// A new C-contiguous array whose shape is known to be valid: that of an existing array,
+    /// or one checked by the caller. Only kernels and non-throwing conversions use it; sizes
+    /// from users, files or run-time values go through
+    /// ``init(allocating:dtype:zeroed:context:)``, which throws.
+    ///
+    /// Stops the process with the reason when the system refuses the memory (it cannot
+    /// throw): callers that can throw use the checked form.
     @usableFromInline package init(allocating shape: [Int], dtype: DType, zeroed: Bool = true) {
-        let n = shapeSize(shape)
-        self.init(
-            storage: ArrayStorage(byteCount: n * dtype.byteSize, zeroed: zeroed),
-            dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0)
+        do {
+            try self.init(allocating: shape, dtype: dtype, zeroed: zeroed, context: "allocate")
+        } catch {
+            fatalError("\(error)")
+        }
     }
 
     /// Number of axes.
@@ -135,6 +159,14 @@ extension NDArray {
     /// A fresh C-contiguous copy that owns its storage.
     public func copy() -> NDArray {
         var out = NDArray(allocating: shape, dtype: dtype, zeroed: false)
+        out.copyElements(from: self)
+        return out
+    }
+
+    /// A fresh C-contiguous copy, or a thrown `.outOfMemory` naming `context` when the memory
+    /// cannot be had (a broadcast view may stand for far more elements than it stores).
+    package func copy(context: String) throws -> NDArray {
+        var out = try NDArray(allocating: shape, dtype: dtype, zeroed: false, context: context)
         out.copyElements(from: self)
         return out
     }

@@ -32,14 +32,12 @@ enum NPYFormat {
 
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> NDArray {
         let (header, dataStart) = try decodeHeader(bytes)
-        var count = 1
-        for n in header.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow else { throw TheanoError.io("shape \(formatShape(header.shape)) has too many elements") }
-            count = product
+        let byteCount: Int
+        do {
+            byteCount = try checkedByteCount(header.shape, dtype: header.dtype, context: "the header")
+        } catch let error as TheanoError {
+            throw TheanoError.io(error.message)
         }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: header.dtype.byteSize)
-        guard !overflow else { throw TheanoError.io("shape \(formatShape(header.shape)) has too many elements") }
         let available = bytes.count - dataStart
         guard byteCount <= available else {
             throw TheanoError.io(
@@ -47,7 +45,7 @@ enum NPYFormat {
         }
 
         // The elements are little-endian, like every platform Swift runs on.
-        let storage = ArrayStorage(byteCount: byteCount, zeroed: false)
+        let storage = try ArrayStorage(byteCount: byteCount, zeroed: false)
         if byteCount > 0, let base = bytes.baseAddress {
             storage.baseAddress.copyMemory(from: base + dataStart, byteCount: byteCount)
         }

@@ -3,29 +3,37 @@ import Foundation
 /// Reading and writing NumPy's `.npz` archives: ZIP files with one `.npy` member per array,
 /// as written by `np.savez` (stored) and `np.savez_compressed` (deflate).
 extension NDArray {
+    /// The default of `maxTotalBytes` when reading `.npz` archives: 4 GiB. An archive whose
+    /// members together inflate to more is refused before anything is inflated; pass a larger
+    /// `maxTotalBytes` to read it.
+    public static let npzDefaultMaxTotalBytes = ZIPArchive.defaultMaxTotalBytes
+
     /// Reads every array of an `.npz` archive, keyed by name (the member name without `.npy`,
     /// as `np.load(...)[name]`). Members that are not `.npy` files are skipped.
     ///
     /// Throws a ``TheanoError`` of kind `.io` naming the file and what is wrong when it cannot be
-    /// read or is not a valid archive of `.npy` files.
-    public static func loadNPZ(from url: URL) throws -> [String: NDArray] {
-        dictionary(try loadNPZEntries(from: url))
+    /// read or is not a valid archive of `.npy` files, when its members together would inflate
+    /// to more than `maxTotalBytes` (default ``npzDefaultMaxTotalBytes``), or when members
+    /// overlap (share bytes of the archive, as in a ZIP bomb).
+    public static func loadNPZ(from url: URL, maxTotalBytes: Int = npzDefaultMaxTotalBytes) throws -> [String: NDArray] {
+        dictionary(try loadNPZEntries(from: url, maxTotalBytes: maxTotalBytes))
     }
 
-    /// Reads every array of an `.npz` archive in archive order (see ``loadNPZ(from:)``).
-    public static func loadNPZEntries(from url: URL) throws -> [(name: String, array: NDArray)] {
+    /// Reads every array of an `.npz` archive in archive order (see ``loadNPZ(from:maxTotalBytes:)``).
+    public static func loadNPZEntries(from url: URL, maxTotalBytes: Int = npzDefaultMaxTotalBytes) throws -> [(name: String, array: NDArray)] {
         let data = try readFileContents(url, kind: "npz")
-        return try withIOContext("npz file '\(url.path)'") { try NPZFormat.decode(data) }
+        return try withIOContext("npz file '\(url.path)'") { try NPZFormat.decode(data, maxTotalBytes: maxTotalBytes) }
     }
 
-    /// Reads every array from the bytes of an `.npz` archive, keyed by name.
-    public static func loadNPZ(data: Data) throws -> [String: NDArray] {
-        dictionary(try loadNPZEntries(data: data))
+    /// Reads every array from the bytes of an `.npz` archive, keyed by name (see
+    /// ``loadNPZ(from:maxTotalBytes:)``).
+    public static func loadNPZ(data: Data, maxTotalBytes: Int = npzDefaultMaxTotalBytes) throws -> [String: NDArray] {
+        dictionary(try loadNPZEntries(data: data, maxTotalBytes: maxTotalBytes))
     }
 
     /// Reads every array from the bytes of an `.npz` archive, in archive order.
-    public static func loadNPZEntries(data: Data) throws -> [(name: String, array: NDArray)] {
-        try withIOContext("npz data") { try NPZFormat.decode(data) }
+    public static func loadNPZEntries(data: Data, maxTotalBytes: Int = npzDefaultMaxTotalBytes) throws -> [(name: String, array: NDArray)] {
+        try withIOContext("npz data") { try NPZFormat.decode(data, maxTotalBytes: maxTotalBytes) }
     }
 
     /// The bytes of an `.npz` archive holding `arrays`, in order, each as member `name.npy` in C
@@ -64,8 +72,8 @@ extension NDArray {
 
 /// Encoding and decoding of `.npz` archives (see ``ZIPArchive``).
 enum NPZFormat {
-    static func decode(_ data: Data) throws -> [(name: String, array: NDArray)] {
-        try ZIPArchive.read(data).compactMap { member in
+    static func decode(_ data: Data, maxTotalBytes: Int = ZIPArchive.defaultMaxTotalBytes) throws -> [(name: String, array: NDArray)] {
+        try ZIPArchive.read(data, maxTotalBytes: maxTotalBytes).compactMap { member in
             guard member.name.hasSuffix(".npy") else { return nil }
             let array = try withIOContext("member '\(member.name)'") { try NPYFormat.decode(member.data) }
             return (name: String(member.name.dropLast(4)), array: array)

@@ -66,29 +66,3 @@ struct StridedWalk {
         }
     }
 }
-
-/// C-order (row-major) strides, in elements, for a shape.
-public func contiguousStrides(_ shape: [Int]) -> [Int] {
-    var strides = Array(repeating: 0, count: shape.count)
-    var s = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        strides[i] = s
-        s *= Swift.max(shape[i], 1)
-    }
-    return strides
-}
-
-/// Fortran-order (column-major) strides, in elements, for a shape.
-public func fortranStrides(_ shape: [Int]) -> [Int] {
-    var strides = Array(repeating: 0, count: shape.count)
-    var s = 1
-    for i in shape.indices {
-        strides[i] = s
-        s *= Swift.max(shape[i], 1)
-    }
-    return strides
-}
-
-/// The product of a shape's sizes (1 for a scalar).
-@inlinable
-public func shapeSize(_ shape: [Int]) -> Int { shape.reduce(1, *) }

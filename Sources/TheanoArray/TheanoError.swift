@@ -21,6 +21,9 @@ public struct TheanoError: Error, CustomStringConvertible, Sendable, Equatable {
         case graph
         /// A feature is not available in this build or on this machine.
         case unsupported
+        /// Memory for an array could not be had: the system refused it, or it exceeds the
+        /// machine's memory and swap (``ArrayStorage/maxByteCount``).
+        case outOfMemory
     }
 
     public let kind: Kind
@@ -41,6 +44,7 @@ public struct TheanoError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func graph(_ m: String) -> TheanoError { .init(.graph, m) }
     public static func unsupported(_ m: String) -> TheanoError { .init(.unsupported, m) }
     public static func notDifferentiable(_ m: String) -> TheanoError { .init(.notDifferentiable, m) }
+    public static func outOfMemory(_ m: String) -> TheanoError { .init(.outOfMemory, m) }
 }
 
 /// Formats a shape as `[2, 3]` for error messages.

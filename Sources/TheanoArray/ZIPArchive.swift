@@ -36,14 +36,58 @@ enum ZIPArchive {
 // MARK: - Reading
 
 extension ZIPArchive {
+    /// The default bound on the bytes one archive may inflate to (all members together): 4 GiB.
+    static let defaultMaxTotalBytes = 1 << 32
+
     /// Every file member of the archive, in central-directory order.
-    static func read(_ data: Data) throws -> [Member] {
-        try data.withUnsafeBytes { try read(ByteView(bytes: $0)) }
+    ///
+    /// Before anything is inflated, the sizes the directory records are added up and checked
+    /// against `maxTotalBytes` (inflation then stops at the recorded size), and members whose
+    /// bytes overlap each other or the central directory are refused: many entries pointing at
+    /// one highly compressed member would otherwise pass the per-member ratio check each time.
+    static func read(_ data: Data, maxTotalBytes: Int = defaultMaxTotalBytes) throws -> [Member] {
+        try data.withUnsafeBytes { try read(ByteView(bytes: $0), maxTotalBytes: maxTotalBytes) }
     }
 
-    private static func read(_ view: ByteView) throws -> [Member] {
+    /// One central-directory entry, with its local header located.
+    private struct Entry {
+        var name: String
+        var method: UInt16
+        var crc: UInt32
+        var compressedSize: Int
+        var size: Int
+        /// The local header's offset.
+        var start: Int
+        /// The offset of the member's data, after the local header.
+        var dataStart: Int
+        var isDirectory: Bool
+        /// One past the member's last byte.
+        var end: Int { dataStart + compressedSize }
+    }
+
+    private static func read(_ view: ByteView, maxTotalBytes: Int) throws -> [Member] {
         let directory = try locateCentralDirectory(view)
-        var members: [Member] = []
+        let entries = try readEntries(view, directory)
+
+        var total = 0
+        for entry in entries where !entry.isDirectory {
+            let (sum, overflow) = total.addingReportingOverflow(entry.size)
+            guard !overflow, sum <= maxTotalBytes else {
+                throw TheanoError.io(
+                    "the archive's members would inflate to more than the limit of \(maxTotalBytes) bytes (maxTotalBytes) in all (member '\(entry.name)' alone records \(entry.size) bytes); pass a larger maxTotalBytes to read an archive this large")
+            }
+            total = sum
+        }
+        try checkNoOverlap(entries, directory)
+
+        return try entries.filter { !$0.isDirectory }.map { entry in
+            Member(name: entry.name, data: try extract(view, entry))
+        }
+    }
+
+    /// The entries of the central directory, in order, with their local headers checked.
+    private static func readEntries(_ view: ByteView, _ directory: CentralDirectory) throws -> [Entry] {
+        var entries: [Entry] = []
         var position = directory.start
         let end = directory.start + directory.size
         for index in 0..<directory.count {
@@ -78,14 +122,37 @@ extension ZIPArchive {
                 if localOffset == marker { localOffset = try next() }
             }
             guard flags & 1 == 0 else { throw TheanoError.io("member '\(name)' is encrypted, which is not supported") }
-            if name.hasSuffix("/") && size == 0 { continue }  // a directory
-            let data = try extract(view, name: name, method: method, localOffset: localOffset,
-                                   compressedSize: compressedSize, size: size, crc: crc)
-            members.append(Member(name: name, data: data))
+
+            let local = try view.int(localOffset, "the local header offset of member '\(name)'")
+            try view.require(local, 30, "the local header of member '\(name)'", within: view.bytes.count)
+            guard view.u32(local) == localHeaderSignature else {
+                throw damaged("the local header of member '\(name)' has a bad signature")
+            }
+            let dataStart = local + 30 + Int(view.u16(local + 26)) + Int(view.u16(local + 28))
+            let compressedCount = try view.int(compressedSize, "the compressed size of member '\(name)'")
+            try view.require(dataStart, compressedCount, "the data of member '\(name)'", within: view.bytes.count)
+            entries.append(Entry(
+                name: name, method: method, crc: crc, compressedSize: compressedCount,
+                size: try view.int(size, "the size of member '\(name)'"), start: local, dataStart: dataStart,
+                isDirectory: name.hasSuffix("/") && size == 0))
         }
-        return members
+        return entries
     }
 
+    /// Throws when two members (local header and data) share bytes, or a member runs into the
+    /// central directory.
+    private static func checkNoOverlap(_ entries: [Entry], _ directory: CentralDirectory) throws {
+        let sorted = entries.sorted { $0.start < $1.start }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.start < a.end {
+            throw damaged(
+                "members '\(a.name)' (bytes \(a.start)..<\(a.end)) and '\(b.name)' (bytes \(b.start)..<\(b.end)) overlap; an archive whose members share data is refused (a ZIP bomb, or corrupt)")
+        }
+        let directoryEnd = directory.start + directory.size
+        for entry in entries where entry.start < directoryEnd && directory.start < entry.end {
+            throw damaged(
+                "member '\(entry.name)' (bytes \(entry.start)..<\(entry.end)) overlaps the central directory (bytes \(directory.start)..<\(directoryEnd))")
+        }
+    }
     private struct CentralDirectory {
         var start: Int
         var size: Int
@@ -150,32 +217,22 @@ extension ZIPArchive {
         throw damaged("member '\(member)' lacks its ZIP64 sizes")
     }
 
-    private static func extract(
-        _ view: ByteView, name: String, method: UInt16, localOffset: UInt64, compressedSize: UInt64, size: UInt64, crc: UInt32
-    ) throws -> Data {
-        let local = try view.int(localOffset, "the local header offset of member '\(name)'")
-        try view.require(local, 30, "the local header of member '\(name)'", within: view.bytes.count)
-        guard view.u32(local) == localHeaderSignature else {
-            throw damaged("the local header of member '\(name)' has a bad signature")
-        }
-        let dataStart = local + 30 + Int(view.u16(local + 26)) + Int(view.u16(local + 28))
-        let compressedCount = try view.int(compressedSize, "the compressed size of member '\(name)'")
-        let count = try view.int(size, "the size of member '\(name)'")
-        try view.require(dataStart, compressedCount, "the data of member '\(name)'", within: view.bytes.count)
-        let raw = UnsafeRawBufferPointer(rebasing: view.bytes[dataStart..<(dataStart + compressedCount)])
+    private static func extract(_ view: ByteView, _ entry: Entry) throws -> Data {
+        let name = entry.name
+        let raw = UnsafeRawBufferPointer(rebasing: view.bytes[entry.dataStart..<entry.end])
         let data: Data
-        switch method {
+        switch entry.method {
         case stored:
-            guard compressedCount == count else {
-                throw damaged("stored member '\(name)' has \(compressedCount) bytes but records a size of \(count)")
+            guard entry.compressedSize == entry.size else {
+                throw damaged("stored member '\(name)' has \(entry.compressedSize) bytes but records a size of \(entry.size)")
             }
             data = Data(raw)
         case deflated:
-            data = try inflate(raw, size: count, member: name)
+            data = try inflate(raw, size: entry.size, member: name)
         default:
-            throw TheanoError.io("member '\(name)' uses compression method \(method); only stored (0) and deflate (8) can be read")
+            throw TheanoError.io("member '\(name)' uses compression method \(entry.method); only stored (0) and deflate (8) can be read")
         }
-        guard checksum(data) == crc else {
+        guard checksum(data) == entry.crc else {
             throw TheanoError.io("member '\(name)' is corrupt: its CRC-32 checksum does not match its data")
         }
         return data

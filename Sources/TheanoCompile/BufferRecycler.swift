@@ -40,13 +40,14 @@ public final class BufferRecycler: Sendable {
 
     public init(capacity: Int = 1 << 30) { self.capacity = capacity }
 
-    /// A C-contiguous array of `shape` whose contents are undefined.
-    public func allocate(_ shape: [Int], _ dtype: DType) -> NDArray {
-        let bytes = shapeSize(shape) * dtype.byteSize
+    /// A C-contiguous array of `shape` whose contents are undefined. Throws when the shape is
+    /// invalid or the memory cannot be had (``TheanoError/Kind/outOfMemory``).
+    public func allocate(_ shape: [Int], _ dtype: DType) throws -> NDArray {
+        let bytes = try checkedByteCount(shape, dtype: dtype, context: "allocating a result")
         if bytes >= 4096, let storage = take(bytes) {
             return NDArray(storage: storage, dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0)
         }
-        return NDArray(allocating: shape, dtype: dtype, zeroed: false)
+        return try NDArray(allocating: shape, dtype: dtype, zeroed: false, context: "allocating a result")
     }
 
     /// Marks the start of a call (demand is counted per call).

@@ -7,7 +7,9 @@ import TheanoTensor
 enum DebugCheck {
     static func run(_ node: Apply, _ inputs: [NDArray], comparesWithReference: Bool,
                     fast: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
-        let snapshots = inputs.map { $0.copy() }
+        // Inputs may be broadcast views standing for more than memory holds: out of memory
+        // is an error here, not a trap.
+        let snapshots = try inputs.map { try $0.copy(context: "DebugMode: a snapshot of an input of \(node.op)") }
         let results = try fast(inputs)
         let destroyed = Set(node.op.destroyMap.values.flatMap { $0 })
         for (i, (before, after)) in zip(snapshots, inputs).enumerated() where !destroyed.contains(i) {

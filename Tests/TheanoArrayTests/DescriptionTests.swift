@@ -18,7 +18,7 @@ final class DescriptionTests: XCTestCase {
     func testMatchesNumPyReprForSummarisedArrays() throws {
         let expected = try numpyReprs()
         let built: [String: NDArray] = [
-            "built_i8_summary": NDArray.arange(2000),
+            "built_i8_summary": try NDArray.arange(2000),
             "built_f8_summary_2d": try NDArray.arange(0, 3000, step: 1, .float64).reshaped([30, 100]),
             "built_i4_summary_3d": try NDArray.arange(2000, .int32).reshaped([2, 10, 100]),
             "built_b_summary": NDArray((0..<1500).map { $0 % 3 == 0 }),

@@ -76,7 +76,9 @@ final class NPYCorruptionTests: XCTestCase {
             ("(2305843009213693952,)", ["too many elements"]),  // 2^61 float64 elements: 2^64 bytes
             ("(100000000000000000000,)", ["integer too large"]),
             ("(1000000000,)", ["truncated", "4000000000 bytes", "only 0"]),
-            ("(9223372036854775807, 0)", []),  // zero elements: valid, empty
+            // Zero elements, but strides that do not fit: refused, as NumPy refuses it.
+            ("(9223372036854775807, 0)", ["too many elements"]),
+            ("(1073741824, 0, 1073741823)", []),  // zero elements: valid, empty
         ]
         for (shape, parts) in cases {
             let data = npy("{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }")

@@ -83,3 +83,21 @@ func makeNPY(_ header: String, _ payload: [UInt8], version: UInt8 = 1) -> Data {
     data += version == 1 ? [UInt8(n & 0xFF), UInt8(n >> 8)] : [UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n >> 16), 0]
     return data + text + payload
 }
+
+extension Data {
+    /// The little-endian integer of `width` bytes at `offset` (from the start), or -1 when it
+    /// does not fit in the data. Eight-byte values above `Int.max` wrap to negative.
+    func readLittleEndian(at offset: Int, width: Int) -> Int {
+        guard offset >= 0, offset <= count - width else { return -1 }
+        var value: UInt64 = 0
+        for i in 0..<width { value |= UInt64(self[startIndex + offset + i]) << (8 * UInt64(i)) }
+        return Int(truncatingIfNeeded: value)
+    }
+
+    /// Writes the low `width` bytes of `value`, little-endian, at `offset` when they fit.
+    mutating func writeLittleEndian(_ value: Int, at offset: Int, width: Int) {
+        guard offset >= 0, offset <= count - width else { return }
+        let bits = UInt64(bitPattern: Int64(value))
+        for i in 0..<width { self[startIndex + offset + i] = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i))) }
+    }
+}

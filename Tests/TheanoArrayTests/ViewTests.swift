@@ -148,7 +148,7 @@ final class ViewTests: XCTestCase {
         let arrays: [NDArray] = [
             try NDArray.zeros([0]), try NDArray.zeros([1], .uint8), try NDArray.zeros([3, 5], .int16),
             try NDArray.ones([1000], .float64), try grid().transposed().copy(), NDArray([true, false]),
-            try NDArray(npyData: NDArray.arange(7).npyData()),
+            try NDArray(npyData: try NDArray.arange(7).npyData()),
         ]
         for a in arrays {
             XCTAssertEqual(Int(bitPattern: a.storage.baseAddress) % 64, 0, "\(a.shape) \(a.dtype)")

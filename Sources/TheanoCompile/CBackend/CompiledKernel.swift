@@ -32,11 +32,14 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
         if let r = program.reduction {
             return try runReduce(node, inputs, shape: shape, reduction: r, pool: pool, buffers: buffers)
         }
+        // Broadcast views can stand for more elements than memory holds; the reference then
+        // throws the error (too many elements, out of memory) instead of the allocation below.
+        guard fitsInMemory(shape) else { return try node.op.perform(node, inputs) }
         // An in-place output 0 is the destroyed input itself, with its own layout, when it can
         // be written element by element (never through a broadcast view).
         let inPlace = program.inPlaceInput.flatMap { k in inputs[k].isWritableInPlace ? k : nil }
-        let outputs = outputTypes.enumerated().map { k, t in
-            k == 0 ? inPlace.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
+        let outputs = try outputTypes.enumerated().map { k, t in
+            try k == 0 ? inPlace.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
         }
         let nd = shape.count
         var strides: [Int64] = []
@@ -60,7 +63,8 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
         let kept = shape.indices.filter { !r.axes.contains($0) }
         let order = kept + r.axes
         let outShape = r.keepdims ? shape.enumerated().map { r.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
-        let output = buffers.allocate(outShape, outputTypes[0])
+        guard fitsInMemory(outShape) else { return try node.op.perform(node, inputs) }
+        let output = try buffers.allocate(outShape, outputTypes[0])
         let outStrides = contiguousStrides(outShape)
         var strides: [Int64] = []
         for (i, x) in inputs.enumerated() {
@@ -75,6 +79,11 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
                             reduceAxes: r.axes.count, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return [output]
+    }
+
+    /// Whether outputs of `shape` have a valid size that the machine's memory can hold.
+    private func fitsInMemory(_ shape: [Int]) -> Bool {
+        outputTypes.allSatisfy { (try? checkedAllocation(shape, dtype: $0, context: "")) != nil }
     }
 
     /// The broadcast shape of the inputs under the static broadcasting rule, or nil when the

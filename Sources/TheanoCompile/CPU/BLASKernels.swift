@@ -26,7 +26,7 @@ struct GemmKernel: InPlaceKernel {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let o = try op.operands(node, inputs)
         if op.inPlace, let z = o.z { return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.beta, updating: z)] }
-        let out = context.buffers.allocate([o.x.shape[0], o.y.shape[1]], node.outputTypes[0].dtype)
+        let out = try context.buffers.allocate([o.x.shape[0], o.y.shape[1]], node.outputTypes[0].dtype)
         return [try NDArray.gemm(alpha: o.alpha, o.x, o.y, beta: o.z == nil ? 0 : o.beta, adding: o.z, into: out)]
     }
 
@@ -48,7 +48,7 @@ struct GemvKernel: InPlaceKernel {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let o = try op.operands(node, inputs)
         if op.inPlace, let y = o.y { return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.beta, updating: y)] }
-        let out = context.buffers.allocate([o.a.shape[0]], node.outputTypes[0].dtype)
+        let out = try context.buffers.allocate([o.a.shape[0]], node.outputTypes[0].dtype)
         return [try NDArray.gemv(alpha: o.alpha, o.a, o.x, beta: o.y == nil ? 0 : o.beta, adding: o.y, into: out)]
     }
 

@@ -28,8 +28,14 @@ public func constantFoldingRewrite(maxElements: Int = 1 << 16) -> Rewrite {
 /// value does not match their type), or nil when the node cannot be folded.
 private func foldedOutputs(_ node: Apply, maxElements: Int) -> [Variable?]? {
     guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0.constantValue != nil }), node.op.destroyMap.isEmpty else { return nil }
-    if node.outputTypes.contains(where: { t in t.staticShape.map { shapeSize($0) > maxElements } ?? false }) {
-        return nil
+    // A static shape that is not valid (its sizes multiply past any array's) is not folded
+    // either: the node's own error surfaces when the function runs.
+    for type in node.outputTypes {
+        do {
+            if let size = try checkedShapeSize(known: type.shape, context: "constant_folding"), size > maxElements { return nil }
+        } catch {
+            return nil
+        }
     }
     let values = node.inputs.compactMap(\.constantValue)
     // A node that fails on its constant inputs (e.g. an index out of range) is left in

@@ -78,7 +78,7 @@ private func mergeConstants(_ graph: FunctionGraph, _ nodes: [Apply], _ context:
         let candidates = [head] + (others[key] ?? [])
         if candidates.contains(where: { $0 === c }) { return }
         if let twin = candidates.first(where: { other in
-            other.isWeakConstant == c.isWeakConstant && other.constantValue.map { identicalValues($0, value) } == true
+            other.isWeakConstant == c.isWeakConstant && other.constantValue.map { sameValue($0, value) } == true
         }) {
             try graph.replace(c, with: twin, reason: "merge")
             context.trace?.record("merge", before: c, after: twin)
@@ -110,11 +110,41 @@ private struct ConstantKey: Hashable {
         var hasher = Hasher()
         hasher.combine(value.dtype)
         hasher.combine(value.shape)
-        let sample = value.count == 1 ? [firstValue(value)] : Array(value.toArray(of: Double.self).prefix(8))
+        let sample = value.count == 1 ? [firstValue(value)] : leadingValues(value, 8)
         // NaN-safe: every NaN hashes alike.
         for x in sample { hasher.combine(x.isNaN ? Double.infinity : x) }
         hash = hasher.finalize()
     }
+}
+
+/// Constants above this many elements are merged only when they are the same view of the same
+/// storage: comparing them element by element would read (and copy) every element of what may
+/// be a broadcast view of one value standing for more elements than memory holds.
+private let maxComparedElements = 1 << 24
+
+/// Whether two constants hold equal values (see ``maxComparedElements``).
+private func sameValue(_ a: NDArray, _ b: NDArray) -> Bool {
+    if a.count > maxComparedElements || b.count > maxComparedElements {
+        return a.dtype == b.dtype && a.shape == b.shape && a.strides == b.strides && a.offset == b.offset && a.sharesStorage(with: b)
+    }
+    return identicalValues(a, b)
+}
+
+/// The first `n` elements of `value` in C order, as Doubles, read one by one.
+private func leadingValues(_ value: NDArray, _ n: Int) -> [Double] {
+    var index = Array(repeating: 0, count: value.rank)
+    var out: [Double] = []
+    for _ in 0..<Swift.min(n, value.count) {
+        out.append((try? value.element(index, as: Double.self)) ?? 0)
+        var axis = value.rank - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < value.shape[axis] { break }
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+    return out
 }
 
 /// The single element of a one-element array as a Double, read without building an array.

@@ -120,7 +120,8 @@ public struct OpMatch: Sendable {
 public func uniformValue(_ value: NDArray) -> Double? {
     guard value.count > 0 else { return nil }
     if value.count == 1 { return firstValue(value) }
-    let d = value.doubles
+    // The stored elements only: a broadcast view repeats them, perhaps past memory's size.
+    let d = value.collapsingBroadcastAxes.doubles
     let first = d[0]
     return d.allSatisfy { $0 == first || ($0.isNaN && first.isNaN) } ? first : nil
 }

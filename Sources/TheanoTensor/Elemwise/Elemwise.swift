@@ -83,6 +83,8 @@ public struct Elemwise: Op {
                 }
             }
         }
+        // Inputs may be broadcast views standing for more elements than memory holds.
+        for type in node.outputTypes { _ = try checkedAllocation(shape, dtype: type.dtype, context: opName) }
         return shape
     }
 

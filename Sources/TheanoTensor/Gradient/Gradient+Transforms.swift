@@ -52,7 +52,7 @@ public func jacobian(_ expression: Tensor, wrt: Tensor, disconnected: Disconnect
     guard let shape = expression.type.staticShape else {
         throw TheanoError.invalidArgument("jacobian: the expression needs a static shape to be differentiated row by row, got \(describeVariable(expression.variable))")
     }
-    let n = shapeSize(shape)
+    let n = try checkedShapeSize(shape, context: "jacobian of \(describeVariable(expression.variable))")
     if expression.rank == 0 { return try grad(expression, wrt: wrt, disconnected: disconnected) }
     let flat = try reshape(expression, [n])
     let rows = try (0..<n).map { i in try grad(flat[i], wrt: wrt, disconnected: disconnected) }

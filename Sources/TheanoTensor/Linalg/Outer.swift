@@ -18,7 +18,8 @@ public struct Outer: Op {
             throw TheanoError.typeMismatch(
                 "outer: both inputs must have the same dtype (the function outer promotes them); input 0 is \(describeVariable(a)), input 1 is \(describeVariable(b))")
         }
-        let shape = [a.type.staticShape.map(shapeSize), b.type.staticShape.map(shapeSize)]
+        let shape = try [a, b].map { try checkedShapeSize(known: $0.type.shape, context: "\(self): \(describeVariable($0))") }
+        _ = try checkedShapeSize(known: shape, context: "\(self)")
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(a.type.dtype, shape: shape)])
     }
 
@@ -28,7 +29,7 @@ public struct Outer: Op {
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
         try [node.inputs.indices.map { i in
-            if let shape = node.inputs[i].type.staticShape { return shapeConstant(shapeSize(shape)) }
+            if let n = node.outputTypes[0].shape[i] { return shapeConstant(n) }
             var size = Tensor(shapeConstant(1))
             for dim in inputShapes[i] { size = try size * Tensor(dim) }
             return size.variable

@@ -12,12 +12,12 @@ func statisticsDType(_ dtype: DType) -> DType {
 
 /// The number of elements over `axes` of `x`, minus `ddof` and at least 0, as a scalar of
 /// `dtype`: a constant when the sizes are static, else computed from the shape.
+/// `ddof` must be at least ``minimumDDOF``.
 func reductionCount(_ x: Tensor, axes: [Int], ddof: Int = 0, dtype: DType) throws -> Tensor {
-    var known = 1
     var unknown: [Tensor] = []
-    for a in axes {
-        if let n = x.staticShape[a] { known *= n } else { unknown.append(try x.shape(a)) }
-    }
+    for a in axes where x.staticShape[a] == nil { unknown.append(try x.shape(a)) }
+    let context = "the number of elements over axes \(axes) of \(describeVariable(x.variable))"
+    let known = try checkedShapeSize(axes.compactMap { x.staticShape[$0] }, context: context)
     guard var count = unknown.first else {
         return Tensor.constant(Double(Swift.max(known - ddof, 0)), dtype)
     }
@@ -26,6 +26,10 @@ func reductionCount(_ x: Tensor, axes: [Int], ddof: Int = 0, dtype: DType) throw
     if ddof != 0 { count = try maximum(count - Tensor(integerLiteral: ddof), 0) }
     return try cast(count, dtype)
 }
+
+/// The smallest `ddof` of `var` and `std`: `n - ddof` fits in an int64 for any `n` up to
+/// ``maxElementCount``.
+let minimumDDOF = -(1 << 62)
 
 /// `x` with the reduced `axes` (which have static size 1) dropped.
 func dropReducedAxes(_ x: Tensor, _ axes: [Int]) throws -> Tensor {
@@ -42,7 +46,11 @@ func meanOver(_ x: Tensor, _ axes: [Int], keepdims: Bool) throws -> Tensor {
 }
 
 /// var over normalised axes: mean((x - mean(x))^2) with divisor max(n - ddof, 0).
-func varianceOver(_ x: Tensor, _ axes: [Int], ddof: Int, keepdims: Bool) throws -> Tensor {
+func varianceOver(_ x: Tensor, _ axes: [Int], ddof: Int, keepdims: Bool, op: String = "var") throws -> Tensor {
+    guard ddof >= minimumDDOF else {
+        throw TheanoError.invalidArgument(
+            "\(op): ddof \(ddof) is out of range for \(describeVariable(x.variable)): it must be at least \(minimumDDOF) (-2^62), so that n - ddof stays an int64")
+    }
     let xf = try cast(x, statisticsDType(x.dtype))
     let deviation = try xf - meanOver(xf, axes, keepdims: true)
     let squares = try Reduce(.sum, axes: axes, keepdims: keepdims).apply([deviation * deviation])
@@ -91,11 +99,11 @@ public func `var`(_ x: Tensor, axes: [Int], ddof: Int = 0, keepdims: Bool = fals
 /// The standard deviation over `axis` (nil: every axis): the square root of
 /// ``var(_:axis:ddof:keepdims:)``, with the same `ddof` and dtypes.
 public func std(_ x: Tensor, axis: Int? = nil, ddof: Int = 0, keepdims: Bool = false) throws -> Tensor {
-    try sqrt(varianceOver(x, statisticsAxes(axis.map { [$0] }, x, op: "std"), ddof: ddof, keepdims: keepdims))
+    try sqrt(varianceOver(x, statisticsAxes(axis.map { [$0] }, x, op: "std"), ddof: ddof, keepdims: keepdims, op: "std"))
 }
 /// The standard deviation over several axes; see ``std(_:axis:ddof:keepdims:)``.
 public func std(_ x: Tensor, axes: [Int], ddof: Int = 0, keepdims: Bool = false) throws -> Tensor {
-    try sqrt(varianceOver(x, statisticsAxes(axes, x, op: "std"), ddof: ddof, keepdims: keepdims))
+    try sqrt(varianceOver(x, statisticsAxes(axes, x, op: "std"), ddof: ddof, keepdims: keepdims, op: "std"))
 }
 
 /// log(sum(exp(x))) over `axis` (nil: every axis), computed stably as

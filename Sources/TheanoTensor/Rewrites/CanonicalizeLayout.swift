@@ -73,7 +73,9 @@ public enum CanonicalizeLayout {
               hasSingleClient(node.inputs[0], in: graph) else { return nil }
         let shuffled: [Variable] = try inner.inputs.map { input in
             let shuffle = try op.makeNode([input])
-            if let value = input.constantValue {
+            // Constants are transposed now unless they are large (perhaps broadcast views
+            // standing for more than memory holds).
+            if let value = input.constantValue, value.count <= 1 << 16 {
                 return Variable(constant: try op.perform(shuffle, [value])[0].copy())
             }
             return shuffle.output

@@ -122,7 +122,7 @@ func padToRank(_ v: Variable, _ rank: Int) throws -> Variable {
 func foldConstants(_ op: ScalarOp, _ inputs: [Variable]) -> Variable? {
     guard inputs.allSatisfy({ $0.constantValue != nil }),
           let node = try? Elemwise(op).makeNode(inputs),
-          node.outputTypes[0].staticShape.map({ shapeSize($0) <= ruleFoldLimit }) ?? false,
+          let size = try? checkedShapeSize(known: node.outputTypes[0].shape, context: "fold"), size <= ruleFoldLimit,
           let result = try? node.op.perform(node, inputs.compactMap(\.constantValue)).first
     else { return nil }
     return Variable(constant: result)

@@ -31,7 +31,7 @@ public struct ARange: Op {
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let (start, stop, step) = (try inputs[0].item(Double.self), try inputs[1].item(Double.self), try inputs[2].item(Double.self))
         let n = try ARange.length(start: start, stop: stop, step: step, opName: description)
-        let out = NDArray(allocating: [n], dtype: dtype, zeroed: false)
+        let out = try NDArray(allocating: [n], dtype: dtype, zeroed: false, context: description)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
             for i in 0..<n { p[i] = T(double: start + Double(i) * step) }
@@ -56,8 +56,9 @@ public struct ARange: Op {
                 "\(opName): start, stop and step must be finite and step non-zero (got start \(start), stop \(stop), step \(step))")
         }
         let n = ((stop - start) / step).rounded(.up)
-        guard n < 9.0e18 else {
-            throw TheanoError.invalidArgument("\(opName): start \(start), stop \(stop) and step \(step) give too many values")
+        guard n <= Double(maxElementCount) else {
+            throw TheanoError.invalidArgument(
+                "\(opName): start \(start), stop \(stop) and step \(step) give too many values (\(n); at most \(maxElementCount) = 2^60 - 1)")
         }
         return Swift.max(0, Int(n))
     }

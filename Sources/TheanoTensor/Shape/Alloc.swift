@@ -17,7 +17,7 @@ public struct Alloc: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        [try broadcastValue(node, inputs, opName: description).copy()]
+        [try broadcastValue(node, inputs, opName: description).copy(context: description)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
@@ -64,7 +64,7 @@ func broadcastNodeShape(_ inputs: [Variable], opName: String) throws -> [Int?] {
     }
     let lead = rank - value.type.rank
     let targets = dims.map(shapeConstantValue)
-    return try targets.enumerated().map { axis, target in
+    let shape: [Int?] = try targets.enumerated().map { axis, target in
         if let target, target < 0 {
             throw TheanoError.invalidArgument("\(opName): size \(target) at axis \(axis) is negative (target shape \(Reshape.format(targets)))")
         }
@@ -76,6 +76,8 @@ func broadcastNodeShape(_ inputs: [Variable], opName: String) throws -> [Int?] {
         if let target { return target }
         return valueSize == 1 ? nil : valueSize
     }
+    _ = try checkedShapeSize(known: shape, context: "\(opName): the target shape")
+    return shape
 }
 
 /// The value of ``Alloc`` or ``BroadcastTo`` broadcast (as a view) to the requested shape.
@@ -85,7 +87,7 @@ func broadcastValue(_ node: Apply, _ inputs: [NDArray], opName: String) throws -
     if let bad = target.firstIndex(where: { $0 < 0 }) {
         throw TheanoError.invalidArgument("\(opName): size \(target[bad]) at axis \(bad) is negative (target shape \(formatShape(target)))")
     }
-    _ = try checkedProduct(target, context: opName)
+    _ = try checkedShapeSize(target, context: opName)
     let lead = target.count - value.rank
     let valueType = node.inputs[0].type
     for axis in 0..<value.rank where valueType.shape[axis] != 1 && value.shape[axis] != target[lead + axis] {

@@ -21,6 +21,7 @@ public struct Eye: Op {
         if let bad = sizes.compactMap({ $0 }).first(where: { $0 < 0 }) {
             throw TheanoError.invalidArgument("\(self): sizes must be non-negative, got \(bad)")
         }
+        _ = try checkedShapeSize(known: sizes, context: description)
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(dtype, shape: sizes)])
     }
 
@@ -29,15 +30,8 @@ public struct Eye: Op {
         guard rows >= 0, columns >= 0 else {
             throw TheanoError.invalidArgument("\(self): sizes must be non-negative, got \(rows) x \(columns)")
         }
-        _ = try checkedProduct([rows, columns], context: description)
-        let out = NDArray(zeros: [rows, columns], dtype: dtype)
-        func fill<T: NDArrayElement>(_: T.Type) {
-            let p = out.storagePointer(as: T.self)
-            // Row i holds its one at column i + k, for the rows where that column exists.
-            guard k > -rows, k < columns else { return }
-            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T(int64: 1) }
-        }
-        fill(dtype.elementType)
+        let out = try NDArray(allocating: [rows, columns], dtype: dtype, zeroed: true, context: description)
+        out.fillDiagonal(k)
         return [out]
     }
 

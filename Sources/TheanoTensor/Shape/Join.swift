@@ -40,7 +40,7 @@ public struct Join: Op {
             if d == axis {
                 let sizes = inputs.map { $0.type.shape[d] }
                 let known = sizes.compactMap { $0 }
-                shape.append(known.count == sizes.count ? try checkedSum(known) : nil)
+                shape.append(known.count == sizes.count ? try checkedSum(known, context: "\(self): the joined size") : nil)
                 continue
             }
             var size: Int? = nil
@@ -55,6 +55,7 @@ public struct Join: Op {
             }
             shape.append(size)
         }
+        _ = try checkedShapeSize(known: shape, context: "\(self): the result")
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(first.type.dtype, shape: shape)])
     }
 
@@ -74,15 +75,5 @@ public struct Join: Op {
             return inputShapes[0][d]
         }
         return [dims]
-    }
-
-    private func checkedSum(_ sizes: [Int]) throws -> Int {
-        var total = 0
-        for n in sizes {
-            let (s, overflow) = total.addingReportingOverflow(n)
-            if overflow { throw TheanoError.invalidArgument("\(self): the joined size is too large") }
-            total = s
-        }
-        return total
     }
 }

@@ -34,6 +34,7 @@ public struct Repeat: Op {
         } else {
             shape = [try x.type.staticShape.map { try checkedProduct($0 + [repeats], context: "\(self)") }]
         }
+        _ = try checkedShapeSize(known: shape, context: "\(self): the result")
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(x.type.dtype, shape: shape)])
     }
 

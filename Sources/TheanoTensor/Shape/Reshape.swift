@@ -35,10 +35,10 @@ public struct Reshape: Op {
         let mismatch = {
             TheanoError.shapeMismatch("\(self): cannot reshape \(describeVariable(x)) into shape \(Reshape.format(entries)): the number of elements differs")
         }
-        let knownProduct = try checkedProduct(known.filter { $0 >= 0 }, context: "\(self)")
+        let knownProduct = try checkedShapeSize(known.filter { $0 >= 0 }, context: "\(self): the target shape")
         var shape: [Int?] = entries.map { $0 == -1 ? nil : $0 }
         if let inputShape = x.type.staticShape {
-            let size = try checkedProduct(inputShape, context: "\(self)")
+            let size = try checkedShapeSize(inputShape, context: "\(self): the input \(describeVariable(x))")
             if known.count == ndim {
                 do {
                     shape = try resolveReshape(from: inputShape, to: known).map { Optional($0) }
@@ -51,7 +51,7 @@ public struct Reshape: Op {
             }
         } else if known.count == ndim && inferred == 0 {
             // The known input sizes must divide the (fully known) target size.
-            let partial = try checkedProduct(x.type.shape.compactMap { $0 }, context: "\(self)")
+            let partial = try checkedShapeSize(x.type.shape.compactMap { $0 }, context: "\(self): the input \(describeVariable(x))")
             if partial > 0 && knownProduct % partial != 0 { throw mismatch() }
         }
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(x.type.dtype, shape: shape)])
@@ -60,7 +60,7 @@ public struct Reshape: Op {
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let x = inputs[0]
         let target = inputs[1].toArray(of: Int.self)
-        _ = try checkedProduct(target.filter { $0 >= 0 }, context: "\(self)")
+        _ = try checkedShapeSize(target.filter { $0 >= 0 }, context: "\(self): the target shape")
         let result = try x.reshaped(target)
         if let problem = node.outputTypes[0].mismatch(with: result) {
             throw TheanoError.shapeMismatch("\(self): the result does not match its static type: \(problem)")

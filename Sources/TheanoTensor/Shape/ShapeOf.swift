@@ -88,7 +88,9 @@ extension Tensor {
     /// The number of elements as an int64 scalar.
     public var size: Tensor {
         get throws {
-            if let s = type.staticShape { return Tensor(shapeConstant(shapeSize(s))) }
+            if let n = try checkedShapeSize(known: type.shape, context: "size of \(describeVariable(variable))") {
+                return Tensor(shapeConstant(n))
+            }
             var total = Tensor(shapeConstant(1))
             for axis in 0..<rank { total = try total * shape(axis) }
             return total

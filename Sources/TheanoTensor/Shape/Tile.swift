@@ -23,6 +23,7 @@ public struct Tile: Op {
             if r == 0 { return 0 }
             return try size.map { try checkedProduct([$0, r], context: "\(self)") }
         }
+        _ = try checkedShapeSize(known: shape, context: "\(self): the result")
         return Apply(op: self, inputs: inputs, outputTypes: [TensorType(x.type.dtype, shape: shape)])
     }
 
