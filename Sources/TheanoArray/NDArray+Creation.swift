@@ -33,7 +33,7 @@ extension NDArray {
         let out = NDArray(allocating: [n], dtype: dtype, zeroed: false)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
-            for i in 0..<n { p[i] = T(double: start + Double(i) * step) }
+            for i in 0..<n { p[i] = T.element(fromDouble: start + Double(i) * step) }
         }
         fill(dtype.elementType)
         return out
@@ -61,7 +61,7 @@ extension NDArray {
         var out = NDArray(zeros: [rows, cols], dtype: dtype)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
-            for i in 0..<rows where i + k >= 0 && i + k < cols { p[i * cols + i + k] = T(int64: 1) }
+            for i in 0..<rows where i + k >= 0 && i + k < cols { p[i * cols + i + k] = T.element(fromInt64: 1) }
         }
         fill(dtype.elementType)
         _ = out.isUniquelyReferenced()

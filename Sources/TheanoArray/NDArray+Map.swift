@@ -79,7 +79,7 @@ extension NDArray {
     package init(repeating value: Double, shape: [Int], dtype: DType) {
         self.init(allocating: shape, dtype: dtype, zeroed: false)
         func fill<T: NDArrayElement>(_: T.Type) {
-            storagePointer(as: T.self).initialize(repeating: T(double: value), count: count)
+            storagePointer(as: T.self).initialize(repeating: T.element(fromDouble: value), count: count)
         }
         fill(dtype.elementType)
     }

@@ -35,7 +35,7 @@ public struct Eye: Op {
             let p = out.storagePointer(as: T.self)
             // Row i holds its one at column i + k, for the rows where that column exists.
             guard k > -rows, k < columns else { return }
-            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T(int64: 1) }
+            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T.element(fromInt64: 1) }
         }
         fill(dtype.elementType)
         return [out]
