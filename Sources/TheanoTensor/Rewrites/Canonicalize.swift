@@ -5,12 +5,14 @@ import TheanoGraph
 /// (stabilisation, specialisation, merge) see fewer shapes of the same computation.
 ///
 /// Arithmetic (`CanonicalizeArithmetic`), casts (`CanonicalizeCasts`), layout
-/// (`CanonicalizeLayout`) and fills (`CanonicalizeFill`); the shape rules
+/// (`CanonicalizeLayout`), fills (`CanonicalizeFill`) and asserted shapes
+/// (`SpecifyShapeRewrites`); the shape rules
 /// (`shape_index_from_inference`, ...) run beside them in the same pass.
 public enum Canonicalize {
     /// Every canonicalisation rule.
     public static let rules: [Rewrite] =
         CanonicalizeArithmetic.all + CanonicalizeCasts.all + CanonicalizeLayout.all + CanonicalizeFill.all
+        + SpecifyShapeRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)
