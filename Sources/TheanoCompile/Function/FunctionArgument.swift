@@ -46,8 +46,10 @@ public struct FunctionArgumentValue: Sendable {
 
     /// The value, in the dtype its Swift type stores as.
     public var array: NDArray
+    /// Which conversion rule applies.
     public var origin: Origin
 
+    /// A value to convert by the rule of `origin`.
     public init(_ array: NDArray, origin: Origin) {
         self.array = array
         self.origin = origin

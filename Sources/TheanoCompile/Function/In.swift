@@ -36,6 +36,8 @@ public struct In: FunctionInput {
     /// `allowInputDowncast`).
     public let allowDowncast: Bool?
 
+    /// An input `tensor` with an optional default `value`, keyword `name` (default: the
+    /// tensor's name) and conversion rule (`allowDowncast`, default: the function's).
     public init(_ tensor: Tensor, value: (any FunctionArgument)? = nil, name: String? = nil, allowDowncast: Bool? = nil) {
         self.tensor = tensor
         self.value = value
@@ -43,6 +45,7 @@ public struct In: FunctionInput {
         self.allowDowncast = allowDowncast
     }
 
+    /// Itself.
     public var functionInput: In { self }
 }
 
