@@ -58,7 +58,7 @@ extension NDArray {
             walk.forEachRow { offs, n, inner in
                 for i in 0..<n {
                     let v = p[offs[0] + i * inner[0]]
-                    out.append(identical ? unsafeBitCast(v, to: T.self) : T(converting: v))
+                    out.append(identical ? unsafeBitCast(v, to: T.self) : T.element(converting: v))
                 }
             }
             return out
@@ -90,7 +90,7 @@ extension NDArray {
             }
             flat += j * strides[axis]
         }
-        func read<S: NDArrayElement>(_: S.Type) -> T { T(converting: storagePointer(as: S.self)[flat]) }
+        func read<S: NDArrayElement>(_: S.Type) -> T { T.element(converting: storagePointer(as: S.self)[flat]) }
         return read(dtype.elementType)
     }
 
@@ -98,7 +98,7 @@ extension NDArray {
     public func astype(_ target: DType) -> NDArray {
         if target == dtype { return self }
         func convert<S: NDArrayElement, D: NDArrayElement>(_: S.Type, _: D.Type) -> NDArray {
-            mapElements(self, S.self, D.self) { D(converting: $0) }
+            mapElements(self, S.self, D.self) { D.element(converting: $0) }
         }
         return convert(dtype.elementType, target.elementType)
     }

@@ -31,7 +31,7 @@ extension NDArray {
         let out = try NDArray(allocating: [n], dtype: dtype, zeroed: false, context: "arange")
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
-            for i in 0..<n { p[i] = T(double: start + Double(i) * step) }
+            for i in 0..<n { p[i] = T.element(fromDouble: start + Double(i) * step) }
         }
         fill(dtype.elementType)
         return out
@@ -109,7 +109,7 @@ extension NDArray {
         guard k > -rows, k < columns else { return }
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = storagePointer(as: T.self)
-            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T(int64: 1) }
+            for i in Swift.max(0, -k)..<Swift.min(rows, columns - k) { p[i * columns + i + k] = T.element(fromInt64: 1) }
         }
         fill(dtype.elementType)
     }

@@ -353,7 +353,7 @@ extension NDArray {
     mutating func scaleInPlace(by factor: Double) {
         func run<T: NDArrayElement & FloatingPoint>(_: T.Type) {
             let p = storagePointer(as: T.self)
-            let s = T(double: factor)
+            let s = T.element(fromDouble: factor)
             StridedWalk(shape: shape, strides: [strides], offsets: [offset]).forEachRow { offs, n, inner in
                 for i in 0..<n { p[offs[0] + i * inner[0]] *= s }
             }
@@ -381,7 +381,7 @@ extension NDArray {
     /// must not overlap itself.
     fileprivate mutating func runGemm(alpha: Double, _ a: NDArray, _ b: NDArray, beta: Double) throws {
         func run<T: BLASUpdateScalar>(_: T.Type) throws {
-            try writeThrough({ $0.matrixLayout != nil }) { c in gemmKernel(T(double: alpha), a, b, T(double: beta), c) }
+            try writeThrough({ $0.matrixLayout != nil }) { c in gemmKernel(T.element(fromDouble: alpha), a, b, T.element(fromDouble: beta), c) }
         }
         switch dtype {
         case .float32: try run(Float.self)
@@ -393,7 +393,7 @@ extension NDArray {
     /// `self = alpha * a @ x + beta * self` for this `[m]` view.
     fileprivate mutating func runGemv(alpha: Double, _ a: NDArray, _ x: NDArray, beta: Double) throws {
         func run<T: BLASUpdateScalar>(_: T.Type) throws {
-            try writeThrough({ $0.shape[0] <= 1 || $0.strides[0] > 0 }) { y in gemvKernel(T(double: alpha), a, x, T(double: beta), y) }
+            try writeThrough({ $0.shape[0] <= 1 || $0.strides[0] > 0 }) { y in gemvKernel(T.element(fromDouble: alpha), a, x, T.element(fromDouble: beta), y) }
         }
         switch dtype {
         case .float32: try run(Float.self)
@@ -405,7 +405,7 @@ extension NDArray {
     /// `self = self + alpha * outer(x, y)` for this `[m, n]` view.
     fileprivate mutating func runGer(alpha: Double, _ x: NDArray, _ y: NDArray) throws {
         func run<T: BLASUpdateScalar>(_: T.Type) throws {
-            try writeThrough({ $0.matrixLayout != nil }) { a in gerKernel(T(double: alpha), x, y, a) }
+            try writeThrough({ $0.matrixLayout != nil }) { a in gerKernel(T.element(fromDouble: alpha), x, y, a) }
         }
         switch dtype {
         case .float32: try run(Float.self)

@@ -91,7 +91,7 @@ extension NDArray {
 
     private func fill(with value: Double) {
         func write<T: NDArrayElement>(_: T.Type) {
-            storagePointer(as: T.self).initialize(repeating: T(double: value), count: count)
+            storagePointer(as: T.self).initialize(repeating: T.element(fromDouble: value), count: count)
         }
         write(dtype.elementType)
     }

@@ -8,9 +8,13 @@ public protocol NDArrayElement: Sendable {
     /// The dtype this Swift type stores as.
     static var dtype: DType { get }
     /// Converts an integer value (exactly, wrapping if needed).
-    init(int64 value: Int64)
+    ///
+    /// A static function rather than an initialiser, so that importing the library adds no
+    /// initialiser to the standard numeric types (`[1, 2].map(Int64.init)` and
+    /// `[1.0].map(Float.init)` type-check exactly as without it).
+    static func element(fromInt64 value: Int64) -> Self
     /// Converts a floating-point value (truncating for integers, `!= 0` for Bool).
-    init(double value: Double)
+    static func element(fromDouble value: Double) -> Self
     /// The value as an integer (floats truncate toward zero; NaN gives 0).
     var int64Value: Int64 { get }
     /// The value as a Double.
@@ -20,11 +24,11 @@ public protocol NDArrayElement: Sendable {
 extension NDArrayElement {
     /// Converts any element to this type with the casting rules above.
     @inlinable
-    public init<T: NDArrayElement>(converting value: T) {
+    public static func element<T: NDArrayElement>(converting value: T) -> Self {
         if T.dtype.isFloatingPoint {
-            self.init(double: value.doubleValue)
+            return element(fromDouble: value.doubleValue)
         } else {
-            self.init(int64: value.int64Value)
+            return element(fromInt64: value.int64Value)
         }
     }
 }
@@ -39,72 +43,72 @@ func saturatingInt64(_ x: Double) -> Int64 {
 
 extension Bool: NDArrayElement {
     public static var dtype: DType { .bool }
-    @inlinable public init(int64 value: Int64) { self = value != 0 }
-    @inlinable public init(double value: Double) { self = value != 0 }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { value != 0 }
+    @inlinable public static func element(fromDouble value: Double) -> Self { value != 0 }
     @inlinable public var int64Value: Int64 { self ? 1 : 0 }
     @inlinable public var doubleValue: Double { self ? 1 : 0 }
 }
 
 extension UInt8: NDArrayElement {
     public static var dtype: DType { .uint8 }
-    @inlinable public init(int64 value: Int64) { self.init(truncatingIfNeeded: value) }
-    @inlinable public init(double value: Double) { self.init(truncatingIfNeeded: saturatingInt64(value)) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(truncatingIfNeeded: value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(truncatingIfNeeded: saturatingInt64(value)) }
     @inlinable public var int64Value: Int64 { Int64(self) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Int8: NDArrayElement {
     public static var dtype: DType { .int8 }
-    @inlinable public init(int64 value: Int64) { self.init(truncatingIfNeeded: value) }
-    @inlinable public init(double value: Double) { self.init(truncatingIfNeeded: saturatingInt64(value)) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(truncatingIfNeeded: value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(truncatingIfNeeded: saturatingInt64(value)) }
     @inlinable public var int64Value: Int64 { Int64(self) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Int16: NDArrayElement {
     public static var dtype: DType { .int16 }
-    @inlinable public init(int64 value: Int64) { self.init(truncatingIfNeeded: value) }
-    @inlinable public init(double value: Double) { self.init(truncatingIfNeeded: saturatingInt64(value)) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(truncatingIfNeeded: value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(truncatingIfNeeded: saturatingInt64(value)) }
     @inlinable public var int64Value: Int64 { Int64(self) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Int32: NDArrayElement {
     public static var dtype: DType { .int32 }
-    @inlinable public init(int64 value: Int64) { self.init(truncatingIfNeeded: value) }
-    @inlinable public init(double value: Double) { self.init(truncatingIfNeeded: saturatingInt64(value)) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(truncatingIfNeeded: value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(truncatingIfNeeded: saturatingInt64(value)) }
     @inlinable public var int64Value: Int64 { Int64(self) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Int64: NDArrayElement {
     public static var dtype: DType { .int64 }
-    @inlinable public init(int64 value: Int64) { self = value }
-    @inlinable public init(double value: Double) { self = saturatingInt64(value) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { value }
+    @inlinable public static func element(fromDouble value: Double) -> Self { saturatingInt64(value) }
     @inlinable public var int64Value: Int64 { self }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Int: NDArrayElement {
     public static var dtype: DType { .int64 }
-    @inlinable public init(int64 value: Int64) { self.init(truncatingIfNeeded: value) }
-    @inlinable public init(double value: Double) { self.init(truncatingIfNeeded: saturatingInt64(value)) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(truncatingIfNeeded: value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(truncatingIfNeeded: saturatingInt64(value)) }
     @inlinable public var int64Value: Int64 { Int64(self) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Float: NDArrayElement {
     public static var dtype: DType { .float32 }
-    @inlinable public init(int64 value: Int64) { self.init(value) }
-    @inlinable public init(double value: Double) { self.init(value) }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { Self(value) }
     @inlinable public var int64Value: Int64 { saturatingInt64(Double(self)) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Double: NDArrayElement {
     public static var dtype: DType { .float64 }
-    @inlinable public init(int64 value: Int64) { self.init(value) }
-    @inlinable public init(double value: Double) { self = value }
+    @inlinable public static func element(fromInt64 value: Int64) -> Self { Self(value) }
+    @inlinable public static func element(fromDouble value: Double) -> Self { value }
     @inlinable public var int64Value: Int64 { saturatingInt64(self) }
     @inlinable public var doubleValue: Double { self }
 }

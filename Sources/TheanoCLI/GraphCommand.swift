@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Theano
 
-/// `theano graph`: draws a built-in example graph, or a saved DOT file, with Graphviz.
+/// `theano graph`: draws a built-in example graph, or a saved DOT file, with Graphviz; with
+/// `--rules`, lists the optimiser's passes and rules (``RewriteCatalog``).
 struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graph",
@@ -10,7 +11,9 @@ struct GraphCommand: ParsableCommand {
         discussion: """
             Writes Graphviz DOT; with an .svg or .png output it runs Graphviz's `dot` to render \
             it (install the Debian package graphviz). Without Graphviz the DOT text is written \
-            next to the requested file instead.
+            next to the requested file instead. With --rules it prints every rewrite pass and \
+            rule name that Mode.excluding and Mode.including accept, in pipeline order, with \
+            what each does (--markdown: the text of docs/REWRITES.md).
             """)
 
     enum Example: String, ExpressibleByArgument, CaseIterable {
@@ -26,7 +29,19 @@ struct GraphCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file: .svg, .png or .dot.")
     var output: String = "graph.svg"
 
+    @Flag(help: "List every rewrite pass and rule name (what Mode.excluding and Mode.including accept) by pass, and exit.")
+    var rules = false
+
+    @Flag(help: "With --rules: print the list as Markdown (the text of docs/REWRITES.md).")
+    var markdown = false
+
     func run() throws {
+        if rules {
+            let catalog = RewriteCatalog.fastRun
+            print(markdown ? catalog.markdown : catalog.description, terminator: markdown ? "" : "\n")
+            return
+        }
+        if markdown { throw ValidationError("--markdown goes with --rules") }
         let dotText: String
         if let input {
             do { dotText = try String(contentsOfFile: input, encoding: .utf8) } catch {

@@ -5,8 +5,15 @@ import TheanoTensor
 
 /// Compiles symbolic outputs into a callable ``Function``.
 ///
+/// ```swift
+/// let f = try function([x, In(w, value: 3)], [x * w])
+/// let out = try f([1, 2, 3])            // Swift arrays and numbers, or NDArrays
+/// let other = try f([1, 2, 3], w: 0.5)  // inputs with defaults can be named
+/// ```
+///
 /// - Parameters:
-///   - inputs: the tensors whose values are given at each call, in argument order.
+///   - inputs: the tensors whose values are given at each call, in argument order; wrap one
+///     in ``In`` to give it a default value, a keyword name or its own conversion rule.
 ///   - outputs: the tensors to compute.
 ///   - updates: new values for shared variables, computed from the same call's values and
 ///     stored together only after the whole call succeeded.
@@ -15,60 +22,114 @@ import TheanoTensor
 ///   - mode: how to optimise the graph (``Mode/current``, normally ``Mode/fastRun``).
 ///   - options: backend, C compiler, cache and threads (``CompileOptions/current`` by default).
 ///   - trace: when given, records every rewrite applied.
+///   - allowInputDowncast: convert every argument to its input's dtype with any cast
+///     (truncation, wrapping, rounding), as Theano's `allow_input_downcast=True`; by default
+///     only conversions that keep every value are made (see ``FunctionArgument``).
 /// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
-///   an input that was not listed, a `givens` key is not in the graph, or an update's type does
-///   not match its shared variable.
+///   an input that was not listed, a `givens` key is not in the graph, an update's type does
+///   not match its shared variable, or a default value does not fit its input.
 public func function(
-    _ inputs: [Tensor], _ outputs: [Tensor],
+    _ inputs: [any FunctionInput], _ outputs: [Tensor],
     updates: [Shared: Tensor] = [:],
     givens: [Tensor: Tensor] = [:],
     mode: Mode = Mode.current,
     options: CompileOptions = CompileOptions.current,
-    trace: RewriteTrace? = nil
+    trace: RewriteTrace? = nil,
+    allowInputDowncast: Bool = false
 ) throws -> Function {
-    try Function(inputs: inputs, outputs: outputs, updates: updates.map { ($0.key, $0.value) }, givens: givens,
-                 mode: mode, options: options, trace: trace)
+    let definition = FunctionDefinition(
+        inputs: inputs.map(\.functionInput), outputs: outputs, updates: updates.map { ($0.key, $0.value) },
+        givens: givens, mode: mode, options: options, allowInputDowncast: allowInputDowncast)
+    return try Function(definition, trace: trace)
 }
 
-/// A compiled function: call it with one ``NDArray`` per input; it returns one per output and
+/// What a ``Function`` was compiled from: kept so that ``Function/copy(swap:deleteUpdates:)``
+/// can compile a variant.
+struct FunctionDefinition: @unchecked Sendable {
+    var inputs: [In]
+    var outputs: [Tensor]
+    var updates: [(Shared, Tensor)]
+    var givens: [Tensor: Tensor]
+    var mode: Mode
+    var options: CompileOptions
+    var allowInputDowncast: Bool
+    /// Shared variables replaced by others (``Function/copy(swap:deleteUpdates:)``).
+    var sharedSwap: [Shared: Shared] = [:]
+}
+
+/// A compiled function: call it with one value per input (``NDArray``s, Swift numbers or
+/// nested Swift arrays, see ``FunctionArgument``); it returns one ``NDArray`` per output and
 /// applies its updates to shared variables.
+///
+/// ```swift
+/// let out = try f(a, b)             // positional
+/// let out2 = try f(a, w: 3)         // inputs named by In(_:value:name:) or their tensor's name
+/// let out3 = try f.call([a, b])     // NDArrays in an array
+/// ```
 ///
 /// Calls are thread-safe: a `Function` holds no per-call state. A call that throws (a wrong
 /// argument, a run-time shape mismatch, an index out of range) changes no shared variable.
+@dynamicCallable
 public final class Function: Sendable {
     /// The input types, in argument order.
     public let inputTypes: [TensorType]
-    /// Input names for error messages.
-    let inputNames: [String]
+    /// The inputs as calls see them: keywords, defaults, conversion rules.
+    let inputs: [InputSlot]
     let program: Program
+    /// What the function was compiled from.
+    let definition: FunctionDefinition
     /// Where compile time went.
     public let compileStatistics: CompileStatistics
 
-    init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
-         mode: Mode = Mode.current, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
+    convenience init(inputs: [Tensor], outputs: [Tensor], updates: [(Shared, Tensor)], givens: [Tensor: Tensor],
+                     mode: Mode = Mode.current, options: CompileOptions = CompileOptions.current, trace: RewriteTrace? = nil) throws {
+        try self.init(FunctionDefinition(inputs: inputs.map { In($0) }, outputs: outputs, updates: updates, givens: givens,
+                                         mode: mode, options: options, allowInputDowncast: false), trace: trace)
+    }
+
+    init(_ definition: FunctionDefinition, trace: RewriteTrace? = nil) throws {
+        let inputs = definition.inputs.map(\.tensor)
+        let (outputs, updates, givens, mode) = (definition.outputs, definition.updates, definition.givens, definition.mode)
         try Function.validateInputs(inputs)
         try Function.validateUpdates(updates)
+        let slots = try definition.inputs.enumerated().map {
+            try InputSlot($0.element, position: $0.offset, allowInputDowncast: definition.allowInputDowncast)
+        }
         let updateValues = updates.map(\.1.variable)
         let wanted = outputs.map(\.variable) + updateValues
-        let replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
+        var replacements = try Function.validateGivens(givens, inputs: inputs.map(\.variable), outputs: wanted)
+        for (old, new) in definition.sharedSwap { replacements[old.variable] = new.variable }
         let cloned = try cloneGraph(inputs: inputs.map(\.variable), outputs: wanted, replacements: replacements)
         let graph = try FunctionGraph(inputs: cloned.inputs, outputs: cloned.outputs, clone: false)
         for (k, target) in updates.enumerated() { graph.updateTargets[outputs.count + k] = target.0.variable }
+        try replaceSharedInInnerGraphs(graph, Dictionary(definition.sharedSwap.map { ($0.key.variable, $0.value.variable) },
+                                                          uniquingKeysWith: { a, _ in a }))
         let rewriteStart = DispatchTime.now().uptimeNanoseconds
         let rewriting = RewriteContext(excluded: mode.excluded, trace: trace)
         try mode.pipeline.run(graph, rewriting)
         let rewriteSeconds = Double(DispatchTime.now().uptimeNanoseconds - rewriteStart) / 1e9
         self.inputTypes = inputs.map(\.type)
-        self.inputNames = inputs.enumerated().map { $0.element.name ?? "argument \($0.offset)" }
+        self.inputs = slots
+        self.definition = definition
         self.program = try Program(
             graph: graph, outputCount: outputs.count,
-            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: options,
+            updateTargets: updates.map { ($0.0.storage, $0.0.name ?? "shared variable") }, options: definition.options,
             checksKernels: mode.checksKernels)
         self.compileStatistics = CompileStatistics(
             rewriteSeconds: rewriteSeconds, codegenSeconds: program.statistics.codegenSeconds,
             cCompileSeconds: program.statistics.compileSeconds, ranCompiler: program.statistics.ranCompiler,
             nodeCount: graph.nodes.count, rewriteFailures: rewriting.failures.entries.map(\.description))
         program.profile?.compile.withLock { $0 = compileStatistics }
+    }
+
+    /// A function that runs `program` (a variant of `original`'s) without compiling again.
+    init(variantOf original: Function, program: Program, definition: FunctionDefinition) {
+        self.inputTypes = original.inputTypes
+        self.inputs = original.inputs
+        self.program = program
+        self.definition = definition
+        self.compileStatistics = original.compileStatistics
+        program.profile?.compile.withLock { $0 = original.compileStatistics }
     }
 
     /// The optimised graph this function runs, as ``debugPrint(_:types:depth:)`` text.
@@ -109,25 +170,6 @@ public final class Function: Sendable {
     /// The optimised graph in Graphviz DOT (see ``toDOT(_:name:)``).
     public func dot(name: String = "function") -> String {
         toDOT(program.graph.outputs, name: name)
-    }
-
-    /// Calls the function.
-    public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] {
-        try call(arguments)
-    }
-
-    /// Calls the function with an array of arguments.
-    public func call(_ arguments: [NDArray]) throws -> [NDArray] {
-        guard arguments.count == inputTypes.count else {
-            throw TheanoError.invalidArgument(
-                "function call: expected \(inputTypes.count) argument\(inputTypes.count == 1 ? "" : "s") (\(inputNames.joined(separator: ", "))), got \(arguments.count)")
-        }
-        for (i, (arg, type)) in zip(arguments, inputTypes).enumerated() {
-            if let problem = type.mismatch(with: arg) {
-                throw TheanoError.typeMismatch("function call: argument \(i) ('\(inputNames[i])'): \(problem)")
-            }
-        }
-        return try program.run(arguments)
     }
 
     // MARK: Validation

@@ -31,16 +31,16 @@ struct Program: @unchecked Sendable {
     }
 
     /// The optimised graph (for printing).
-    let graph: FunctionGraph
+    var graph: FunctionGraph
     let slotCount: Int
     let inputSlots: [Int]
     let constants: [(slot: Int, value: NDArray)]
     /// Shared values read at each call; `overwritten` ones are updated in place.
-    let sharedReads: [(slot: Int, storage: SharedValue, overwritten: Bool)]
-    let instructions: [Instruction]
+    var sharedReads: [(slot: Int, storage: SharedValue, overwritten: Bool)]
+    var instructions: [Instruction]
     let outputSlots: [Int]
     let updateSlots: [Int]
-    let updateTargets: [(storage: SharedValue, name: String)]
+    var updateTargets: [(storage: SharedValue, name: String)]
     /// Update slots computed in place in their shared variable's buffer.
     let inPlaceUpdateSlots: Set<Int>
     /// The instructions from this index on overwrite shared variables (in-place updates);
@@ -48,7 +48,7 @@ struct Program: @unchecked Sendable {
     let inPlaceStart: Int
     /// Every shared variable a call reads or updates (inner graphs' included), with how: a
     /// call holds these locks from its first read to its last store.
-    let sharedAccess: [(SharedValue, SharedValue.Access)]
+    var sharedAccess: [(SharedValue, SharedValue.Access)]
     /// Whether some node runs an inner graph (which reads shared values from the call's
     /// snapshot, ``SharedValue/callSnapshot``).
     let hasInnerGraphs: Bool
@@ -57,9 +57,9 @@ struct Program: @unchecked Sendable {
     /// DebugMode: compare every fast kernel with the reference and check inputs are unchanged.
     let checksKernels: Bool
     /// Timing collector when profiling.
-    let profile: Profile?
+    var profile: Profile?
     /// What each kernel may use: storage reused across nodes and calls, the thread pool.
-    let context: KernelContext
+    var context: KernelContext
     var buffers: BufferRecycler { context.buffers }
     /// How every node runs.
     let kernelReport: KernelReport

@@ -22,3 +22,21 @@ struct CallInnerGraphKernel: Kernel {
         try body.run(inputs, in: context)
     }
 }
+
+extension JacobianOp: CPUKernelOp {
+    /// The vector-Jacobian product's inner graph, compiled once as a nested program on this
+    /// backend and run once per row.
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        let compiled = try session.compile(innerGraphs[0])
+        return .kernel(JacobianRowsKernel(body: compiled), implementation: nestedProgram, nested: [compiled.kernelReport])
+    }
+}
+
+/// Runs a ``JacobianOp``: its compiled inner graph once per row.
+struct JacobianRowsKernel: Kernel {
+    let body: CompiledGraph
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        [try JacobianOp.rows(of: inputs) { arguments in try body.run(arguments, in: context)[0] }]
+    }
+}

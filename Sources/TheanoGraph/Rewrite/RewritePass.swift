@@ -102,6 +102,25 @@ public struct RewritePass: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The rewrites a walk or equilibrium pass offers nodes, in order; empty for a custom pass
+    /// (its body is a closure: merge, constant folding, fusion, ...).
+    public var rewrites: [Rewrite] {
+        switch kind {
+        case let .walk(set, _): return set.rewrites
+        case let .equilibrium(set, _): return set.rewrites
+        case .custom: return []
+        }
+    }
+
+    /// How the pass runs: `"walk"`, `"equilibrium"` or `"custom"`.
+    public var kindName: String {
+        switch kind {
+        case .walk: return "walk"
+        case .equilibrium: return "equilibrium"
+        case .custom: return "custom"
+        }
+    }
+
     /// Runs the pass on `graph`.
     public func run(_ graph: FunctionGraph, _ context: RewriteContext) throws {
         if context.excluded.contains(name) { return }

@@ -57,6 +57,9 @@ public class Tensor: Hashable, CustomStringConvertible, ExpressibleByIntegerLite
 
     public var description: String { expressionText(variable) }
 
+    /// Identity (the same graph variable). Disfavoured, so that comparisons of number
+    /// literals (`1 == 1.0`) stay the standard library's.
+    @_disfavoredOverload
     public static func == (a: Tensor, b: Tensor) -> Bool { a.variable === b.variable }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(variable)) }
 }

@@ -137,6 +137,12 @@ public func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Ten
     try elemwise(.where, [condition, a, b])
 }
 
+/// Elementwise choice: `a` where `condition` is true, else `b`: Theano's name for
+/// ``where(_:_:_:)`` (both are Swift keywords, so call it as `` `switch`(c, a, b) ``).
+public func `switch`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+    try `where`(condition, a, b)
+}
+
 /// Elementwise: `x` limited to `[low, high]` (`minimum(maximum(x, low), high)`, so NaN
 /// propagates and `low > high` gives `high`). The three are promoted together; an integer
 /// literal bound beyond an integer `x`'s range is clamped to it (`clip(int8x, 0, 1000)` stays

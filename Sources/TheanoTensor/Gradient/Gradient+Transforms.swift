@@ -46,14 +46,23 @@ public func rop(_ outputs: [Tensor], wrt: [Tensor], vectors: [Tensor]) throws ->
 /// The Jacobian of `expression` with respect to `wrt`: shape `expression.shape + wrt.shape`,
 /// entry `[i..., j...]` = d expression[i...] / d wrt[j...].
 ///
-/// Computed one row at a time, so `expression` needs a static size (a later `scan` lifts
-/// this).
+/// Any size works, including sizes known only at run time:
+/// - an expression with a static size of at most 16 elements is differentiated row by row
+///   into the graph (`grad` of each element, stacked), which the optimiser fuses with the
+///   rest and which can be differentiated again;
+/// - otherwise one ``JacobianOp`` node computes it at run time: an inner graph computes the
+///   vector-Jacobian product `lop(expression, wrt, v)` for a cotangent `v`, and runs once
+///   per element with `v` set to each basis vector (compiled once, on the CPU as a nested
+///   program); the forward values it needs are computed once, outside. This is Theano's
+///   `scan`-based Jacobian without `scan`. It cannot be differentiated again.
+///
+/// A rank-0 expression gives its gradient.
 public func jacobian(_ expression: Tensor, wrt: Tensor, disconnected: DisconnectedInputs = .raise) throws -> Tensor {
-    guard let shape = expression.type.staticShape else {
-        throw TheanoError.invalidArgument("jacobian: the expression needs a static shape to be differentiated row by row, got \(describeVariable(expression.variable))")
+    if expression.rank == 0 { return try grad(expression, wrt: wrt, disconnected: disconnected) }
+    guard let shape = expression.type.staticShape, shapeSize(shape) <= jacobianUnrollLimit else {
+        return try runtimeJacobian(expression, wrt: wrt, disconnected: disconnected)
     }
     let n = try checkedShapeSize(shape, context: "jacobian of \(describeVariable(expression.variable))")
-    if expression.rank == 0 { return try grad(expression, wrt: wrt, disconnected: disconnected) }
     let flat = try reshape(expression, [n])
     let rows = try (0..<n).map { i in try grad(flat[i], wrt: wrt, disconnected: disconnected) }
     if rows.isEmpty { return try zeros(shape.map { Tensor(shapeConstant($0)) } + wrt.shapeList(), wrt.dtype) }
@@ -61,8 +70,8 @@ public func jacobian(_ expression: Tensor, wrt: Tensor, disconnected: Disconnect
     return try reshape(stacked, shape.map { Tensor(shapeConstant($0)) } + wrt.shapeList())
 }
 
-/// The Hessian of a scalar `cost` with respect to `wrt`: shape `wrt.shape + wrt.shape`.
-/// `wrt` needs a static shape (see ``jacobian(_:wrt:disconnected:)``).
+/// The Hessian of a scalar `cost` with respect to `wrt`: shape `wrt.shape + wrt.shape`. Any
+/// size of `wrt` works (see ``jacobian(_:wrt:disconnected:)``).
 public func hessian(_ cost: Tensor, wrt: Tensor) throws -> Tensor {
     try jacobian(grad(cost, wrt: wrt), wrt: wrt)
 }

@@ -17,8 +17,12 @@ public func relu(_ x: Tensor) throws -> Tensor {
 /// to floating point first, like ``exp(_:)`` (int8/int16/uint8/bool to float32, wider
 /// integers to float64).
 ///
+/// With `axis: nil` the softmax is over all elements together (every element is
+/// non-negative and all sum to 1; a scalar gives 1).
+///
 /// - Throws: an out-of-range error when `axis` is not an axis of `x` (a scalar has none).
-public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
+public func softmax(_ x: Tensor, axis: Int? = -1) throws -> Tensor {
+    guard let axis else { return try overAllElements(x) { try softmax($0, axis: 0) } }
     let a = try normalizeAxis(axis, rank: x.rank, context: "softmax of \(describeVariable(x.variable))")
     return try Softmax(axis: a).apply([try convert(x, to: x.dtype.floatingPointResult)])
 }
@@ -28,10 +32,19 @@ public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
 /// (`logSoftmax([1000, 0]) == [0, -1000]`). Lanes of all `-inf` give `-log(n)`; see
 /// ``softmax(_:axis:)`` for the other special values and dtype conversion.
 ///
+/// `axis: nil` normalises over all elements together.
+///
 /// - Throws: an out-of-range error when `axis` is not an axis of `x` (a scalar has none).
-public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor {
+public func logSoftmax(_ x: Tensor, axis: Int? = -1) throws -> Tensor {
+    guard let axis else { return try overAllElements(x) { try logSoftmax($0, axis: 0) } }
     let a = try normalizeAxis(axis, rank: x.rank, context: "logSoftmax of \(describeVariable(x.variable))")
     return try LogSoftmax(axis: a).apply([try convert(x, to: x.dtype.floatingPointResult)])
+}
+
+/// `f` applied to `x` flattened to a vector, reshaped back to `x`'s shape and static type.
+private func overAllElements(_ x: Tensor, _ f: (Tensor) throws -> Tensor) throws -> Tensor {
+    let result = try reshape(f(reshape(x, [-1])), x.shapeList())
+    return try result.staticShape == x.staticShape ? result : specifyShape(result, x.staticShape)
 }
 
 extension Tensor {
@@ -39,8 +52,8 @@ extension Tensor {
     public func relu() throws -> Tensor { try TheanoTensor.relu(self) }
 
     /// The softmax along `axis`; see ``softmax(_:axis:)``.
-    public func softmax(axis: Int = -1) throws -> Tensor { try TheanoTensor.softmax(self, axis: axis) }
+    public func softmax(axis: Int? = -1) throws -> Tensor { try TheanoTensor.softmax(self, axis: axis) }
 
     /// The log-softmax along `axis`; see ``logSoftmax(_:axis:)``.
-    public func logSoftmax(axis: Int = -1) throws -> Tensor { try TheanoTensor.logSoftmax(self, axis: axis) }
+    public func logSoftmax(axis: Int? = -1) throws -> Tensor { try TheanoTensor.logSoftmax(self, axis: axis) }
 }

@@ -7,7 +7,8 @@ import TheanoGraph
 /// Arithmetic (`CanonicalizeArithmetic`), the multiplicative canonical form
 /// (`CanonicalizeMultiplicative`), selections (`CanonicalizeSwitch`), reductions
 /// (`CanonicalizeReductions`), casts (`CanonicalizeCasts`), layout (`CanonicalizeLayout`) and
-/// fills (`CanonicalizeFill`); the shape rules (`shape_index_from_inference`, ...) run beside
+/// fills (`CanonicalizeFill`) and asserted shapes
+/// (`SpecifyShapeRewrites`); the shape rules (`shape_index_from_inference`, ...) run beside
 /// them in the same pass. The rules that are right for finite inputs only
 /// (`CanonicalizeFiniteOnly`: `x - x` -> 0, ...) are in the set but opt-in.
 public enum Canonicalize {
@@ -15,6 +16,7 @@ public enum Canonicalize {
     public static let rules: [Rewrite] =
         CanonicalizeArithmetic.all + CanonicalizeMultiplicative.all + CanonicalizeSwitch.all + CanonicalizeReductions.all
         + CanonicalizeCasts.all + CanonicalizeLayout.all + CanonicalizeFill.all + CanonicalizeFiniteOnly.all
+        + SpecifyShapeRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)

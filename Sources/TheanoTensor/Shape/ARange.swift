@@ -34,7 +34,7 @@ public struct ARange: Op {
         let out = try NDArray(allocating: [n], dtype: dtype, zeroed: false, context: description)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = out.storagePointer(as: T.self)
-            for i in 0..<n { p[i] = T(double: start + Double(i) * step) }
+            for i in 0..<n { p[i] = T.element(fromDouble: start + Double(i) * step) }
         }
         fill(dtype.elementType)
         return [out]

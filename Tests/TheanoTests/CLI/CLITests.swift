@@ -49,6 +49,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.output.contains(".svg, .png or .dot"), bad.output)
     }
 
+    func testGraphListsRewriteRules() throws {
+        let r = try run(["graph", "--rules"])
+        XCTAssertEqual(r.status, 0, r.output)
+        for name in ["canonicalize", "mul_by_one", "log1p_from_log", "gemm_from_sum", "fusion_reduce", "inplace"] {
+            XCTAssertTrue(r.output.contains(name), "missing \(name): \(r.output)")
+        }
+        let md = try run(["graph", "--rules", "--markdown"])
+        XCTAssertEqual(md.status, 0, md.output)
+        XCTAssertTrue(md.output.hasPrefix("# Rewrite passes and rules"), md.output)
+        let bad = try run(["graph", "--markdown"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--markdown goes with --rules"), bad.output)
+    }
+
     func testBenchRejectsUnknownWorkloads() throws {
         let r = try run(["bench", "nope"])
         XCTAssertNotEqual(r.status, 0)
