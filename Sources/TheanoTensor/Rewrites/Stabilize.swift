@@ -3,7 +3,9 @@ import TheanoGraph
 
 /// Numerical stabilisation: expressions that lose precision or overflow, rewritten into the
 /// accurate functions that compute the same values (`log(1 + x)` -> `log1p(x)`,
-/// `log(softmax(x))` -> `logSoftmax(x)`, ...).
+/// `log(softmax(x))` -> `logSoftmax(x)`, ...). The families live beside this file:
+/// ``StabilizeSigmoid``, ``StabilizeLogExp``, ``StabilizeSoftmax`` and ``StabilizeProducts``
+/// (the gradients' divisions); ``all`` is the stabilize pass.
 public enum Stabilize {
     /// `log(1 + x)` -> `log1p(x)`: accurate for tiny `x` (`log(1 + 1e-10)` rounds to 0 in
     /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10).
@@ -39,46 +41,6 @@ public enum Stabilize {
         return try fit(try applyScalar(.expm1, [exp.inputs[0]]), to: node.output, from: node)
     }
 
-    /// `log(softmax(x))` -> `logSoftmax(x)` (same axis): finite where the softmax underflows
-    /// to 0 (`log(softmax([1000, 0]))[1]` is -1000, not -inf).
-    public static let logSoftmax = rule("log_softmax", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let softmax = node.inputs[0].owner,
-              let op = softmax.op as? Softmax else { return nil }
-        return sameType(try LogSoftmax(axis: op.axis).makeNode(softmax.inputs).output, as: node.output)
-    }
-
-    /// `log(sigmoid(x))` -> `-softplus(-x)`: finite for very negative `x`
-    /// (`log(sigmoid(-1000))` is -1000, not -inf).
-    public static let logSigmoid = rule("log_sigmoid", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sigmoid = elemwiseNode(node.inputs[0], .sigmoid) else { return nil }
-        let x = sigmoid.inputs[0]
-        let result = try applyScalar(.neg, [try applyScalar(.softplus, [try applyScalar(.neg, [x])])])
-        return sameType(result, as: node.output)
-    }
-
-    /// `log(1 - sigmoid(x))` (and `log1p(-sigmoid(x))`) -> `-softplus(x)`: finite for very
-    /// positive `x`.
-    public static let logOneMinusSigmoid = rule("log1m_sigmoid", tracks: [Elemwise.self]) { _, node in
-        guard let op = scalarOp(node) else { return nil }
-        let sigmoidOutput: Variable
-        let argument: Apply
-        switch op {
-        case .log:
-            guard let difference = elemwiseNode(node.inputs[0], .sub), uniformConstant(difference.inputs[0]) == 1 else { return nil }
-            sigmoidOutput = difference.inputs[1]
-            argument = difference
-        case .log1p:
-            guard let negation = elemwiseNode(node.inputs[0], .neg) else { return nil }
-            sigmoidOutput = negation.inputs[0]
-            argument = negation
-        default:
-            return nil
-        }
-        guard let sigmoid = elemwiseNode(sigmoidOutput, .sigmoid) else { return nil }
-        let result = try applyScalar(.neg, [try applyScalar(.softplus, [sigmoid.inputs[0]])])
-        return try fitUnary(.identity, result, to: node.output, sumNode: argument)
-    }
-
     /// `log(sum(exp(x)))` over any axes -> `logsumexp(x)`, the max-shifted form
     /// `m + log(sum(exp(x - m)))`: finite for large `x` (`log(sum(exp([1000, 1000])))` is
     /// 1000.69..., not inf).
@@ -95,12 +57,12 @@ public enum Stabilize {
         return sameType(stable, as: node.output)
     }
 
-    /// The stabilisation rules, in the order they are tried on a node (the sigmoid forms come
-    /// before the general `log1p` ones, which would otherwise take `log(1 - sigmoid(x))`).
-    public static let all: [Rewrite] = [
-        logSoftmax, logSigmoid, logOneMinusSigmoid, logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp,
-        CanonicalizeArithmetic.doubleNeg,
-    ]
+    /// The stabilisation rules, in the order they are tried on a node: softmax and sigmoid
+    /// forms before the general logarithm rules (which would otherwise take
+    /// `log(1 - sigmoid(x))`), the rules on products (gradients) last.
+    public static let all: [Rewrite] = StabilizeSoftmax.all + StabilizeSigmoid.all + StabilizeLogExp.all + [
+        logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp,
+    ] + StabilizeProducts.all + [CanonicalizeArithmetic.doubleNeg]
 }
 
 /// `op(x)` standing for `old`, where `x` is an operand (or a function of one) of the
@@ -115,7 +77,7 @@ private func fitUnary(_ op: ScalarOp, _ x: Variable, to old: Variable, sumNode: 
 
 /// Whether `x` is `y - where(isinf(m), c, m)` with `m = max(y, axes, keepdims)`: the shifted
 /// argument that `logsumexp` itself builds.
-private func isMaxShifted(_ x: Variable, axes: [Int]) -> Bool {
+func isMaxShifted(_ x: Variable, axes: [Int]) -> Bool {
     guard let sub = elemwiseNode(x, .sub), let select = elemwiseNode(sub.inputs[1], .where),
           let maxNode = select.inputs[2].owner, let max = maxNode.op as? Reduce else { return false }
     return max.kind == .max && max.axes == axes && maxNode.inputs[0] === sub.inputs[0]
