@@ -57,12 +57,17 @@ public enum Stabilize {
         return sameType(stable, as: node.output)
     }
 
-    /// The stabilisation rules, in the order they are tried on a node: softmax and sigmoid
-    /// forms before the general logarithm rules (which would otherwise take
-    /// `log(1 - sigmoid(x))`), the rules on products (gradients) last.
-    public static let all: [Rewrite] = StabilizeSoftmax.all + StabilizeSigmoid.all + StabilizeLogExp.all + [
-        logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp,
-    ] + StabilizeProducts.all + [CanonicalizeArithmetic.doubleNeg]
+    /// The stabilisation rules, in the order they are tried on a node: cancelled factors first
+    /// (`(1 + exp(-x)) / (1 + exp(-x))` must cancel before either becomes a sigmoid), softmax
+    /// and sigmoid forms before the general logarithm rules (which would otherwise take
+    /// `log(1 - sigmoid(x))`), the other rules on products (gradients) last.
+    public static let all: [Rewrite] = [StabilizeProducts.cancelCommonFactors]
+        + StabilizeSoftmax.all + StabilizeSigmoid.all + StabilizeLogExp.all
+        + [logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp]
+        + [StabilizeProducts.expOverSumExp, StabilizeProducts.distributeToCancel, CanonicalizeArithmetic.doubleNeg]
+        // Chains of transposes collapse here too, so that factors built on both sides of a
+        // dimshuffle (a forward value and its gradient) compare equal.
+        + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain]
 }
 
 /// `op(x)` standing for `old`, where `x` is an operand (or a function of one) of the

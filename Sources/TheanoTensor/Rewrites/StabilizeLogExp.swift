@@ -64,6 +64,7 @@ public enum StabilizeLogExp {
         let result: Variable
         switch (op, innerOp) {
         case (.log, .exp), (.log1p, .expm1):
+            guard isEverywhereInverse(op, of: innerOp) else { return nil }
             result = x
         case (.exp, .softplus):
             result = try applyScalar(.add, [scalarConstant(1, x.type.dtype, rank: x.type.rank), try applyScalar(.exp, [x])])
@@ -87,8 +88,14 @@ public enum StabilizeLogExp {
     ///
     /// `x` = NaN gives NaN on both sides. A documented difference from the original: at
     /// x = -0, `exp(log(x))` gives 0 and the rewritten form -0.
-    public static let expLogNaNSwitch = rule("exp_log_nan_switch", tracks: [Elemwise.self]) { _, node in
+    public static let expLogNaNSwitch = rule("exp_log_nan_switch", tracks: [Elemwise.self]) { graph, node in
         guard let op = scalarOp(node), let inner = node.inputs[0].owner, let innerOp = scalarOp(inner) else { return nil }
+        // When every reader inverts this node again (`log(exp(log(x)))`), `exp_log` removes
+        // it there without a switch.
+        let readers = graph.clients(of: node.output)
+        if !readers.isEmpty, readers.allSatisfy({ $0.node.flatMap(scalarOp).map { isEverywhereInverse($0, of: op) } ?? false }) {
+            return nil
+        }
         let x = inner.inputs[0]
         let one = { scalarConstant(1, x.type.dtype, rank: x.type.rank) }
         let condition: Variable
@@ -152,6 +159,11 @@ public enum StabilizeLogExp {
     public static let all: [Rewrite] = [
         log1pPlusMinusExp, logMinusExpm1, logDiffExp, logAddExp, expLog, expLogNaNSwitch, sqrtSquare, expFromExpm1, logSqrt,
     ]
+}
+
+/// Whether `outer(inner(x))` is `x` for every `x` (`log(exp(x))`, `log1p(expm1(x))`).
+private func isEverywhereInverse(_ outer: ScalarOp, of inner: ScalarOp) -> Bool {
+    (outer == .log && inner == .exp) || (outer == .log1p && inner == .expm1)
 }
 
 /// `x` when `v` is `square(x)`, `x * x` or `x ** 2`.

@@ -16,13 +16,21 @@ public enum StabilizeProducts {
     /// - `exp(a) / (exp(a) - exp(b))` -> `-1 / expm1(b - a)` and
     ///   `exp(b) / (exp(a) - exp(b))` -> `1 / expm1(a - b)`;
     /// - `1 / (1 - exp(x))` -> `-1 / expm1(x)` (the gradient of `log(1 - exp(x))`, finite at
-    ///   x = -2^-55 where `1 - exp(x)` rounds to 0).
+    ///   x = -2^-55 where `1 - exp(x)` rounds to 0);
+    /// - `exp(x) / sum(exp(x), axes, keepdims)` -> `exp(x - logsumexp(x, axes, keepdims))`
+    ///   (the gradient of `log(sum(exp(x)))`), also when the sum's axes are put back by a
+    ///   dimshuffle.
     public static let expOverSumExp = rule("exp_over_sum_exp", tracks: [Elemwise.self]) { _, node in
         guard var product = Product(node) else { return nil }
         var changed = false
         for (i, d) in product.denominator.enumerated().reversed() {
-            guard let sum = SignedSum(d) else { continue }
-            if let replacement = try ratioOfExponentials(sum, &product) {
+            let ratio: Product?
+            if let sum = SignedSum(d) {
+                ratio = try ratioOfExponentials(sum, &product)
+            } else {
+                ratio = try ratioToReducedSum(d, &product)
+            }
+            if let replacement = ratio {
                 product.denominator.remove(at: i)
                 product.numerator.append(contentsOf: replacement.numerator)
                 product.denominator.append(contentsOf: replacement.denominator)
@@ -73,8 +81,9 @@ public enum StabilizeProducts {
         return nil
     }
 
-    /// The product rules, in the order they are tried on a node.
-    public static let all: [Rewrite] = [expOverSumExp, cancelCommonFactors, distributeToCancel]
+    /// The product rules (``Stabilize/all`` tries `cancel_common_factors` before every other
+    /// rule).
+    public static let all: [Rewrite] = [cancelCommonFactors, expOverSumExp, distributeToCancel]
 }
 
 /// What replaces the denominator `sum` when it is a sum or difference of exponentials whose
@@ -118,4 +127,39 @@ private func ratioOfExponentials(_ sum: SignedSum, _ product: inout Product) thr
     }
     // exp(q) / (exp(p) - exp(q)) = 1 / expm1(p - q)
     return Product(denominator: [try applyScalar(.expm1, [try applyScalar(.sub, [p, q])])])
+}
+
+/// When `d` is `sum(exp(x), axes)` with the reduced axes kept (by `keepdims` or a dimshuffle
+/// that puts them back) and `exp(x)` is a numerator factor of `product` (removed from it):
+/// `exp(x - logsumexp(x, axes, keepdims: true))`, the factor replacing both.
+private func ratioToReducedSum(_ d: Variable, _ product: inout Product) throws -> Product? {
+    var sumOutput = d
+    if let node = d.owner, let shuffle = node.op as? DimShuffle {
+        sumOutput = node.inputs[0]
+        // Only new broadcast axes, the others in order.
+        guard shuffle.order.filter({ $0 != DimShuffle.newAxis }) == Array(0..<shuffle.inputRank) else { return nil }
+    }
+    guard let sumNode = sumOutput.owner, let sum = sumNode.op as? Reduce, sum.kind == .sum,
+          let x = argument(of: sumNode.inputs[0], .exp), x.type.rank == d.type.rank,
+          sum.axes.allSatisfy({ d.type.shape[$0] == 1 }),
+          let i = product.numerator.firstIndex(where: { f in argument(of: f, .exp).map { sameExpression($0, x) } ?? false })
+    else { return nil }
+    // The dimshuffle must put the reduced axes back where they were.
+    if !sum.keepdims {
+        guard let shuffle = d.owner?.op as? DimShuffle else { return nil }
+        let kept = (0..<x.type.rank).filter { !sum.axes.contains($0) }
+        var next = 0
+        for (axis, source) in shuffle.order.enumerated() {
+            if sum.axes.contains(axis) {
+                guard source == DimShuffle.newAxis else { return nil }
+            } else {
+                guard next < kept.count, source == next else { return nil }
+                next += 1
+            }
+        }
+    }
+    let shift = try logsumexpOver(Tensor(x), sum.axes, keepdims: true).variable
+    guard shift.type.dtype == x.type.dtype else { return nil }
+    product.numerator.remove(at: i)
+    return Product(numerator: [try applyScalar(.exp, [try applyScalar(.sub, [x, shift])])])
 }

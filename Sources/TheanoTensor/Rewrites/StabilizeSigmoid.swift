@@ -28,10 +28,21 @@ public enum StabilizeSigmoid {
 
     /// `exp(x) * sigmoid(-x)` -> `sigmoid(x)` and `exp(-x) * sigmoid(x)` -> `sigmoid(-x)`, for
     /// factors anywhere in a product (PyTensor's `local_sigm_times_exp`): `sigmoid(-x) *
-    /// exp(x)` at x = 800 is 1, not `0 * inf` = NaN.
+    /// exp(x)` at x = 800 is 1, not `0 * inf` = NaN. Also `(1 + exp(x)) * sigmoid(-x)` -> 1.
     public static let sigmTimesExp = rule("sigm_times_exp", tracks: [Elemwise.self]) { _, node in
         guard var product = Product(node) else { return nil }
         var changed = false
+        for (i, f) in product.numerator.enumerated().reversed() {
+            guard let sum = SignedSum(f), sum.constant == 1, sum.terms.count == 1, !sum.terms[0].negative,
+                  let x = argument(of: sum.terms[0].value, .exp),
+                  let j = product.numerator.firstIndex(where: { g in
+                      argument(of: g, .sigmoid).map { isNegation($0, of: x) } ?? false
+                  }) else { continue }
+            product.numerator.remove(at: Swift.max(i, j))
+            product.numerator.remove(at: Swift.min(i, j))
+            changed = true
+            break
+        }
         var i = 0
         while i < product.numerator.count {
             guard let x = argument(of: product.numerator[i], .exp),
@@ -49,12 +60,13 @@ public enum StabilizeSigmoid {
         return changed ? try product.build(replacing: node) : nil
     }
 
-    /// `1 - sigmoid(x)` -> `sigmoid(-x)` (PyTensor's `local_1msigmoid`), also through
+    /// `1 - sigmoid(x)` (also `-sigmoid(x) + 1`) -> `sigmoid(-x)` (PyTensor's `local_1msigmoid`), also through
     /// reshapes, dimshuffles and indexing between them: exact where `sigmoid(x)` rounds to 1
     /// (`1 - sigmoid(40)` is 0 in float32, `sigmoid(-40)` is 4.2e-18).
     public static let oneMinusSigmoid = rule("one_minus_sigmoid", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .sub, uniformConstant(node.inputs[0]) == 1 else { return nil }
-        let (base, chain) = throughSelections(node.inputs[1])
+        guard let op = scalarOp(node), op == .sub || op == .add, let sum = SignedSum(node.output),
+              sum.constant == 1, sum.terms.count == 1, sum.terms[0].negative else { return nil }
+        let (base, chain) = throughSelections(sum.terms[0].value)
         guard let x = argument(of: base, .sigmoid) else { return nil }
         let complement = try reapply(chain, to: try applyScalar(.sigmoid, [try negation(x)]))
         return try fit(complement, to: node.output, from: node)
