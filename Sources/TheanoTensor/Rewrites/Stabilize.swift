@@ -8,11 +8,15 @@ import TheanoGraph
 /// (the gradients' divisions); ``all`` is the stabilize pass.
 public enum Stabilize {
     /// `log(1 + x)` -> `log1p(x)`: accurate for tiny `x` (`log(1 + 1e-10)` rounds to 0 in
-    /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10).
+    /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10). The constants of a sum
+    /// of several terms add up to 1 (`log(2 + x - y - onesLike(z))` -> `log1p(x - y)`), filled
+    /// constants (`onesLike(z)`) included; the result is broadcast like the sum (PyTensor's
+    /// `local_log1p`).
     public static let log1pFromLog = rule("log1p_from_log", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sum = elemwiseNode(node.inputs[0], .add),
-              let (x, _) = operandAndConstant(sum, commutative: true, { $0 == 1 }) else { return nil }
-        return try fitUnary(.log1p, x, to: node.output, sumNode: sum)
+        guard scalarOp(node) == .log, let sumNode = node.inputs[0].owner, let op = scalarOp(sumNode), op == .add || op == .sub,
+              let sum = SignedSum(node.inputs[0]), sum.constant == 1, let rest = try sum.termsSum() else { return nil }
+        let result = try applyScalar(.log1p, [rest])
+        return try sum.broadcast(result, like: sumNode.output, from: sumNode).flatMap { satisfying($0, node.output) }
     }
 
     /// `log(1 - x)` -> `log1p(-x)`: accurate for tiny `x`.
@@ -47,14 +51,18 @@ public enum Stabilize {
     ///
     /// A documented difference: over an axis of size 0 the original gives -inf, the rewritten
     /// form throws when the function runs (the maximum of an empty axis), as ``logsumexp(_:axis:keepdims:)``
-    /// does. The shifted form itself is recognised and left alone.
+    /// does. The shifted form itself is recognised and left alone. Dimshuffles, reshapes and
+    /// indexing between the log and the sum stay where they were (PyTensor's
+    /// `local_log_sum_exp` with a dimshuffle).
     public static let logSumExp = rule("log_sum_exp", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sumNode = node.inputs[0].owner, let sum = sumNode.op as? Reduce,
+        guard scalarOp(node) == .log else { return nil }
+        let (base, chain) = throughSelections(node.inputs[0])
+        guard let sumNode = base.owner, let sum = sumNode.op as? Reduce,
               sum.kind == .sum, let exp = elemwiseNode(sumNode.inputs[0], .exp) else { return nil }
         let x = exp.inputs[0]
         guard x.type.dtype == node.outputTypes[0].dtype, !isMaxShifted(x, axes: sum.axes) else { return nil }
         let stable = try logsumexpOver(Tensor(x), sum.axes, keepdims: sum.keepdims).variable
-        return sameType(stable, as: node.output)
+        return sameType(try reapply(chain, to: stable), as: node.output)
     }
 
     /// The stabilisation rules, in the order they are tried on a node: cancelled factors first
@@ -63,7 +71,7 @@ public enum Stabilize {
     /// `log(1 - sigmoid(x))`), the other rules on products (gradients) last.
     public static let all: [Rewrite] = [StabilizeProducts.cancelCommonFactors]
         + StabilizeSoftmax.all + StabilizeSigmoid.all + StabilizeLogExp.all
-        + [logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp]
+        + [logSumExp, log1pFromLogOneMinus, log1pFromLog, expm1FromExp]
         + [StabilizeProducts.expOverSumExp, StabilizeProducts.distributeToCancel, CanonicalizeArithmetic.doubleNeg]
         // Chains of transposes collapse here too, so that factors built on both sides of a
         // dimshuffle (a forward value and its gradient) compare equal.

@@ -17,9 +17,10 @@ public enum StabilizeProducts {
     ///   `exp(b) / (exp(a) - exp(b))` -> `1 / expm1(a - b)`;
     /// - `1 / (1 - exp(x))` -> `-1 / expm1(x)` (the gradient of `log(1 - exp(x))`, finite at
     ///   x = -2^-55 where `1 - exp(x)` rounds to 0);
-    /// - `exp(x) / sum(exp(x), axes, keepdims)` -> `exp(x - logsumexp(x, axes, keepdims))`
-    ///   (the gradient of `log(sum(exp(x)))`), also when the sum's axes are put back by a
-    ///   dimshuffle.
+    /// - `exp(x) / sum(exp(x), axis, keepdims)` -> `softmax(x, axis)` (PyTensor's
+    ///   `local_softmax_stabilize`), and over several axes
+    ///   `exp(x - logsumexp(x, axes, keepdims))`; also when the sum's axes are put back by a
+    ///   dimshuffle (the gradient of `log(sum(exp(x)))`).
     public static let expOverSumExp = rule("exp_over_sum_exp", tracks: [Elemwise.self]) { _, node in
         guard var product = Product(node) else { return nil }
         var changed = false
@@ -131,7 +132,8 @@ private func ratioOfExponentials(_ sum: SignedSum, _ product: inout Product) thr
 
 /// When `d` is `sum(exp(x), axes)` with the reduced axes kept (by `keepdims` or a dimshuffle
 /// that puts them back) and `exp(x)` is a numerator factor of `product` (removed from it):
-/// `exp(x - logsumexp(x, axes, keepdims: true))`, the factor replacing both.
+/// `softmax(x, axis)` for one axis, else `exp(x - logsumexp(x, axes, keepdims: true))`: the
+/// factor replacing both.
 private func ratioToReducedSum(_ d: Variable, _ product: inout Product) throws -> Product? {
     var sumOutput = d
     if let node = d.owner, let shuffle = node.op as? DimShuffle {
@@ -157,6 +159,12 @@ private func ratioToReducedSum(_ d: Variable, _ product: inout Product) throws -
                 next += 1
             }
         }
+    }
+    if sum.axes.count == 1 {
+        // One axis: the softmax itself (PyTensor's `local_softmax_stabilize`).
+        let softmax = try Softmax(axis: sum.axes[0]).makeNode([x]).output
+        product.numerator.remove(at: i)
+        return Product(numerator: [softmax])
     }
     let shift = try logsumexpOver(Tensor(x), sum.axes, keepdims: true).variable
     guard shift.type.dtype == x.type.dtype else { return nil }

@@ -28,10 +28,21 @@ public enum StabilizeSigmoid {
 
     /// `exp(x) * sigmoid(-x)` -> `sigmoid(x)` and `exp(-x) * sigmoid(x)` -> `sigmoid(-x)`, for
     /// factors anywhere in a product (PyTensor's `local_sigm_times_exp`): `sigmoid(-x) *
-    /// exp(x)` at x = 800 is 1, not `0 * inf` = NaN. Also `(1 + exp(x)) * sigmoid(-x)` -> 1.
+    /// exp(x)` at x = 800 is 1, not `0 * inf` = NaN. Also `(1 + exp(x)) * sigmoid(-x)` -> 1, and
+    /// a quotient that is exactly `sigmoid(x) / sigmoid(-x)` (times constants) -> `exp(x)` (the
+    /// odds, PyTensor's `local_odds_sigmoid`, once `1 - sigmoid(x)` is `sigmoid(-x)`).
     public static let sigmTimesExp = rule("sigm_times_exp", tracks: [Elemwise.self]) { _, node in
         guard var product = Product(node) else { return nil }
         var changed = false
+        // The odds only as the whole quotient (constants aside): among other factors the
+        // sigmoids may still cancel, where exp(x) could overflow.
+        if product.denominator.count == 1, let u = argument(of: product.denominator[0], .sigmoid),
+           product.numerator.filter({ $0.constantValue == nil }).count == 1,
+           let i = product.numerator.firstIndex(where: { f in argument(of: f, .sigmoid).map { isNegation($0, of: u) } ?? false }) {
+            product.numerator[i] = try applyScalar(.exp, [try negation(u)])
+            product.denominator.removeAll()
+            changed = true
+        }
         for (i, f) in product.numerator.enumerated().reversed() {
             guard let sum = SignedSum(f), sum.constant == 1, sum.terms.count == 1, !sum.terms[0].negative,
                   let x = argument(of: sum.terms[0].value, .exp),
@@ -66,10 +77,15 @@ public enum StabilizeSigmoid {
     public static let oneMinusSigmoid = rule("one_minus_sigmoid", tracks: [Elemwise.self]) { _, node in
         guard let op = scalarOp(node), op == .sub || op == .add, let sum = SignedSum(node.output),
               sum.constant == 1, sum.terms.count == 1, sum.terms[0].negative else { return nil }
-        let (base, chain) = throughSelections(sum.terms[0].value)
+        // A float conversion may sit on top (`1.0 - sigmoid(float32)` in float64).
+        var term = sum.terms[0].value
+        let conversion = elemwiseNode(term, .cast(term.type.dtype))
+        if let conversion, conversion.inputs[0].type.dtype.isFloatingPoint { term = conversion.inputs[0] }
+        let (base, chain) = throughSelections(term)
         guard let x = argument(of: base, .sigmoid) else { return nil }
-        let complement = try reapply(chain, to: try applyScalar(.sigmoid, [try negation(x)]))
-        return try fit(complement, to: node.output, from: node)
+        var complement = try reapply(chain, to: try applyScalar(.sigmoid, [try negation(x)]))
+        if conversion != nil { complement = try applyScalar(.cast(node.outputTypes[0].dtype), [complement]) }
+        return try sum.broadcast(complement, like: node.output, from: node)
     }
 
     /// `log(sigmoid(x))` -> `-softplus(-x)` (PyTensor's `logsigm_to_softplus`), also through

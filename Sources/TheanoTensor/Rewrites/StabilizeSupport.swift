@@ -220,6 +220,8 @@ struct SignedSum {
 
     var terms: [Term] = []
     var constant: Double = 0
+    /// The ``Alloc`` / ``BroadcastTo`` nodes that filled constant terms (`onesLike(y)`).
+    var fills: [Apply] = []
 
     /// The most terms a sum may have (larger ones are not read).
     static let termLimit = 8
@@ -239,6 +241,11 @@ struct SignedSum {
             constant += negative ? -c : c
             return true
         }
+        if let fill = v.owner, fill.op is Alloc || fill.op is BroadcastTo, let c = uniformConstant(fill.inputs[0]) {
+            constant += negative ? -c : c
+            fills.append(fill)
+            return true
+        }
         guard let node = v.owner, let op = scalarOp(node), node.inputs.allSatisfy({ $0.type.dtype == dtype }) else {
             terms.append(Term(negative: negative, value: v))
             return true
@@ -256,6 +263,30 @@ struct SignedSum {
             terms.append(Term(negative: negative, value: v))
             return true
         }
+    }
+
+    /// The non-constant terms added up again (`a - b + c`); nil when there are none.
+    func termsSum() throws -> Variable? {
+        guard let first = terms.first else { return nil }
+        var total = first.negative ? try negation(first.value) : first.value
+        for t in terms.dropFirst() {
+            total = try applyScalar(t.negative ? .sub : .add, [total, t.value])
+        }
+        return total
+    }
+
+    /// `replacement` broadcast to the shape of `sum`, the output of `node` that this sum was
+    /// read from: with the sizes of a fill that has that shape when there is one (no node is
+    /// then kept alive only for its shape), else as ``fit(_:to:from:)`` does.
+    func broadcast(_ replacement: Variable, like sum: Variable, from node: Apply) throws -> Variable? {
+        var r = replacement
+        if r.type.dtype != sum.type.dtype { r = try applyScalar(.cast(sum.type.dtype), [r]) }
+        if r.type.shape == sum.type.shape { return r }
+        if let fill = fills.first(where: { $0.outputTypes[0] == sum.type }), r.type.rank <= sum.type.rank {
+            let filled = try Alloc().makeNode([r] + fill.inputs.dropFirst()).output
+            if sum.type.isSatisfied(by: filled.type) { return filled }
+        }
+        return try fit(r, to: sum, from: node)
     }
 
     /// The arguments of the terms when every term is `+exp(argument)`, else nil.

@@ -147,3 +147,27 @@ final class StabilizeExtremesTests: BackendTestCase {
         }
     }
 }
+
+/// Checks the gradient of `f` at `points` as the optimiser compiles it: `verifyGrad` checks
+/// the symbolic gradient of the graph as written (it evaluates graphs without rewriting), and
+/// the gradient compiled with the default mode (stabilised) must equal the one compiled
+/// `.unoptimized` there.
+func assertStabilizedGradient(_ name: String, _ f: ([Tensor]) throws -> Tensor, at points: [NDArray],
+                              file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        try verifyGrad(f, at: points)
+        let inputs = points.enumerated().map { Tensor.variable("x\($0.offset)", .float64, shape: $0.element.shape.map { $0 }) }
+        let out = try f(inputs)
+        let weights = Tensor.constant(try NDArray.randomUniform(try unoptimizedValue(out, inputs, points).shape, low: 0.5, high: 1.5, seed: 11, .float64))
+        let grads = try grad(sum(out * weights), wrt: inputs, disconnected: .zero)
+        try assertSameValues(inputs, grads, points, rtol: 1e-7, atol: 1e-10, file: file, line: line)
+    } catch {
+        XCTFail("\(name): \(error)", file: file, line: line)
+    }
+}
+
+/// The value of `out` at `points`, unoptimised.
+private func unoptimizedValue(_ out: Tensor, _ inputs: [Tensor], _ points: [NDArray]) throws -> NDArray {
+    try function(inputs, [out], mode: .unoptimized).call(points)[0]
+}
+
