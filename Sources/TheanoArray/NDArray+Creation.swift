@@ -96,7 +96,7 @@ extension NDArray {
         self = try NDArray(allocating: shape, dtype: dtype, zeroed: false, context: context)
         func fill<T: NDArrayElement>(_: T.Type) {
             let p = storagePointer(as: T.self)
-            for i in 0..<count { p[i] = T(double: value(i)) }
+            for i in 0..<count { p[i] = T.element(fromDouble: value(i)) }
         }
         fill(dtype.elementType)
     }

@@ -103,6 +103,12 @@ def lgamma_c(x):
     return np.where(np.isneginf(x), np.inf, y)
 
 
+def log1mexp(x):
+    # log(1 - e^x) in float64 by the two accurate forms (Maechler 2012); NaN above 0.
+    with np.errstate(all="ignore"):
+        return np.where(x > -np.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
 FLOAT_UNARY = {
     "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
     "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "reciprocal": lambda x: 1.0 / x,
@@ -110,7 +116,7 @@ FLOAT_UNARY = {
     "arctan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
     "arcsinh": np.arcsinh, "arccosh": np.arccosh, "arctanh": np.arctanh,
     "erf": sp.erf, "erfc": sp.erfc, "gamma": sp.gamma, "lgamma": lgamma_c,
-    "sigmoid": sp.expit, "softplus": lambda x: np.logaddexp(0.0, x),
+    "sigmoid": sp.expit, "softplus": lambda x: np.logaddexp(0.0, x), "log1mexp": log1mexp,
 }
 
 
@@ -224,6 +230,7 @@ for dt in ["float32", "float64"] + ALL_INTS:
     if dt.startswith("float"):
         add("pow", [a, b], float_function(np.power, a, b))
         add("arctan2", [a, b], float_function(np.arctan2, a, b))
+        add("logaddexp", [a, b], float_function(np.logaddexp, a, b))
     else:
         exps = arr([x for x in INT_VALUES[dt] if x >= 0], dt)
         a, b = grid(v, exps)
@@ -232,6 +239,7 @@ for dt in ["int8", "int32"]:
     v = binary_values(dt)
     a, b = grid(v, v)
     add("arctan2", [a, b], float_function(np.arctan2, a, b))
+    add("logaddexp", [a, b], float_function(np.logaddexp, a, b))
 
 # Comparisons and logic.
 COMPARE = {"eq": np.equal, "neq": np.not_equal, "lt": np.less, "le": np.less_equal,

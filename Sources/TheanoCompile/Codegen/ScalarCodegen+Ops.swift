@@ -64,6 +64,15 @@ extension ScalarCodegen {
         case .softplus:
             guard isFloat else { throw x.unsupported }
             return x.temporaries(["_x"], "isnan(_x) ? _x : (_x > 0 ? _x : (\(ct))0) + log1p\(f)(exp\(f)(-fabs\(f)(_x)))")
+        case .log1mexp:
+            // log(-expm1(x)) above -ln 2, log1p(-exp(x)) below (see the reference).
+            guard isFloat else { throw x.unsupported }
+            return x.temporaries(["_x"], "_x > (\(ct))-0.6931471805599453 ? log\(f)(-expm1\(f)(_x)) : log1p\(f)(-exp\(f)(_x))")
+        case .logaddexp:
+            // NumPy's logaddexp: equal arguments (infinities included) give a + ln 2; NaN stays.
+            guard isFloat else { throw x.unsupported }
+            return x.temporaries(["_a", "_b"], locals: ["\(ct) _d = _a - _b"],
+                                 "_a == _b ? _a + (\(ct))0.6931471805599453 : (_d > 0 ? _a + log1p\(f)(exp\(f)(-_d)) : (_d <= 0 ? _b + log1p\(f)(exp\(f)(_d)) : _d))")
         case .trueDiv: return try x.float("(\(a) / \(b))")
         case .arctan2: return try x.float("atan2\(f)(\(a), \(b))")
         // Numeric: integers wrap (computed in the unsigned type of the same width).

@@ -27,9 +27,9 @@ func evaluateScalarOp(_ op: ScalarOp, _ inputs: [NDArray]) throws -> NDArray {
         return mapElements(inputs[0], Bool.self, Bool.self) { !$0 }
     case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
          .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
          .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
-         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
          .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor:
         // Ops of inputs that share one dtype: by arity and dtype below.
         break

@@ -60,6 +60,10 @@ public func digamma(_ x: Tensor) throws -> Tensor { try elemwise(.digamma, [x]) 
 public func sigmoid(_ x: Tensor) throws -> Tensor { try elemwise(.sigmoid, [x]) }
 /// Elementwise log(1 + e^x), stable for large |x|.
 public func softplus(_ x: Tensor) throws -> Tensor { try elemwise(.softplus, [x]) }
+/// Elementwise log(1 - e^x), accurate for every x <= 0: `log(-expm1(x))` near 0 and
+/// `log1p(-exp(x))` below -ln 2 (`log1mexp(-2^-55)` is -38.1, where `log(1 - exp(x))` gives
+/// -inf). NaN for x > 0, -inf at 0.
+public func log1mexp(_ x: Tensor) throws -> Tensor { try elemwise(.log1mexp, [x]) }
 /// Elementwise -x. Integers wrap (`-Int8.min == Int8.min`); not defined for bools (use
 /// ``logicalNot(_:)``).
 public func neg(_ x: Tensor) throws -> Tensor { try elemwise(.neg, [x]) }
@@ -103,6 +107,9 @@ public func maximum(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.m
 public func minimum(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.minimum, [a, b]) }
 /// Elementwise the angle of the point (b, a): atan2(a, b), with broadcasting and dtype promotion.
 public func arctan2(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.arctan2, [a, b]) }
+/// Elementwise log(e^a + e^b) without overflow or underflow (NumPy's `logaddexp`):
+/// `logaddexp(10000, 10000)` is 10000 + ln 2. With broadcasting and dtype promotion.
+public func logaddexp(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.logaddexp, [a, b]) }
 /// Elementwise a == b, elementwise (bool), with broadcasting and dtype promotion.
 public func eq(_ a: Tensor, _ b: Tensor) throws -> Tensor { try elemwise(.eq, [a, b]) }
 /// Elementwise a != b, elementwise (bool), with broadcasting and dtype promotion.
@@ -215,6 +222,8 @@ extension Tensor {
     public func sigmoid() throws -> Tensor { try TheanoTensor.sigmoid(self) }
     /// Elementwise log(1 + e^x), stable for large |x|; see ``softplus(_:)``.
     public func softplus() throws -> Tensor { try TheanoTensor.softplus(self) }
+    /// Elementwise log(1 - e^x), accurate for every x <= 0; see ``log1mexp(_:)``.
+    public func log1mexp() throws -> Tensor { try TheanoTensor.log1mexp(self) }
     /// Elementwise -x; see ``neg(_:)``.
     public func neg() throws -> Tensor { try TheanoTensor.neg(self) }
     /// Elementwise the absolute value; see ``abs(_:)``.
@@ -251,6 +260,8 @@ extension Tensor {
     public func minimum(_ other: Tensor) throws -> Tensor { try TheanoTensor.minimum(self, other) }
     /// Elementwise the angle of the point (b, a): atan2(a, b); see ``arctan2(_:_:)``.
     public func arctan2(_ other: Tensor) throws -> Tensor { try TheanoTensor.arctan2(self, other) }
+    /// Elementwise log(e^a + e^b) without overflow; see ``logaddexp(_:_:)``.
+    public func logaddexp(_ other: Tensor) throws -> Tensor { try TheanoTensor.logaddexp(self, other) }
     /// Elementwise a == b, elementwise (bool); see ``eq(_:_:)``.
     public func eq(_ other: Tensor) throws -> Tensor { try TheanoTensor.eq(self, other) }
     /// Elementwise a != b, elementwise (bool); see ``neq(_:_:)``.

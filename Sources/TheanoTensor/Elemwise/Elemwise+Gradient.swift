@@ -54,6 +54,11 @@ extension Elemwise {
             let aWins = try cast(scalar == .maximum ? a .> b : a .< b, g.dtype)
             let bWins = try cast(scalar == .maximum ? b .> a : b .< a, g.dtype)
             return [try g * (aWins + tie * 0.5), try g * (bWins + tie * 0.5)]
+        case .logaddexp:
+            // d/da log(e^a + e^b) = sigmoid(a - b): finite for all finite arguments, 1/2 each
+            // when they are equal.
+            let (a, b) = (x[0], x[1])
+            return [try g * sigmoid(a - b), try g * sigmoid(b - a)]
         case .arctan2:
             let (a, b) = (x[0], x[1])
             let denominator = try a * a + b * b
@@ -87,6 +92,10 @@ extension Elemwise {
         case .erfc: return [try -g * Tensor(1.1283791670955126) * exp(-x[0] * x[0])]
         case .sigmoid: return [try g * z * (1 - z)]
         case .softplus: return [try g * sigmoid(x[0])]
+        case .log1mexp:
+            // d/dx log(1 - e^x) = -1 / expm1(-x); the absolute value makes it -inf (not +inf)
+            // at x = 0, where expm1(-0) is -0.
+            return [try -g / abs(expm1(-x[0]))]
         case .gamma: return [try g * z * digamma(x[0])]
         case .lgamma: return [try g * digamma(x[0])]
         case .digamma:

@@ -62,9 +62,9 @@ func targetDTypes(_ op: ScalarOp, _ inputs: [Tensor]) -> [DType] {
         return [.bool, common, common]
     case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
          .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+         .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
          .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
-         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+         .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
          .eq, .neq, .lt, .le, .gt, .ge, .clip:
         // Inputs promoted to one common dtype, adjusted by kind below.
         break

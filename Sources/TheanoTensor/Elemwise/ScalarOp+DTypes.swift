@@ -19,9 +19,9 @@ extension ScalarOp {
             return .success(inputs[0])
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
-             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf:
             return sharedDTypeRule(inputs)
         }
@@ -91,7 +91,7 @@ extension ScalarOp {
         case .sign: return .refused(advice: "cast to a number first")
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .trueDiv, .arctan2,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf,
              .where, .clip, .cast, .identity:
             return .notNumeric

@@ -50,6 +50,10 @@ extension ScalarOp {
         case .softplus:
             // log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
             return { x in x.isNaN ? x : Swift.max(x, 0) + T.log(onePlus: T.exp(-Swift.abs(x))) }
+        case .log1mexp:
+            // log(1 - e^x): log(-expm1(x)) near 0, log1p(-exp(x)) below -ln 2 (Maechler 2012).
+            // NaN for x > 0, -inf at 0.
+            return { x in x > -T(0.6931471805599453) ? T.log(-T.expMinusOne(x)) : T.log(onePlus: -T.exp(x)) }
         case .neg: return { -$0 }
         case .abs: return { Swift.abs($0) }
         case .sign: return { x in x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x)) }  // sign(-0) = +0, NaN stays
@@ -59,7 +63,7 @@ extension ScalarOp {
         case .round: return { $0.rounded(.toNearestOrEven) }
         case .trunc: return { $0.rounded(.towardZero) }
         case .identity: return { $0 }
-        case .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+        case .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast:
             return nil
         }
@@ -78,9 +82,19 @@ extension ScalarOp {
         case .maximum: return { a, b in a.isNaN || b.isNaN ? T.nan : Swift.max(a, b) }
         case .minimum: return { a, b in a.isNaN || b.isNaN ? T.nan : Swift.min(a, b) }
         case .arctan2: return { T.atan2(y: $0, x: $1) }
+        case .logaddexp:
+            // log(e^a + e^b) as NumPy computes it: the larger argument plus log1p of the
+            // smaller exponential; equal arguments (infinities included) give a + ln 2.
+            return { a, b in
+                if a == b { return a + T(0.6931471805599453) }
+                let d = a - b
+                if d > 0 { return a + T.log(onePlus: T.exp(-d)) }
+                if d <= 0 { return b + T.log(onePlus: T.exp(d)) }
+                return d  // NaN
+            }
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
             return nil
@@ -97,8 +111,8 @@ extension ScalarOp {
         case .floor, .ceil, .round, .trunc, .identity: return { $0 }
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
-             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast:
             return nil
         }
@@ -130,7 +144,7 @@ extension ScalarOp {
             }
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .trueDiv, .arctan2,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp, .trueDiv, .arctan2, .logaddexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
             return nil
@@ -148,9 +162,9 @@ extension ScalarOp {
         case .ge: return { $0 >= $1 }
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
-             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .and, .or, .xor, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
             return nil
         }
@@ -166,8 +180,8 @@ extension ScalarOp {
         case .neq: return { $0 != $1 }
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
-             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc, .sub, .floorDiv, .mod, .pow, .trueDiv, .arctan2,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
+             .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc, .sub, .floorDiv, .mod, .pow, .trueDiv, .arctan2, .logaddexp,
              .lt, .le, .gt, .ge, .not, .isnan, .isinf, .where, .clip, .cast, .identity:
             return nil
         }

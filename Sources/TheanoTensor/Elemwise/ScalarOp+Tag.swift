@@ -9,10 +9,10 @@ extension ScalarOp {
     public enum Tag: String, CaseIterable, Sendable {
         case exp, exp2, expm1, log, log2, log10, log1p, sqrt, reciprocal
         case sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh
-        case erf, erfc, gamma, lgamma, digamma, sigmoid, softplus
+        case erf, erfc, gamma, lgamma, digamma, sigmoid, softplus, log1mexp
         case neg, abs, sign, square, floor, ceil, round, trunc
         case add, sub, mul, floorDiv = "floor_div", mod, pow, maximum, minimum
-        case trueDiv = "true_div", arctan2
+        case trueDiv = "true_div", arctan2, logaddexp
         case eq, neq, lt, le, gt, ge
         case and, or, xor, not
         case isnan, isinf
@@ -31,11 +31,12 @@ extension ScalarOp {
             case .tanh: [.tanh]; case .arcsinh: [.arcsinh]; case .arccosh: [.arccosh]; case .arctanh: [.arctanh]
             case .erf: [.erf]; case .erfc: [.erfc]; case .gamma: [.gamma]; case .lgamma: [.lgamma]
             case .digamma: [.digamma]; case .sigmoid: [.sigmoid]; case .softplus: [.softplus]
+            case .log1mexp: [.log1mexp]
             case .neg: [.neg]; case .abs: [.abs]; case .sign: [.sign]; case .square: [.square]
             case .floor: [.floor]; case .ceil: [.ceil]; case .round: [.round]; case .trunc: [.trunc]
             case .add: [.add]; case .sub: [.sub]; case .mul: [.mul]; case .floorDiv: [.floorDiv]
             case .mod: [.mod]; case .pow: [.pow]; case .maximum: [.maximum]; case .minimum: [.minimum]
-            case .trueDiv: [.trueDiv]; case .arctan2: [.arctan2]
+            case .trueDiv: [.trueDiv]; case .arctan2: [.arctan2]; case .logaddexp: [.logaddexp]
             case .eq: [.eq]; case .neq: [.neq]; case .lt: [.lt]; case .le: [.le]; case .gt: [.gt]; case .ge: [.ge]
             case .and: [.and]; case .or: [.or]; case .xor: [.xor]; case .not: [.not]
             case .isnan: [.isnan]; case .isinf: [.isinf]
@@ -56,12 +57,12 @@ extension ScalarOp {
         case .arccos: .arccos; case .arctan: .arctan; case .sinh: .sinh; case .cosh: .cosh
         case .tanh: .tanh; case .arcsinh: .arcsinh; case .arccosh: .arccosh; case .arctanh: .arctanh
         case .erf: .erf; case .erfc: .erfc; case .gamma: .gamma; case .lgamma: .lgamma
-        case .digamma: .digamma; case .sigmoid: .sigmoid; case .softplus: .softplus
+        case .digamma: .digamma; case .sigmoid: .sigmoid; case .softplus: .softplus; case .log1mexp: .log1mexp
         case .neg: .neg; case .abs: .abs; case .sign: .sign; case .square: .square
         case .floor: .floor; case .ceil: .ceil; case .round: .round; case .trunc: .trunc
         case .add: .add; case .sub: .sub; case .mul: .mul; case .floorDiv: .floorDiv
         case .mod: .mod; case .pow: .pow; case .maximum: .maximum; case .minimum: .minimum
-        case .trueDiv: .trueDiv; case .arctan2: .arctan2
+        case .trueDiv: .trueDiv; case .arctan2: .arctan2; case .logaddexp: .logaddexp
         case .eq: .eq; case .neq: .neq; case .lt: .lt; case .le: .le; case .gt: .gt; case .ge: .ge
         case .and: .and; case .or: .or; case .xor: .xor; case .not: .not
         case .isnan: .isnan; case .isinf: .isinf

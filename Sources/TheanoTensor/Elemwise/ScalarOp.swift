@@ -19,13 +19,13 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
     // Floating-point functions of one argument (float input, same dtype out).
     case exp, exp2, expm1, log, log2, log10, log1p, sqrt, reciprocal
     case sin, cos, tan, arcsin, arccos, arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh
-    case erf, erfc, gamma, lgamma, digamma, sigmoid, softplus
+    case erf, erfc, gamma, lgamma, digamma, sigmoid, softplus, log1mexp
     // Numeric functions of one argument (same dtype out).
     case neg, abs, sign, square, floor, ceil, round, trunc
     // Arithmetic of two arguments (same dtype out).
     case add, sub, mul, floorDiv, mod, pow, maximum, minimum
     // Floating-point functions of two arguments.
-    case trueDiv, arctan2
+    case trueDiv, arctan2, logaddexp
     // Comparisons (bool out).
     case eq, neq, lt, le, gt, ge
     // Logic on bools.
@@ -44,11 +44,11 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
              .not, .isnan, .isinf, .cast, .identity:
             return 1
-        case .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+        case .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor:
             return 2
         case .where, .clip:
@@ -76,7 +76,7 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal, .sin, .cos, .tan,
              .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh, .erf, .erfc,
-             .gamma, .lgamma, .digamma, .sigmoid, .softplus, .trueDiv, .arctan2:
+             .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp, .trueDiv, .arctan2, .logaddexp:
             return .floatFunction
         case .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
              .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum:
@@ -98,9 +98,9 @@ public enum ScalarOp: Hashable, Sendable, CustomStringConvertible {
             return "cast{\(t)}"
         case .exp, .exp2, .expm1, .log, .log2, .log10, .log1p, .sqrt, .reciprocal,
              .sin, .cos, .tan, .arcsin, .arccos, .arctan, .sinh, .cosh, .tanh, .arcsinh, .arccosh, .arctanh,
-             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus,
+             .erf, .erfc, .gamma, .lgamma, .digamma, .sigmoid, .softplus, .log1mexp,
              .neg, .abs, .sign, .square, .floor, .ceil, .round, .trunc,
-             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2,
+             .add, .sub, .mul, .floorDiv, .mod, .pow, .maximum, .minimum, .trueDiv, .arctan2, .logaddexp,
              .eq, .neq, .lt, .le, .gt, .ge, .and, .or, .xor, .not, .isnan, .isinf,
              .where, .clip, .identity:
             return name

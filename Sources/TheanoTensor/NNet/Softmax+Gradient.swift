@@ -1,13 +1,16 @@
 import TheanoArray
 import TheanoGraph
 
-/// The gradient of the softmax `z`: `gx = z * (g - sum(g * z, axis))`, the Jacobian-vector
-/// product of `diag(z) - z zᵀ` along each lane.
+/// The gradient of the softmax `z`: `gx = d - z * sum(d, axis)` with `d = g * z`, the
+/// Jacobian-vector product of `diag(z) - z zᵀ` along each lane. Written with `g * z` first so
+/// that when `g` divides by `z` (the gradient of `log(softmax(x))`) the stabilisation rules
+/// cancel the division where `z` underflows to 0.
 extension Softmax {
     public func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
         guard let gv = outputGradients[0] else { return [nil] }
         let g = Tensor(gv), z = Tensor(node.output)
-        return [try (z * (g - sum(g * z, axis: axis, keepdims: true))).variable]
+        let d = try g * z
+        return [try (d - z * sum(d, axis: axis, keepdims: true)).variable]
     }
 }
 

@@ -3,14 +3,20 @@ import TheanoGraph
 
 /// Numerical stabilisation: expressions that lose precision or overflow, rewritten into the
 /// accurate functions that compute the same values (`log(1 + x)` -> `log1p(x)`,
-/// `log(softmax(x))` -> `logSoftmax(x)`, ...).
+/// `log(softmax(x))` -> `logSoftmax(x)`, ...). The families live beside this file:
+/// ``StabilizeSigmoid``, ``StabilizeLogExp``, ``StabilizeSoftmax`` and ``StabilizeProducts``
+/// (the gradients' divisions); ``all`` is the stabilize pass.
 public enum Stabilize {
     /// `log(1 + x)` -> `log1p(x)`: accurate for tiny `x` (`log(1 + 1e-10)` rounds to 0 in
-    /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10).
+    /// float32 and to 1.00000008e-10 in float64; `log1p` gives 1e-10). The constants of a sum
+    /// of several terms add up to 1 (`log(2 + x - y - onesLike(z))` -> `log1p(x - y)`), filled
+    /// constants (`onesLike(z)`) included; the result is broadcast like the sum (PyTensor's
+    /// `local_log1p`).
     public static let log1pFromLog = rule("log1p_from_log", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sum = elemwiseNode(node.inputs[0], .add),
-              let (x, _) = operandAndConstant(sum, commutative: true, { $0 == 1 }) else { return nil }
-        return try fitUnary(.log1p, x, to: node.output, sumNode: sum)
+        guard scalarOp(node) == .log, let sumNode = node.inputs[0].owner, let op = scalarOp(sumNode), op == .add || op == .sub,
+              let sum = SignedSum(node.inputs[0]), sum.constant == 1, let rest = try sum.termsSum() else { return nil }
+        let result = try applyScalar(.log1p, [rest])
+        return try sum.broadcast(result, like: sumNode.output, from: sumNode).flatMap { satisfying($0, node.output) }
     }
 
     /// `log(1 - x)` -> `log1p(-x)`: accurate for tiny `x`.
@@ -39,68 +45,37 @@ public enum Stabilize {
         return try fit(try applyScalar(.expm1, [exp.inputs[0]]), to: node.output, from: node)
     }
 
-    /// `log(softmax(x))` -> `logSoftmax(x)` (same axis): finite where the softmax underflows
-    /// to 0 (`log(softmax([1000, 0]))[1]` is -1000, not -inf).
-    public static let logSoftmax = rule("log_softmax", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let softmax = node.inputs[0].owner,
-              let op = softmax.op as? Softmax else { return nil }
-        return sameType(try LogSoftmax(axis: op.axis).makeNode(softmax.inputs).output, as: node.output)
-    }
-
-    /// `log(sigmoid(x))` -> `-softplus(-x)`: finite for very negative `x`
-    /// (`log(sigmoid(-1000))` is -1000, not -inf).
-    public static let logSigmoid = rule("log_sigmoid", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sigmoid = elemwiseNode(node.inputs[0], .sigmoid) else { return nil }
-        let x = sigmoid.inputs[0]
-        let result = try applyScalar(.neg, [try applyScalar(.softplus, [try applyScalar(.neg, [x])])])
-        return sameType(result, as: node.output)
-    }
-
-    /// `log(1 - sigmoid(x))` (and `log1p(-sigmoid(x))`) -> `-softplus(x)`: finite for very
-    /// positive `x`.
-    public static let logOneMinusSigmoid = rule("log1m_sigmoid", tracks: [Elemwise.self]) { _, node in
-        guard let op = scalarOp(node) else { return nil }
-        let sigmoidOutput: Variable
-        let argument: Apply
-        switch op {
-        case .log:
-            guard let difference = elemwiseNode(node.inputs[0], .sub), uniformConstant(difference.inputs[0]) == 1 else { return nil }
-            sigmoidOutput = difference.inputs[1]
-            argument = difference
-        case .log1p:
-            guard let negation = elemwiseNode(node.inputs[0], .neg) else { return nil }
-            sigmoidOutput = negation.inputs[0]
-            argument = negation
-        default:
-            return nil
-        }
-        guard let sigmoid = elemwiseNode(sigmoidOutput, .sigmoid) else { return nil }
-        let result = try applyScalar(.neg, [try applyScalar(.softplus, [sigmoid.inputs[0]])])
-        return try fitUnary(.identity, result, to: node.output, sumNode: argument)
-    }
-
     /// `log(sum(exp(x)))` over any axes -> `logsumexp(x)`, the max-shifted form
     /// `m + log(sum(exp(x - m)))`: finite for large `x` (`log(sum(exp([1000, 1000])))` is
     /// 1000.69..., not inf).
     ///
     /// A documented difference: over an axis of size 0 the original gives -inf, the rewritten
     /// form throws when the function runs (the maximum of an empty axis), as ``logsumexp(_:axis:keepdims:)``
-    /// does. The shifted form itself is recognised and left alone.
+    /// does. The shifted form itself is recognised and left alone. Dimshuffles, reshapes and
+    /// indexing between the log and the sum stay where they were (PyTensor's
+    /// `local_log_sum_exp` with a dimshuffle).
     public static let logSumExp = rule("log_sum_exp", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .log, let sumNode = node.inputs[0].owner, let sum = sumNode.op as? Reduce,
+        guard scalarOp(node) == .log else { return nil }
+        let (base, chain) = throughSelections(node.inputs[0])
+        guard let sumNode = base.owner, let sum = sumNode.op as? Reduce,
               sum.kind == .sum, let exp = elemwiseNode(sumNode.inputs[0], .exp) else { return nil }
         let x = exp.inputs[0]
         guard x.type.dtype == node.outputTypes[0].dtype, !isMaxShifted(x, axes: sum.axes) else { return nil }
         let stable = try logsumexpOver(Tensor(x), sum.axes, keepdims: sum.keepdims).variable
-        return sameType(stable, as: node.output)
+        return sameType(try reapply(chain, to: stable), as: node.output)
     }
 
-    /// The stabilisation rules, in the order they are tried on a node (the sigmoid forms come
-    /// before the general `log1p` ones, which would otherwise take `log(1 - sigmoid(x))`).
-    public static let all: [Rewrite] = [
-        logSoftmax, logSigmoid, logOneMinusSigmoid, logSumExp, log1pFromLog, log1pFromLogOneMinus, expm1FromExp,
-        CanonicalizeArithmetic.doubleNeg,
-    ]
+    /// The stabilisation rules, in the order they are tried on a node: cancelled factors first
+    /// (`(1 + exp(-x)) / (1 + exp(-x))` must cancel before either becomes a sigmoid), softmax
+    /// and sigmoid forms before the general logarithm rules (which would otherwise take
+    /// `log(1 - sigmoid(x))`), the other rules on products (gradients) last.
+    public static let all: [Rewrite] = [StabilizeProducts.cancelCommonFactors]
+        + StabilizeSoftmax.all + StabilizeSigmoid.all + StabilizeLogExp.all
+        + [logSumExp, log1pFromLogOneMinus, log1pFromLog, expm1FromExp]
+        + [StabilizeProducts.expOverSumExp, StabilizeProducts.distributeToCancel, CanonicalizeArithmetic.doubleNeg]
+        // Chains of transposes collapse here too, so that factors built on both sides of a
+        // dimshuffle (a forward value and its gradient) compare equal.
+        + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain]
 }
 
 /// `op(x)` standing for `old`, where `x` is an operand (or a function of one) of the
@@ -115,7 +90,7 @@ private func fitUnary(_ op: ScalarOp, _ x: Variable, to old: Variable, sumNode: 
 
 /// Whether `x` is `y - where(isinf(m), c, m)` with `m = max(y, axes, keepdims)`: the shifted
 /// argument that `logsumexp` itself builds.
-private func isMaxShifted(_ x: Variable, axes: [Int]) -> Bool {
+func isMaxShifted(_ x: Variable, axes: [Int]) -> Bool {
     guard let sub = elemwiseNode(x, .sub), let select = elemwiseNode(sub.inputs[1], .where),
           let maxNode = select.inputs[2].owner, let max = maxNode.op as? Reduce else { return false }
     return max.kind == .max && max.axes == axes && maxNode.inputs[0] === sub.inputs[0]

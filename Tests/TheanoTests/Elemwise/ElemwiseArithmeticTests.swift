@@ -4,7 +4,7 @@ import XCTest
 /// Arithmetic of two arguments (+ - * / // % ** maximum minimum arctan2) against NumPy, and
 /// the integer corner cases: division by zero, overflow, negative exponents.
 final class ElemwiseArithmeticTests: BackendTestCase {
-    static let ops: Set<String> = ["add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2"]
+    static let ops: Set<String> = ["add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2", "logaddexp"]
 
     func testArithmeticMatchesNumPy() throws {
         let fixtures = ElemwiseFixture.of(Self.ops)

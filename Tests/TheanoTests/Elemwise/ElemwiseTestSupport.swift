@@ -70,12 +70,12 @@ extension ElemwiseFixture {
     static let unaryOps = [
         "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "reciprocal",
         "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-        "arcsinh", "arccosh", "arctanh", "erf", "erfc", "gamma", "lgamma", "sigmoid", "softplus",
+        "arcsinh", "arccosh", "arctanh", "erf", "erfc", "gamma", "lgamma", "sigmoid", "softplus", "log1mexp",
         "neg", "abs", "sign", "square", "floor", "ceil", "round", "trunc",
         "logicalNot", "isnan", "isinf", "cast",
     ]
     static let binaryOps = [
-        "add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2",
+        "add", "sub", "mul", "trueDivide", "floorDivide", "mod", "pow", "maximum", "minimum", "arctan2", "logaddexp",
         "eq", "neq", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor",
     ]
     static let ternaryOps = ["where", "clip"]
@@ -110,6 +110,7 @@ extension ElemwiseFixture {
         case "lgamma": return try lgamma(x[0])
         case "sigmoid": return try sigmoid(x[0])
         case "softplus": return try softplus(x[0])
+        case "log1mexp": return try log1mexp(x[0])
         case "neg": return try neg(x[0])
         case "abs": return try abs(x[0])
         case "sign": return try sign(x[0])
@@ -128,6 +129,7 @@ extension ElemwiseFixture {
         case "maximum": return try maximum(x[0], x[1])
         case "minimum": return try minimum(x[0], x[1])
         case "arctan2": return try arctan2(x[0], x[1])
+        case "logaddexp": return try logaddexp(x[0], x[1])
         case "eq": return try eq(x[0], x[1])
         case "neq": return try neq(x[0], x[1])
         case "lt": return try lt(x[0], x[1])

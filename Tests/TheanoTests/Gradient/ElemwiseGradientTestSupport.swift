@@ -56,6 +56,7 @@ struct GradientCase: CustomStringConvertible, Sendable {
         GradientCase("lgamma(negative)", [-2.8...(-2.2)]) { try lgamma($0[0]) },
         GradientCase("sigmoid", [-5...5]) { try sigmoid($0[0]) },
         GradientCase("softplus", [-5...5]) { try softplus($0[0]) },
+        GradientCase("log1mexp", [-5...(-0.05)]) { try log1mexp($0[0]) },
     ]
 
     /// Every differentiable scalar op of two arguments.
@@ -75,6 +76,7 @@ struct GradientCase: CustomStringConvertible, Sendable {
         GradientCase("arctan2", [-3...3, -3...3], isSmooth: { $0[0] * $0[0] + $0[1] * $0[1] > 0.1 && ($0[1] > 0.05 || Swift.abs($0[0]) > 0.05) }) {
             try arctan2($0[0], $0[1])
         },
+        GradientCase("logaddexp", [-3...3, -3...3]) { try logaddexp($0[0], $0[1]) },
     ]
 
     /// `clip(x, low, high)` with the three regions all likely.
