@@ -59,10 +59,11 @@ public func rop(_ outputs: [Tensor], wrt: [Tensor], vectors: [Tensor]) throws ->
 /// A rank-0 expression gives its gradient.
 public func jacobian(_ expression: Tensor, wrt: Tensor, disconnected: DisconnectedInputs = .raise) throws -> Tensor {
     if expression.rank == 0 { return try grad(expression, wrt: wrt, disconnected: disconnected) }
-    guard let shape = expression.type.staticShape, shapeSize(shape) <= jacobianUnrollLimit else {
+    let context = "jacobian of \(describeVariable(expression.variable))"
+    guard let shape = expression.type.staticShape, try checkedShapeSize(shape, context: context) <= jacobianUnrollLimit else {
         return try runtimeJacobian(expression, wrt: wrt, disconnected: disconnected)
     }
-    let n = try checkedShapeSize(shape, context: "jacobian of \(describeVariable(expression.variable))")
+    let n = try checkedShapeSize(shape, context: context)
     let flat = try reshape(expression, [n])
     let rows = try (0..<n).map { i in try grad(flat[i], wrt: wrt, disconnected: disconnected) }
     if rows.isEmpty { return try zeros(shape.map { Tensor(shapeConstant($0)) } + wrt.shapeList(), wrt.dtype) }

@@ -145,9 +145,17 @@ public enum CanonicalizeArithmetic {
     }
 
     /// The arithmetic rules, in the order they are tried on a node.
+    /// `x / x` -> ones of `x`'s shape: the canonical form's cancellation of a factor against
+    /// itself, on by default as in Theano and PyTensor (a documented liberty: `0 / 0`,
+    /// `inf / inf` and `NaN / NaN` are NaN under IEEE arithmetic).
+    public static let divSelf = rule("div_self", tracks: [Elemwise.self]) { _, node in
+        guard scalarOp(node) == .trueDiv, node.inputs[0] === node.inputs[1] else { return nil }
+        return try filled(1, like: node.output, from: node)
+    }
+
     public static let all: [Rewrite] = [
         mulByOne, addZero, subZero, zeroSub, divByOne, intDivByOne, zeroIntDiv, powOne, powZero, doubleNeg,
-        addConstants, mulConstants, hoistAddConstant, hoistMulConstant, cancelFactors,
+        addConstants, mulConstants, hoistAddConstant, hoistMulConstant, cancelFactors, divSelf,
     ]
 }
 

@@ -6,10 +6,14 @@ import TheanoGraph
 /// ``group`` (`Mode.fastRun.including("mul_by_zero")`, `.including("finite_only")`, or
 /// `RewritePipeline.enabling(_:)`).
 ///
-/// Under IEEE arithmetic each of them changes a result for some NaN or infinite input (and
-/// `x / x` also at 0): `inf - inf` is NaN, not 0; `0 * inf` is NaN, not 0; `NaN == NaN` is
-/// false. Theano and PyTensor apply such rules by default; here the default pipeline keeps
-/// IEEE results, and a user who knows the inputs are finite can turn them on.
+/// Under IEEE arithmetic each of them changes a result for some NaN or infinite input:
+/// `inf - inf` is NaN, not 0; `0 * inf` is NaN, not 0; `NaN == NaN` is false. Theano and
+/// PyTensor apply such rules by default; here the default pipeline keeps IEEE results, and a
+/// user who knows the inputs are finite can turn them on.
+///
+/// Cancelling a factor against itself (`x / x` -> 1, `x * y / x` -> `y`, the canonical form's
+/// cancellation) is not among them: it is on by default, as in Theano and PyTensor, and
+/// documented as a liberty (`div_self` and `cancel_factors` in ``CanonicalizeArithmetic``).
 public enum CanonicalizeFiniteOnly {
     /// The group name that enables every rule of this set.
     public static let group = "finite_only"
@@ -33,13 +37,6 @@ public enum CanonicalizeFiniteOnly {
         return try filled(0, like: node.output, from: node)
     }.optIn(group: group)
 
-    /// `x / x` -> ones of `x`'s shape (true division; `0 / 0`, `inf / inf` and `NaN / NaN` are
-    /// NaN).
-    public static let divSelf = rule("div_self", tracks: [Elemwise.self]) { _, node in
-        guard scalarOp(node) == .trueDiv, node.inputs[0] === node.inputs[1] else { return nil }
-        return try filled(1, like: node.output, from: node)
-    }.optIn(group: group)
-
     /// `x == x`, `x <= x`, `x >= x` -> true and `x != x`, `x < x`, `x > x` -> false, of `x`'s
     /// shape (`NaN == NaN` is false, `NaN != NaN` true). Exact for integers and bools.
     public static let compareSelf = rule("compare_self", tracks: [Elemwise.self]) { _, node in
@@ -52,5 +49,5 @@ public enum CanonicalizeFiniteOnly {
     }.optIn(group: group)
 
     /// The finite-only rules (all opt-in), in the order they are tried on a node.
-    public static let all: [Rewrite] = [mulByZero, zeroDiv, subSelf, divSelf, compareSelf]
+    public static let all: [Rewrite] = [mulByZero, zeroDiv, subSelf, compareSelf]
 }

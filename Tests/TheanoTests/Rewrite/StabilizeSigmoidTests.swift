@@ -93,13 +93,15 @@ final class StabilizeSigmoidTests: BackendTestCase {
     }
 
     func testProductFactorsCancel() throws {
+        // The canonical form (mul_canonizer) cancels these first in the full pipeline; here
+        // the stabilize rule is checked on its own.
         // Deep in a product, built separately: (g / sigmoid(x)) * -(sigmoid(x) * y).
         let g = Tensor.vector("g", .float64)
         try checkRule("cancel_common_factors", [g, x, y], try (g / sigmoid(x)) * -(sigmoid(x) * y), expected: "neg(mul(g, y))",
-                      values: [moderate, moderate, moderate])
+                      values: [moderate, moderate, moderate], excluding: ["mul_canonizer"])
         // A factor over its negation, and x / |x|.
-        try checkRule("cancel_common_factors", [x, y], try (y * x) / -x, expected: "neg(y)", values: [moderate, moderate])
-        try checkRule("cancel_common_factors", [x, y], try y * x / abs(x), expected: "mul(y, sign(x))", values: [moderate, moderate])
+        try checkRule("cancel_common_factors", [x, y], try (y * x) / -x, expected: "neg(y)", values: [moderate, moderate], excluding: ["mul_canonizer"])
+        try checkRule("cancel_common_factors", [x, y], try y * x / abs(x), expected: "mul(y, sign(x))", values: [moderate, moderate], excluding: ["mul_canonizer"])
     }
 
     func testDistributionCancelsDivisions() throws {
