@@ -53,7 +53,8 @@ extension Program {
         let profiling = profile != nil
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        var runner = NodeRunner(program: self, context: context, profiling: profiling)
+        var runner = NodeRunner(instructions: instructions, checksKernels: checksKernels, context: context,
+                                profiling: profiling, maxInputs: maxInputCount)
 
         // Inner graphs read the shared values this call read.
         func runAll() throws {
@@ -128,17 +129,19 @@ extension Program {
 /// Runs one instruction: gathers its inputs, runs its kernel (checked against the reference
 /// in DebugMode), stores its outputs and releases the slots it read last.
 private struct NodeRunner {
-    let program: Program
+    let instructions: [Program.Instruction]
+    let checksKernels: Bool
     let context: KernelContext
     let profiling: Bool
     /// One argument buffer for every node (no allocation per node).
     var arguments: [NDArray] = []
 
-    init(program: Program, context: KernelContext, profiling: Bool) {
-        self.program = program
+    init(instructions: [Program.Instruction], checksKernels: Bool, context: KernelContext, profiling: Bool, maxInputs: Int) {
+        self.instructions = instructions
+        self.checksKernels = checksKernels
         self.context = context
         self.profiling = profiling
-        arguments.reserveCapacity(program.instructions.map(\.inputSlots.count).max() ?? 0)
+        arguments.reserveCapacity(maxInputs)
     }
 
     func inputs(of inst: Program.Instruction, _ slots: [NDArray?]) throws -> [NDArray] {
@@ -151,7 +154,7 @@ private struct NodeRunner {
     }
 
     mutating func run(_ index: Int, _ slots: inout [NDArray?], _ times: inout [Double]) throws {
-        let inst = program.instructions[index]
+        let inst = instructions[index]
         let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         for s in inst.inputSlots {
             guard let v = slots[s] else {
@@ -161,7 +164,7 @@ private struct NodeRunner {
         }
         defer { arguments.removeAll(keepingCapacity: true) }  // drop the references so released slots can be recycled
         let results: [NDArray]
-        if program.checksKernels {
+        if checksKernels {
             results = try DebugCheck.run(inst.node, arguments, comparesWithReference: inst.isFastKernel) {
                 try inst.kernel.run(inst.node, $0, context)
             }

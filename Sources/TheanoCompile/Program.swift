@@ -49,6 +49,8 @@ struct Program: @unchecked Sendable {
     /// Every shared variable a call reads or updates (inner graphs' included), with how: a
     /// call holds these locks from its first read to its last store.
     var sharedAccess: [(SharedValue, SharedValue.Access)]
+    /// The most inputs any node reads (the size of the per-call argument buffer).
+    let maxInputCount: Int
     /// Whether some node runs an inner graph (which reads shared values from the call's
     /// snapshot, ``SharedValue/callSnapshot``).
     let hasInnerGraphs: Bool
@@ -152,6 +154,7 @@ struct Program: @unchecked Sendable {
         self.inPlaceUpdateSlots = Set(graph.outputs[outputCount...].filter { $0.owner.map(destroysShared) ?? false }.map(slot))
         self.updateTargets = updateTargets.map { (storage: $0.0, name: $0.1) }
         self.inPlaceStart = nodes.firstIndex(where: destroysShared) ?? nodes.count
+        self.maxInputCount = nodes.map(\.inputs.count).max() ?? 0
         let inner = innerGraphSharedValues(nodes)
         self.hasInnerGraphs = nodes.contains { $0.op is any InnerGraphOp }
         self.sharedAccess = shared.map { ($0.1, SharedValue.Access.read) } + inner.map { ($0, .read) }

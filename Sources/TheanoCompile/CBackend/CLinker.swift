@@ -53,7 +53,7 @@ enum CLinker {
                 }
                 name = "th_" + KernelCache.hash(template)
                 names[key] = name
-                if bodies[name] == nil { bodies[name] = template.replacingOccurrences(of: "TH_KERNEL", with: name) }
+                if bodies[name] == nil { bodies[name] = template.replacing("TH_KERNEL", with: name) }
             }
             plan.append(.success((name, program, broadcast, node.outputTypes.map(\.dtype))))
         }

@@ -303,7 +303,7 @@ struct KernelSource {
                 for (; j + \(lanes) <= je; j += \(lanes)) {
                     for (int l = 0; l < \(lanes); l++) {
                         const int64_t jj = j + l;
-                        \(flatBody.replacingOccurrences(of: "+ j]", with: "+ jj]"))
+                        \(flatBody.replacing("+ j]", with: "+ jj]"))
                         \(combine("acc[l]", flatOut[0]));
                     }
                 }

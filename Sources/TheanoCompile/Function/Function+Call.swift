@@ -11,6 +11,11 @@ extension Function {
         try program.run(bind(arguments, named: []))
     }
 
+    /// `f(a, b)` with arrays only: the fast path (no conversion, no boxing of the arguments).
+    public func dynamicallyCall(withArguments arguments: [NDArray]) throws -> [NDArray] {
+        try call(arguments)
+    }
+
     /// `f(a, w: 3)`: positional arguments first, then arguments named by their input's
     /// keyword (``In``'s `name`, else the tensor's name).
     public func dynamicallyCall(withKeywordArguments arguments: KeyValuePairs<String, any FunctionArgument>) throws -> [NDArray] {
@@ -56,7 +61,7 @@ extension Function {
     /// One value per input: the arguments converted, defaults for the rest.
     func bind(_ positional: [any FunctionArgument], named: [(String, any FunctionArgument)]) throws -> [NDArray] {
         let n = inputs.count
-        let list = inputs.map(\.shortName).joined(separator: ", ")
+        var list: String { inputs.map(\.shortName).joined(separator: ", ") }
         guard positional.count <= n else {
             throw TheanoError.invalidArgument(
                 "function call: expected \(n) argument\(n == 1 ? "" : "s")\(n == 0 ? "" : " (\(list))"), got \(positional.count)")
