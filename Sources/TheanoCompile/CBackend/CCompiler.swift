@@ -48,7 +48,9 @@ public struct CCompiler: Sendable, Hashable {
             guard let path = resolve(name), let version = try? run(path, ["--version"]).output else { continue }
             let lines = version.split(separator: "\n").map(String.init)
             let identity = lines.first ?? path
-            var flags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11", "-w"]
+            let optimization = ProcessInfo.processInfo.environment["THEANO_C_OPT"].map { $0.split(separator: " ").map(String.init) }
+                ?? ["-O3"]
+            var flags = optimization + ["-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11", "-w"]
             if identity.lowercased().contains("clang") { flags.append("-fveclib=libmvec") }
             return CCompiler(path: path, identity: identity, target: targetTriple(versionLines: lines), flags: flags)
         }
