@@ -26,10 +26,27 @@ public struct CompileOptions: Sendable {
     public var threads: Int?
     /// Collect time per node and per op type (see ``Function/profile``).
     public var profile: Bool
+    /// Whether a new function waits for its generated kernels (``KernelCompilation``).
+    public var kernelCompilation: KernelCompilation
+
+    /// When a new function's generated kernels are compiled.
+    public enum KernelCompilation: Sendable {
+        /// Start at once (the default): kernels found in the cache load immediately; the
+        /// others run on kernels that need no compiler while the generated C compiles in the
+        /// background, and are replaced between two calls when it is ready
+        /// (``Function/waitForKernels()`` waits for that). Exploring, a new graph answers in
+        /// milliseconds instead of after the compiler.
+        case background
+        /// Compile before the function is returned, for benchmarks and for errors at compile
+        /// time (``CompileOptions/strict`` always waits).
+        case wait
+    }
 
     public init(backend: Backend = .cpu, strict: Bool = false, compilerPath: String? = nil, cacheDirectory: URL? = nil,
-                threads: Int? = nil, profile: Bool = false) {
+                threads: Int? = nil, profile: Bool = false,
+                kernelCompilation: KernelCompilation = CompileOptions.environmentKernelCompilation ?? .background) {
         self.backend = backend
+        self.kernelCompilation = kernelCompilation
         self.strict = strict
         self.compilerPath = compilerPath
         self.cacheDirectory = cacheDirectory
@@ -59,6 +76,18 @@ public struct CompileOptions: Sendable {
         self.init(backend: linker == .c ? .cpu : .reference, compilerPath: compilerPath, cacheDirectory: cacheDirectory,
                   threads: threads, profile: profile)
     }
+}
+
+extension CompileOptions {
+    /// `THEANO_KERNEL_COMPILATION=wait|background`, read once (the test suite waits, so its
+    /// reports are deterministic; the tiered path has tests of its own).
+    public static let environmentKernelCompilation: KernelCompilation? = {
+        switch ProcessInfo.processInfo.environment["THEANO_KERNEL_COMPILATION"]?.lowercased() {
+        case "wait": return .wait
+        case "background": return .background
+        default: return nil
+        }
+    }()
 }
 
 /// The backend named by `THEANO_BACKEND` (or the older `THEANO_LINKER`), if any.

@@ -151,6 +151,12 @@ public final class Function: Sendable {
     /// ```
     public var kernelReport: KernelReport { program.kernelReport }
 
+    /// Blocks until every kernel still compiling in the background is ready and in use
+    /// (see ``CompileOptions/KernelCompilation``); returns at once when none is.
+    public func waitForKernels() {
+        program.waitForKernels()
+    }
+
     /// Bytes of storage the function keeps between calls for reuse (bounded by what one call
     /// needs; see ``BufferRecycler``).
     public var retainedBufferBytes: Int { program.buffers.retainedBytes }

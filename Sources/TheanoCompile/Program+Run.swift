@@ -53,8 +53,8 @@ extension Program {
         let profiling = profile != nil
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        var runner = NodeRunner(instructions: instructions, checksKernels: checksKernels, context: context,
-                                profiling: profiling, maxInputs: maxInputCount)
+        var runner = NodeRunner(instructions: instructions, kernels: kernels.current(), checksKernels: checksKernels,
+                                context: context, profiling: profiling, maxInputs: maxInputCount)
 
         // Inner graphs read the shared values this call read.
         func runAll() throws {
@@ -79,7 +79,7 @@ extension Program {
         for index in inPlaceStart..<instructions.count {
             let inst = instructions[index]
             let inputs = try runner.inputs(of: inst, slots)
-            if let kernel = inst.kernel as? any InPlaceKernel, !checksKernels {
+            if let kernel = runner.kernels[index].kernel as? any InPlaceKernel, !checksKernels {
                 try kernel.validate(inst.node, inputs)
                 validated.append(index)
             } else {
@@ -130,14 +130,18 @@ extension Program {
 /// in DebugMode), stores its outputs and releases the slots it read last.
 private struct NodeRunner {
     let instructions: [Program.Instruction]
+    /// The kernels of this call (one generation for the whole call).
+    let kernels: [KernelTable.Entry]
     let checksKernels: Bool
     let context: KernelContext
     let profiling: Bool
     /// One argument buffer for every node (no allocation per node).
     var arguments: [NDArray] = []
 
-    init(instructions: [Program.Instruction], checksKernels: Bool, context: KernelContext, profiling: Bool, maxInputs: Int) {
+    init(instructions: [Program.Instruction], kernels: [KernelTable.Entry], checksKernels: Bool, context: KernelContext,
+         profiling: Bool, maxInputs: Int) {
         self.instructions = instructions
+        self.kernels = kernels
         self.checksKernels = checksKernels
         self.context = context
         self.profiling = profiling
@@ -155,6 +159,7 @@ private struct NodeRunner {
 
     mutating func run(_ index: Int, _ slots: inout [NDArray?], _ times: inout [Double]) throws {
         let inst = instructions[index]
+        let entry = kernels[index]
         let nodeStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         for s in inst.inputSlots {
             guard let v = slots[s] else {
@@ -165,11 +170,11 @@ private struct NodeRunner {
         defer { arguments.removeAll(keepingCapacity: true) }  // drop the references so released slots can be recycled
         let results: [NDArray]
         if checksKernels {
-            results = try DebugCheck.run(inst.node, arguments, comparesWithReference: inst.isFastKernel) {
-                try inst.kernel.run(inst.node, $0, context)
+            results = try DebugCheck.run(inst.node, arguments, comparesWithReference: entry.isFast) {
+                try entry.kernel.run(inst.node, $0, context)
             }
         } else {
-            results = try inst.kernel.run(inst.node, arguments, context)
+            results = try entry.kernel.run(inst.node, arguments, context)
         }
         guard results.count == inst.outputSlots.count else {
             throw TheanoError.graph("internal error: \(inst.node.op) returned \(results.count) outputs, expected \(inst.outputSlots.count)")

@@ -12,10 +12,6 @@ import TheanoTensor
 struct Program: @unchecked Sendable {
     struct Instruction {
         let node: Apply
-        let kernel: any Kernel
-        /// Whether `kernel` is an implementation of its own (``Mode/debug`` compares it with
-        /// the reference); false when it runs the reference `perform`.
-        let isFastKernel: Bool
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose last reader is this instruction (freed after it runs).
@@ -63,8 +59,11 @@ struct Program: @unchecked Sendable {
     /// What each kernel may use: storage reused across nodes and calls, the thread pool.
     var context: KernelContext
     var buffers: BufferRecycler { context.buffers }
-    /// How every node runs.
-    let kernelReport: KernelReport
+    /// The kernel of every instruction (upgraded when background compiles complete).
+    let kernels: KernelTable
+    /// Background compiles of this program and its nested programs.
+    let upgrades: [KernelUpgrade]
+    let backendName: String
     let statistics: Statistics
 
     /// Schedules `graph`, whose outputs are the function's outputs followed by one value per
@@ -122,10 +121,9 @@ struct Program: @unchecked Sendable {
             throw TheanoError.unsupported(
                 "backend \(options.backend.name) has no implementation for \(nodeLabel(nodes[i]))\(choices[i].note.map { ": \($0)" } ?? ""); compiled with strict: true, so this is an error instead of running the reference implementation")
         }
-        self.kernelReport = KernelReport(backend: options.backend.name, entries: zip(nodes, choices).map { node, choice in
-            KernelReport.Entry(node: nodeLabel(node), op: opTypeName(node.op), kind: choice.kind,
-                               implementation: choice.implementation, note: choice.note, nested: choice.nested)
-        })
+        self.kernels = KernelTable(choices)
+        self.upgrades = kernels.follow(choices) + session.upgrades
+        self.backendName = options.backend.name
         self.resources = session.resources
         self.statistics = Statistics(codegenSeconds: session.codegenSeconds, compileSeconds: session.compileSeconds,
                                      ranCompiler: session.ranCompiler, sources: session.sources)
@@ -140,9 +138,7 @@ struct Program: @unchecked Sendable {
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
             // Outputs nobody reads are released at once.
             let unread = outs.filter { lastUse[$0] == nil && !keep.contains($0) }
-            let kernel = choices[i].kernel
-            instructions.append(Instruction(node: node, kernel: kernel ?? ReferenceKernel(), isFastKernel: kernel != nil,
-                                            inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
+            instructions.append(Instruction(node: node, inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
         }
         self.instructions = instructions
         self.constants = constants
@@ -159,6 +155,24 @@ struct Program: @unchecked Sendable {
         self.hasInnerGraphs = nodes.contains { $0.op is any InnerGraphOp }
         self.sharedAccess = shared.map { ($0.1, SharedValue.Access.read) } + inner.map { ($0, .read) }
             + updateTargets.map { ($0.0, .write) }
+    }
+}
+
+extension Program {
+    /// How every node runs now (kernels compiling in the background are reported as what runs
+    /// until they are ready).
+    var kernelReport: KernelReport {
+        KernelReport(backend: backendName, entries: zip(instructions, kernels.current()).map { inst, entry in
+            let choice = entry.choice
+            return KernelReport.Entry(node: nodeLabel(inst.node), op: opTypeName(inst.node.op), kind: choice.kind,
+                                      implementation: choice.implementation, note: choice.note, nested: choice.nested)
+        })
+    }
+
+    /// Blocks until every kernel compiling in the background (nested programs' included) is
+    /// ready.
+    func waitForKernels() {
+        for upgrade in upgrades { upgrade.wait() }
     }
 }
 

@@ -34,10 +34,15 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var values: [(String, Double)] = []
         var notes: [String] = []
-        for name in workloads.isEmpty ? Workloads.names : workloads {
-            let r = try Workloads.run(name, breakdown: breakdown, profile: profile)
-            values += r.values
-            notes += r.notes
+        // Steady-state workloads wait for their generated kernels; `cold` sets its own options.
+        var waiting = CompileOptions.current
+        waiting.kernelCompilation = .wait
+        try CompileOptions.$current.withValue(waiting) {
+            for name in workloads.isEmpty ? Workloads.names : workloads {
+                let r = try Workloads.run(name, breakdown: breakdown, profile: profile)
+                values += r.values
+                notes += r.notes
+            }
         }
         if json {
             let body = values.map { "  \"\($0.0)\": \(String(format: "%.6g", $0.1))" }.joined(separator: ",\n")

@@ -1,5 +1,6 @@
 import Foundation
 import Theano
+import TheanoNN
 
 /// The benchmark workloads of `../shared/bench/WORKLOADS.md`, run with the library itself.
 /// Each returns its JSON keys and median seconds; `notes` collects extra measurements
@@ -10,7 +11,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -20,6 +21,7 @@ enum Workloads {
         case "overhead": return try overhead()
         case "compile": return try compile(breakdown: breakdown)
         case "innergraph": return try innerGraph()
+        case "cold": return try cold(breakdown: breakdown)
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -64,7 +66,8 @@ enum Workloads {
             var updates: [Shared: Tensor] = [:]
             for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
             return try function([x, labels], [loss], updates: updates,
-                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) }, profile: profile))
+                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) },
+                                                        profile: profile, kernelCompilation: .wait))
         }
         _ = try build()  // warm the C cache
         var step: Function?
@@ -108,6 +111,90 @@ enum Workloads {
         let nested = times["nested"] ?? 0, inlined = times["inlined"] ?? 0
         return Result(values: [("opfromgraph_nested_1e6_f32_s", nested), ("opfromgraph_inlined_1e6_f32_s", inlined)],
                       notes: [String(format: "OpFromGraph nested / inlined: %.2fx", nested / Swift.max(inlined, 1e-12))])
+    }
+
+    /// Cold start: the MLP training step compiled with an empty kernel cache (loss expression to
+    /// a callable step, and to a step whose generated C is in use), and the first epoch of
+    /// `theano demo --model mlp` (building the model, then one epoch) with an empty cache and
+    /// again with the cache it filled. A cold run uses a fresh temporary cache folder.
+    static func cold(breakdown: Bool) throws -> Result {
+        var result = Result()
+        try withFreshCache { options in
+            let (compile, ready) = try mlpStepCold(options)
+            result.values.append(("mlp_compile_cold_s", compile))
+            result.notes.append("mlp compile, cold: callable after \(format(compile)), generated C in use after \(format(ready))")
+        }
+        let (train, _) = try Digits.load()
+        var warmCache: URL?
+        try withFreshCache(keep: true) { options in
+            warmCache = options.cacheDirectory
+            result.values.append(("demo_first_epoch_cold_s", try demoFirstEpoch(train, options)))
+            // Let the background compiles finish into the cache before timing the warm run.
+            try demoFirstEpochWaiting(train, options)
+        }
+        if let warmCache {
+            defer { try? FileManager.default.removeItem(at: warmCache) }
+            var options = CompileOptions.current
+            options.cacheDirectory = warmCache
+            result.values.append(("demo_first_epoch_warm_s", try demoFirstEpoch(train, options)))
+        }
+        return result
+    }
+
+    /// Runs `body` with options whose kernel cache is a new, empty temporary folder (deleted
+    /// after, unless `keep`), starting at once (background compilation).
+    static func withFreshCache(keep: Bool = false, _ body: (CompileOptions) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cold-\(UUID().uuidString)")
+        defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
+        var options = CompileOptions.current
+        options.cacheDirectory = folder
+        options.kernelCompilation = .background
+        try body(options)
+    }
+
+    /// Seconds from the MLP's loss expression to a callable training step, and to the step
+    /// running its generated C.
+    static func mlpStepCold(_ options: CompileOptions) throws -> (Double, Double) {
+        var rng = RandomGenerator(seed: 1)
+        let sizes = [(784, 512), (512, 512), (512, 10)]
+        let weights = try sizes.enumerated().map { i, s in
+            Shared(try NDArray.randomNormal([s.0, s.1], std: 0.05, using: &rng), name: "W\(i + 1)")
+        }
+        let biases = try sizes.enumerated().map { i, s in Shared(try NDArray.zeros([s.1]), name: "b\(i + 1)") }
+        let x = Tensor.matrix("x", .float32, shape: [nil, 784])
+        let labels = Tensor.vector("y", .int32)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let h1 = try relu(x.matmul(weights[0]) + biases[0])
+        let h2 = try relu(h1.matmul(weights[1]) + biases[1])
+        let p = try logSoftmax(h2.matmul(weights[2]) + biases[2], axis: 1)
+        let loss = try -p[arange(labels.shape(0)), labels].mean()
+        let params = weights + biases
+        let grads = try grad(loss, wrt: params)
+        var updates: [Shared: Tensor] = [:]
+        for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
+        let step = try function([x, labels], [loss], updates: updates, options: options)
+        let callable = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        step.waitForKernels()
+        return (callable, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Seconds to build `theano demo`'s MLP (default options) and train it one epoch.
+    static func demoFirstEpoch(_ train: Dataset, _ options: CompileOptions) throws -> Double {
+        try CompileOptions.$current.withValue(options) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let classifier = try Models.mlp(features: train.features, hidden: 128, classes: 10, learningRate: 0.1,
+                                            weightDecay: 1e-3, momentum: 0.9, seed: 0)
+            var rng: RandomGenerator? = RandomGenerator(seed: 1)
+            _ = try classifier.trainEpoch(train, batchSize: 32, rng: &rng)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+
+    /// Builds the demo's MLP and waits for its generated kernels (so they reach the cache).
+    static func demoFirstEpochWaiting(_ train: Dataset, _ options: CompileOptions) throws {
+        var waiting = options
+        waiting.kernelCompilation = .wait
+        _ = try demoFirstEpoch(train, waiting)
     }
 
     static func compileChain(_ stages: Int) throws -> (Tensor, Tensor) {

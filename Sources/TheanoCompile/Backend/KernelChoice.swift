@@ -25,21 +25,40 @@ public struct KernelChoice: Sendable {
     /// `reference`, ...
     public let implementation: String
     /// Why there is no kernel (a failed C compile, an unsupported dtype), or details.
-    public let note: String?
+    public internal(set) var note: String?
     /// The reports of nested programs the kernel runs (inner graphs).
     public let nested: [KernelReport]
+    /// The final choice still being prepared, if any (see ``KernelUpgrade``).
+    public internal(set) var upgrade: (KernelUpgrade, key: Int)? = nil
 
     /// The backend's own kernel, described by `implementation`.
     public static func kernel(_ kernel: any Kernel, implementation: String, note: String? = nil,
                               nested: [KernelReport] = []) -> KernelChoice {
-        KernelChoice(kind: .kernel, kernel: kernel, implementation: implementation, note: note, nested: nested)
+        KernelChoice(kind: .kernel, kernel: kernel, implementation: implementation, note: note, nested: nested, upgrade: nil)
     }
 
     /// The op's reference `perform` runs the node by design.
-    public static let reference = KernelChoice(kind: .reference, kernel: nil, implementation: "reference", note: nil, nested: [])
+    public static let reference = KernelChoice(kind: .reference, kernel: nil, implementation: "reference", note: nil, nested: [], upgrade: nil)
 
     /// No implementation on this backend, because of `reason`.
     public static func missing(_ reason: String) -> KernelChoice {
-        KernelChoice(kind: .missing, kernel: nil, implementation: "reference (fallback)", note: reason, nested: [])
+        KernelChoice(kind: .missing, kernel: nil, implementation: "reference (fallback)", note: reason, nested: [], upgrade: nil)
+    }
+}
+
+extension KernelChoice {
+    /// This choice for now, replaced by the final choice for `key` when `upgrade` completes.
+    public func upgrading(_ upgrade: KernelUpgrade, key: Int) -> KernelChoice {
+        var choice = self
+        choice.upgrade = (upgrade, key)
+        return choice
+    }
+}
+
+extension KernelChoice {
+    /// A kernel that runs while the backend prepares the final one (see ``upgrading(_:key:)``);
+    /// reported with `implementation` and counted as the reference (it is a stand-in).
+    public static func kernelWhileCompiling(_ kernel: any Kernel, implementation: String) -> KernelChoice {
+        KernelChoice(kind: .reference, kernel: kernel, implementation: implementation, note: nil, nested: [], upgrade: nil)
     }
 }

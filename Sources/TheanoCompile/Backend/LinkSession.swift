@@ -17,6 +17,8 @@ public final class LinkSession: @unchecked Sendable {
     private(set) var codegenSeconds = 0.0
     private(set) var compileSeconds = 0.0
     private(set) var ranCompiler = false
+    /// Background compiles of nested programs (a function waits for them too).
+    private(set) var upgrades: [KernelUpgrade] = []
 
     init(options: CompileOptions, checksKernels: Bool) {
         self.options = options
@@ -49,6 +51,7 @@ public final class LinkSession: @unchecked Sendable {
                                   options: options, checksKernels: checksKernels)
         recordCompileTime(codegen: program.statistics.codegenSeconds, compile: program.statistics.compileSeconds,
                           ranCompiler: program.statistics.ranCompiler)
+        upgrades += program.upgrades
         return CompiledGraph(name: graph.name, program: program)
     }
 }

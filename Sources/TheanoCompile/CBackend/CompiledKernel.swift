@@ -6,6 +6,8 @@ import TheanoTensor
 /// A kernel loaded from a compiled translation unit, with what the runtime needs to call it:
 /// the node's static broadcasting pattern and output dtypes.
 struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
+    /// The loaded library the function lives in (kept loaded as long as the kernel exists).
+    let library: SharedLibrary
     let function: UnsafeMutableRawPointer
     let program: KernelProgram
     /// Per input, per axis: the axis has static size 1 (broadcasts; stride 0).

@@ -62,11 +62,22 @@ public struct KernelCache: Sendable {
     /// not load, a full disk. A `clear` running at the same time never makes it fail: `clear`
     /// deletes an entry only under its lock, and an attempt that finds its files gone (the
     /// folder deleted by hand) starts once more.
-    func library(source: String, compiler: CCompiler, compiled: inout Bool) throws -> SharedLibrary {
-        do { return try attempt(source: source, compiler: compiler, compiled: &compiled) } catch is Vanished {}
-        do { return try attempt(source: source, compiler: compiler, compiled: &compiled) } catch let gone as Vanished {
+    func library(source: String, compiler: CCompiler, compiled: inout Bool, background: Bool = false) throws -> SharedLibrary {
+        do { return try attempt(source: source, compiler: compiler, compiled: &compiled, background: background) } catch is Vanished {}
+        do { return try attempt(source: source, compiler: compiler, compiled: &compiled, background: background) } catch let gone as Vanished {
             throw gone.error
         }
+    }
+
+    /// The library for `source` when a valid entry exists, loaded without compiling, locking
+    /// or waiting; nil otherwise.
+    func cachedLibrary(source: String, compiler: CCompiler) -> SharedLibrary? {
+        guard let folder = try? preparedFolder() else { return nil }
+        let key = KernelCache.key(source: source, compiler: compiler, cpu: cpu)
+        let object = folder.appendingPathComponent("\(key).so").path
+        let sum = folder.appendingPathComponent("\(key).sum").path
+        guard isValid(object, sum) else { return nil }
+        return try? SharedLibrary(path: object)
     }
 
     /// A file the cache had just written was gone: someone deleted the folder's contents.
@@ -74,7 +85,7 @@ public struct KernelCache: Sendable {
         let error: TheanoError
     }
 
-    private func attempt(source: String, compiler: CCompiler, compiled: inout Bool) throws -> SharedLibrary {
+    private func attempt(source: String, compiler: CCompiler, compiled: inout Bool, background: Bool) throws -> SharedLibrary {
         let folder = try preparedFolder()
         let key = KernelCache.key(source: source, compiler: compiler, cpu: cpu)
         let object = folder.appendingPathComponent("\(key).so").path
@@ -100,7 +111,7 @@ public struct KernelCache: Sendable {
         } catch let error as TheanoError where !CacheFiles.isFolder(folder.path) {
             throw Vanished(error: error)
         }
-        try compiler.compile(source: URL(fileURLWithPath: sourceFile), output: URL(fileURLWithPath: tmpObject))
+        try compiler.compile(source: URL(fileURLWithPath: sourceFile), output: URL(fileURLWithPath: tmpObject), background: background)
         guard let data = try CacheFiles.read(tmpObject), !data.isEmpty else {
             let problem = TheanoError.io("C backend: \(compiler.path) exited successfully but wrote no library (expected \(tmpObject)); "
                 + "THEANO_CC or CompileOptions.compilerPath must name a C compiler such as cc, gcc or clang")

@@ -101,8 +101,7 @@ extension Program {
                 new.name = old.name
                 mapped[old] = new
             }
-            return Instruction(node: node, kernel: inst.kernel, isFastKernel: inst.isFastKernel, inputSlots: inst.inputSlots,
-                               outputSlots: inst.outputSlots, release: inst.release)
+            return Instruction(node: node, inputSlots: inst.inputSlots, outputSlots: inst.outputSlots, release: inst.release)
         }
         if let renamed = try? FunctionGraph(inputs: graph.inputs, outputs: graph.outputs.map(map), clone: false) {
             for (k, target) in graph.updateTargets { renamed.updateTargets[k] = map(target) }

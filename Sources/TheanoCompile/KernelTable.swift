@@ -1,0 +1,68 @@
+import Synchronization
+import TheanoGraph
+
+/// The kernels of a program, one entry per instruction, replaced all at once when a
+/// ``KernelUpgrade`` completes (generated C compiled in the background). A call reads the
+/// table once, at its start, so it runs every node on one generation of kernels.
+final class KernelTable: Sendable {
+    struct Entry: Sendable {
+        let kernel: any Kernel
+        /// Whether `kernel` is an implementation of its own (``Mode/debug`` compares it with
+        /// the reference); false when it runs the reference `perform`.
+        let isFast: Bool
+        /// What the report says about the node.
+        let choice: KernelChoice
+
+        init(_ choice: KernelChoice) {
+            self.kernel = choice.kernel ?? ReferenceKernel()
+            self.isFast = choice.kernel != nil
+            self.choice = choice
+        }
+    }
+
+    private let entries: Mutex<[Entry]>
+
+    init(_ choices: [KernelChoice]) {
+        entries = Mutex(choices.map(Entry.init))
+    }
+
+    /// The kernels for one call.
+    func current() -> [Entry] { entries.withLock { $0 } }
+
+    /// Subscribes to the upgrades among `choices`: when one completes, the instructions it
+    /// covers switch to its final choices (a final `.missing` keeps the first kernel and adds
+    /// the reason to the report).
+    func follow(_ choices: [KernelChoice]) -> [KernelUpgrade] {
+        var byUpgrade: [ObjectIdentifier: (KernelUpgrade, [(index: Int, key: Int)])] = [:]
+        for (index, choice) in choices.enumerated() {
+            guard let (upgrade, key) = choice.upgrade else { continue }
+            byUpgrade[ObjectIdentifier(upgrade), default: (upgrade, [])].1.append((index, key))
+        }
+        for (upgrade, members) in byUpgrade.values {
+            upgrade.onComplete { [weak self] finals in
+                self?.entries.withLock { table in
+                    for (index, key) in members {
+                        guard let final = finals[key] else { continue }
+                        if final.kind == .missing {
+                            let first = table[index].choice
+                            table[index] = Entry(KernelChoice.noted(first, final.note))
+                        } else {
+                            table[index] = Entry(final)
+                        }
+                    }
+                }
+            }
+        }
+        return byUpgrade.values.map(\.0)
+    }
+}
+
+extension KernelChoice {
+    /// `choice` with `note` as its note and no pending upgrade.
+    static func noted(_ choice: KernelChoice, _ note: String?) -> KernelChoice {
+        var c = choice
+        c.upgrade = nil
+        c.note = note
+        return c
+    }
+}
