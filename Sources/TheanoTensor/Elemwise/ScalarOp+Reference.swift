@@ -13,10 +13,12 @@ import Darwin
 /// Integer arithmetic wraps; integer division or modulo by zero gives 0 instead of trapping.
 ///
 /// Each closure getter lists every op: those it does not apply to return nil, named so that a
-/// new op must be placed in each of them.
+/// new op must be placed in each of them. They are `package` so that the compile module's
+/// precompiled kernels (`CPU/Precompiled/`) run them, block by block, for ops that have no
+/// typed loop of their own.
 extension ScalarOp {
     /// The closure for a one-argument op on floats.
-    func floatUnary<T: Real & BinaryFloatingPoint>(_: T.Type) -> ((T) -> T)? {
+    package func floatUnary<T: Real & BinaryFloatingPoint>(_: T.Type) -> ((T) -> T)? {
         switch self {
         case .exp: return { T.exp($0) }
         case .exp2: return { T.exp2($0) }
@@ -70,7 +72,7 @@ extension ScalarOp {
     }
 
     /// The closure for a two-argument op on floats.
-    func floatBinary<T: Real & BinaryFloatingPoint>(_: T.Type) -> ((T, T) -> T)? {
+    package func floatBinary<T: Real & BinaryFloatingPoint>(_: T.Type) -> ((T, T) -> T)? {
         switch self {
         case .add: return { $0 + $1 }
         case .sub: return { $0 - $1 }
@@ -102,7 +104,7 @@ extension ScalarOp {
     }
 
     /// The closure for a one-argument op on integers.
-    func integerUnary<T: FixedWidthInteger>(_: T.Type) -> ((T) -> T)? {
+    package func integerUnary<T: FixedWidthInteger>(_: T.Type) -> ((T) -> T)? {
         switch self {
         case .neg: return { 0 &- $0 }
         case .abs: return { x in x < 0 ? 0 &- x : x }
@@ -120,7 +122,7 @@ extension ScalarOp {
 
     /// The closure for a two-argument op on integers; integer `pow` with a negative exponent
     /// throws (as NumPy does).
-    func integerBinary<T: FixedWidthInteger>(_: T.Type) -> ((T, T) throws -> T)? {
+    package func integerBinary<T: FixedWidthInteger>(_: T.Type) -> ((T, T) throws -> T)? {
         switch self {
         case .add: return { $0 &+ $1 }
         case .sub: return { $0 &- $1 }
@@ -152,7 +154,7 @@ extension ScalarOp {
     }
 
     /// The closure for a comparison.
-    func comparison<T: Comparable>(_: T.Type) -> ((T, T) -> Bool)? {
+    package func comparison<T: Comparable>(_: T.Type) -> ((T, T) -> Bool)? {
         switch self {
         case .eq: return { $0 == $1 }
         case .neq: return { $0 != $1 }
@@ -171,7 +173,7 @@ extension ScalarOp {
     }
 
     /// The closure for a logical op of two bools.
-    var logicBinary: ((Bool, Bool) -> Bool)? {
+    package var logicBinary: ((Bool, Bool) -> Bool)? {
         switch self {
         case .and, .mul, .minimum: return { $0 && $1 }
         case .or, .add, .maximum: return { $0 || $1 }
