@@ -64,11 +64,11 @@ public struct CCompiler: Sendable, Hashable {
     /// Compiles `source` into the shared object `output`. Throws with the compiler's messages
     /// when it fails.
     ///
-    /// A background compile runs at a lower priority (`nice` 10), so that the function it
+    /// A background compile runs at the lowest priority (`nice` 19), so that the function it
     /// compiles for keeps its core meanwhile.
     func compile(source: URL, output: URL, background: Bool = false) throws {
         let result = try CCompiler.run(path, flags + [source.path, "-o", output.path] + CCompiler.libraries,
-                                       niceness: background ? 10 : 0)
+                                       niceness: background ? 19 : 0)
         guard result.status == 0 else {
             throw TheanoError.unsupported(
                 "C backend: the generated C did not compile: \(path) failed on \(source.lastPathComponent) (exit status \(result.status)):\n\(result.output.prefix(4000))")

@@ -33,7 +33,11 @@ enum CLinker {
         let options = session.options
         guard let compiler = options.compilerPath.flatMap({ CCompiler.cached(preferred: $0) }) ?? defaultCompiler else {
             warnNoCompiler()
-            return items.map { _ in .missing("no C compiler found (looked for THEANO_CC, cc, gcc and clang on the PATH)") }
+            let reason = "no C compiler found (looked for THEANO_CC, cc, gcc and clang on the PATH)"
+            return items.map { node, program in
+                PrecompiledKernels.kernel(for: node, program: program)
+                    .map { .kernel($0, implementation: PrecompiledKernels.implementation, note: reason) } ?? .missing(reason)
+            }
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let (plan, bodies) = render(items)
@@ -79,9 +83,13 @@ enum CLinker {
         return first
     }
 
-    /// What runs a node while its generated C compiles: its reference implementation.
+    /// What runs a node while its generated C compiles: a precompiled kernel
+    /// (``PrecompiledKernels``), or the node's reference implementation when there is none.
     static func firstKernel(for node: Apply, program: KernelProgram) -> KernelChoice {
-        .kernelWhileCompiling(ReferenceKernel(), implementation: "reference (C compiling)")
+        if let kernel = PrecompiledKernels.kernel(for: node, program: program) {
+            return .kernelWhileCompiling(kernel, implementation: "\(PrecompiledKernels.implementation) (C compiling)")
+        }
+        return .kernelWhileCompiling(ReferenceKernel(), implementation: "reference (C compiling)")
     }
 
     // MARK: Code generation
@@ -140,7 +148,8 @@ enum CLinker {
         let count = Swift.min(names.count, Swift.max(1, Swift.min(4, ProcessInfo.processInfo.activeProcessorCount)))
         return (0..<count).map { u in
             let mine = stride(from: u, to: names.count, by: count).map { names[$0] }
-            return Unit(names: mine, source: CPreamble.text + "\n" + mine.compactMap { bodies[$0] }.joined(separator: "\n"))
+            let code = mine.compactMap { bodies[$0] }.joined(separator: "\n")
+            return Unit(names: mine, source: CPreamble.text(for: code) + "\n" + code)
         }
     }
 

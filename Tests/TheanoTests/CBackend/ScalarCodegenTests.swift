@@ -58,6 +58,23 @@ final class ScalarCodegenTests: XCTestCase {
         XCTAssertTrue(output.text.hasSuffix("mismatches: 0\n"), output.text)
     }
 
+    /// A translation unit declares only the libm vector functions and helpers its kernels use,
+    /// and the helpers bring what they call.
+    func testPreambleHoldsOnlyWhatTheKernelsUse() {
+        let plain = CPreamble.text(for: "out[i] = a[i] + b[i];")
+        XCTAssertTrue(plain.contains("th_call"))
+        XCTAssertFalse(plain.contains("TH_SIMD float"), plain)
+        XCTAssertFalse(plain.contains("th_digamma"), plain)
+        let exp = CPreamble.text(for: "out[i] = expf(a[i]);")
+        XCTAssertTrue(exp.contains("TH_SIMD float expf(float)"), exp)
+        XCTAssertFalse(exp.contains("tanhf"), exp)
+        let digamma = CPreamble.text(for: "out[i] = th_digamma(a[i]);")
+        XCTAssertTrue(digamma.contains("static inline double th_digamma"), digamma)
+        XCTAssertTrue(digamma.contains("double tan(double)"), "digamma calls tan: \(digamma)")
+        XCTAssertFalse(digamma.contains("th_ipow"), digamma)
+        XCTAssertLessThan(plain.count, CPreamble.text.count / 3)
+    }
+
     private func identifiers(in text: String) -> Set<String> {
         let regex = try! NSRegularExpression(pattern: "th_[A-Za-z0-9_]+")
         let range = NSRange(text.startIndex..., in: text)

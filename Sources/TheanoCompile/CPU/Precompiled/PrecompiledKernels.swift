@@ -41,34 +41,34 @@ enum PrecompiledKernels {
     }
 
     /// The fold of `kind` over values of `dtype`.
-    static func reducer(_ kind: ReduceKind, _ dtype: DType) -> any BlockReducer {
-        func integer<T: KernelInteger>(_: T.Type) -> any BlockReducer {
+    static func reducer(_ kind: ReduceKind, _ dtype: DType) -> BlockReducer {
+        func integer<T: KernelInteger>(_: T.Type) -> BlockReducer {
             switch kind {
-            case .sum: return FoldReducer<IntSumFold<T>>()
-            case .prod: return FoldReducer<IntProdFold<T>>()
-            case .max: return FoldReducer<IntMaxFold<T>>()
-            case .min: return FoldReducer<IntMinFold<T>>()
-            case .all: return FoldReducer<AllFold<T>>()
-            case .any: return FoldReducer<AnyFold<T>>()
+            case .sum: return BlockReducer(IntSumFold<T>.self)
+            case .prod: return BlockReducer(IntProdFold<T>.self)
+            case .max: return BlockReducer(IntMaxFold<T>.self)
+            case .min: return BlockReducer(IntMinFold<T>.self)
+            case .all: return BlockReducer(AllFold<T>.self)
+            case .any: return BlockReducer(AnyFold<T>.self)
             }
         }
-        func float<T: KernelFloat>(_: T.Type) -> any BlockReducer {
+        func float<T: KernelFloat>(_: T.Type) -> BlockReducer {
             switch kind {
-            case .sum: return FoldReducer<FloatSumFold<T>>()
-            case .prod: return FoldReducer<FloatProdFold<T>>()
-            case .max: return FoldReducer<FloatMaxFold<T>>()
-            case .min: return FoldReducer<FloatMinFold<T>>()
-            case .all: return FoldReducer<AllFold<T>>()
-            case .any: return FoldReducer<AnyFold<T>>()
+            case .sum: return BlockReducer(FloatSumFold<T>.self)
+            case .prod: return BlockReducer(FloatProdFold<T>.self)
+            case .max: return BlockReducer(FloatMaxFold<T>.self)
+            case .min: return BlockReducer(FloatMinFold<T>.self)
+            case .all: return BlockReducer(AllFold<T>.self)
+            case .any: return BlockReducer(AnyFold<T>.self)
             }
         }
         switch dtype {
         case .bool:
             switch kind {
-            case .sum: return FoldReducer<BoolSumFold>()
-            case .prod: return FoldReducer<BoolProdFold>()
-            case .max, .any: return FoldReducer<BoolAnyFold>()
-            case .min, .all: return FoldReducer<BoolAllFold>()
+            case .sum: return BlockReducer(BoolSumFold.self)
+            case .prod: return BlockReducer(BoolProdFold.self)
+            case .max, .any: return BlockReducer(BoolAnyFold.self)
+            case .min, .all: return BlockReducer(BoolAllFold.self)
             }
         case .uint8: return integer(UInt8.self)
         case .int8: return integer(Int8.self)
@@ -164,7 +164,7 @@ struct ReduceKernel: Kernel, @unchecked Sendable {
     let reduction: KernelProgram.Reduction
     let elementType: DType
     let outputType: DType
-    let reducer: any BlockReducer
+    let reducer: BlockReducer
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         guard let shape = staticBroadcastShape(inputs, broadcast),
@@ -189,7 +189,7 @@ struct ReduceKernel: Kernel, @unchecked Sendable {
             ? Swift.min(16, count / ParallelBlocks.grain) : 1
         do {
             try withExtendedLifetime((inputs, output)) {
-                try reducer.reduce(geometry, count: count, parts: parts, pool: context.pool, into: baseAddress(output)) { range, fold in
+                try reducer.reduce(geometry, count, parts, context.pool, baseAddress(output)) { range, fold in
                     let spread = scalarValue ? UnsafeMutableRawPointer.allocate(byteCount: precompiledBlockSize * size, alignment: 64) : nil
                     defer { spread?.deallocate() }
                     try program.run(layouts, outputs: [], range: range) { values, start, n in

@@ -152,20 +152,29 @@ struct ReductionGeometry {
     }
 }
 
-/// A reduction of one dtype and kind, type-erased for the kernel.
-protocol BlockReducer {
+/// A reduction of one dtype and kind, for the kernel: a closure made where the fold's type is
+/// known, so the loops inside are specialised for it (a generic type behind an existential
+/// would run unspecialised code, with a witness-table call per element).
+struct BlockReducer {
     /// Folds the `count` values of the broadcast shape into `output`, a fresh contiguous array
     /// of the result's shape. `blocks(range, fold)` produces the values of elements `range`
     /// block by block, calling `fold(values, start, n)` for each. With `parts` > 1 the elements
     /// are split in that many ranges, folded separately (on the pool, when there is one) and
     /// merged in order.
-    func reduce(_ geometry: ReductionGeometry, count: Int, parts: Int, pool: ThreadPool?, into output: UnsafeMutableRawPointer,
-                blocks: (Range<Int>, (UnsafeRawPointer, Int, Int) throws -> Void) throws -> Void) throws
+    typealias Blocks = (Range<Int>, (UnsafeRawPointer, Int, Int) throws -> Void) throws -> Void
+    let reduce: (_ geometry: ReductionGeometry, _ count: Int, _ parts: Int, _ pool: ThreadPool?,
+                 _ output: UnsafeMutableRawPointer, _ blocks: Blocks) throws -> Void
+
+    init<F: Fold>(_: F.Type) {
+        reduce = { geometry, count, parts, pool, output, blocks in
+            try FoldReducer<F>.reduce(geometry, count: count, parts: parts, pool: pool, into: output, blocks: blocks)
+        }
+    }
 }
 
-struct FoldReducer<F: Fold>: BlockReducer {
-    func reduce(_ geometry: ReductionGeometry, count: Int, parts: Int, pool: ThreadPool?, into output: UnsafeMutableRawPointer,
-                blocks: (Range<Int>, (UnsafeRawPointer, Int, Int) throws -> Void) throws -> Void) throws {
+enum FoldReducer<F: Fold> {
+    static func reduce(_ geometry: ReductionGeometry, count: Int, parts: Int, pool: ThreadPool?, into output: UnsafeMutableRawPointer,
+                       blocks: BlockReducer.Blocks) throws {
         let resultCount = geometry.resultCount
         // One part accumulates in the result itself when it has the accumulator's type.
         let inPlace = parts == 1 && F.Accumulator.self == F.Output.self
@@ -187,8 +196,8 @@ struct FoldReducer<F: Fold>: BlockReducer {
         for i in 0..<resultCount { out[i] = F.finish(acc[i]) }
     }
 
-    private func accumulate(_ geometry: ReductionGeometry, range: Range<Int>, into acc: UnsafeMutablePointer<F.Accumulator>,
-                            blocks: (Range<Int>, (UnsafeRawPointer, Int, Int) throws -> Void) throws -> Void) throws {
+    private static func accumulate(_ geometry: ReductionGeometry, range: Range<Int>, into acc: UnsafeMutablePointer<F.Accumulator>,
+                                   blocks: BlockReducer.Blocks) throws {
         guard !range.isEmpty else { return }
         var cursor = Cursor(geometry, at: range.lowerBound)
         try blocks(range) { values, _, n in
@@ -197,7 +206,7 @@ struct FoldReducer<F: Fold>: BlockReducer {
             while k < n {
                 let len = Swift.min(geometry.inner - cursor.j, n - k)
                 if geometry.innerReduced {
-                    acc[cursor.base] = F.merge(acc[cursor.base], Self.fold(x + k, len))
+                    acc[cursor.base] = F.merge(acc[cursor.base], fold(x + k, len))
                 } else {
                     let a = acc + cursor.base + cursor.j
                     let v = x + k
