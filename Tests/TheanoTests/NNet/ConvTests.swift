@@ -121,6 +121,7 @@ final class ConvTests: BackendTestCase {
         assertValues(try evaluate(try conv2d(x, w, padding: .full), [x, w], [xa, wa]), scipy_full, shape: [1, 1, 6, 7])
         assertValues(try evaluate(try conv2d(x, w, padding: .same), [x, w], [xa, wa]), scipy_same, shape: [1, 1, 4, 5])
         assertValues(try evaluate(try conv2d(x, w), [x, w], [xa, wa]), scipy_valid, shape: [1, 1, 2, 3])
+        assertValues(try evaluate(try x.conv2d(w, padding: .same), [x, w], [xa, wa]), scipy_same, shape: [1, 1, 4, 5])
         // Correlation is convolution with the flipped kernel.
         let flipped = try NDArray(Array(scipyW.reversed()), shape: [1, 1, 3, 3])
         assertValues(try evaluate(try conv2d(x, w, padding: .full, filterFlip: false), [x, w], [xa, flipped]), scipy_full, shape: [1, 1, 6, 7])

@@ -162,3 +162,23 @@ private func checkSpatialArgs(stride: [Int], dilation: [Int], n: Int, op: String
         throw TheanoError.invalidArgument("\(op): expected \(n) strides and \(n) dilations (one per spatial axis), got stride \(stride), dilation \(dilation)")
     }
 }
+
+extension Tensor {
+    /// This input `[N, C, W]` convolved with `filters`; see ``conv1d(_:_:stride:padding:dilation:groups:filterFlip:)``.
+    public func conv1d(_ filters: Tensor, stride: Int = 1, padding: ConvPadding = .valid, dilation: Int = 1,
+                       groups: Int = 1, filterFlip: Bool = true) throws -> Tensor {
+        try TheanoTensor.conv1d(self, filters, stride: stride, padding: padding, dilation: dilation, groups: groups, filterFlip: filterFlip)
+    }
+
+    /// This input `[N, C, H, W]` convolved with `filters`; see ``conv2d(_:_:stride:padding:dilation:groups:filterFlip:)``.
+    public func conv2d(_ filters: Tensor, stride: [Int] = [1, 1], padding: ConvPadding = .valid, dilation: [Int] = [1, 1],
+                       groups: Int = 1, filterFlip: Bool = true) throws -> Tensor {
+        try TheanoTensor.conv2d(self, filters, stride: stride, padding: padding, dilation: dilation, groups: groups, filterFlip: filterFlip)
+    }
+
+    /// This input `[N, C, D, H, W]` convolved with `filters`; see ``conv3d(_:_:stride:padding:dilation:groups:filterFlip:)``.
+    public func conv3d(_ filters: Tensor, stride: [Int] = [1, 1, 1], padding: ConvPadding = .valid, dilation: [Int] = [1, 1, 1],
+                       groups: Int = 1, filterFlip: Bool = true) throws -> Tensor {
+        try TheanoTensor.conv3d(self, filters, stride: stride, padding: padding, dilation: dilation, groups: groups, filterFlip: filterFlip)
+    }
+}

@@ -54,3 +54,23 @@ private func poolNode(_ x: Tensor, window: [Int], stride: [Int]?, padding: [Int]
     return try Pool(PoolParameters(window: window, stride: stride ?? window, padding: padding, mode: mode, ignoreBorder: ignoreBorder))
         .apply([x])
 }
+
+extension Tensor {
+    /// Pooling over the last axis; see ``pool1d(_:window:stride:padding:mode:ignoreBorder:)``.
+    public func pool1d(window: Int, stride: Int? = nil, padding: Int = 0, mode: PoolMode = .max, ignoreBorder: Bool = true) throws -> Tensor {
+        try TheanoTensor.pool1d(self, window: window, stride: stride, padding: padding, mode: mode, ignoreBorder: ignoreBorder)
+    }
+
+    /// Pooling over the last two axes; see ``pool2d(_:window:stride:padding:mode:ignoreBorder:)``.
+    public func pool2d(window: [Int], stride: [Int]? = nil, padding: [Int] = [0, 0], mode: PoolMode = .max, ignoreBorder: Bool = true) throws -> Tensor {
+        try TheanoTensor.pool2d(self, window: window, stride: stride, padding: padding, mode: mode, ignoreBorder: ignoreBorder)
+    }
+
+    /// Pooling over the last three axes; see ``pool3d(_:window:stride:padding:mode:ignoreBorder:)``.
+    public func pool3d(window: [Int], stride: [Int]? = nil, padding: [Int] = [0, 0, 0], mode: PoolMode = .max, ignoreBorder: Bool = true) throws -> Tensor {
+        try TheanoTensor.pool3d(self, window: window, stride: stride, padding: padding, mode: mode, ignoreBorder: ignoreBorder)
+    }
+
+    /// Global pooling over the two spatial axes of `[N, C, H, W]`, giving `[N, C]`; see ``globalPool2d(_:mode:)``.
+    public func globalPool2d(mode: PoolMode) throws -> Tensor { try TheanoTensor.globalPool2d(self, mode: mode) }
+}
