@@ -340,4 +340,36 @@ final class ConvTests: BackendTestCase {
             XCTAssertTrue(convNodes.allSatisfy { $0.implementation == "im2col+OpenBLAS" }, f.kernelReport.description)
         }
     }
+
+    /// The gradient ops on float32, non-contiguous operands, and empty batches (on the CPU
+    /// backend `Mode.debug` compares the im2col kernels with `perform` at every node).
+    func testGradientOpsOnViewsAndEmptyBatches() throws {
+        var data = TestData(seed: 14)
+        let configs: [([Int], [Int], [Int], ConvPadding, [Int], Int)] = [
+            ([2, 4, 6, 5], [4, 1, 3, 2], [2, 1], .same, [1, 2], 4),
+            ([0, 2, 4, 4], [3, 2, 2, 2], [1, 1], .valid, [1, 1], 1),
+            ([1, 3, 5, 4], [2, 3, 1, 1], [2, 2], .full, [1, 1], 1),
+        ]
+        for (xs, ws, stride, padding, dilation, groups) in configs {
+            for dtype in [DType.float32, .float64] {
+                let x = Tensor.tensor4("x", dtype), w = Tensor.tensor4("w", dtype), g = Tensor.tensor4("g", dtype)
+                let xa = try data.nonContiguous(xs, dtype), wa = try data.nonContiguous(ws, dtype)
+                let y = try conv2d(x, w, stride: stride, padding: padding, dilation: dilation, groups: groups)
+                let ya = try evaluate(y, [x, w], [xa, wa])
+                let ga = try data.nonContiguous(ya.shape, dtype)
+                let gx = try conv2dGradInputs(g, w, inputShape: xs, stride: stride, padding: padding, dilation: dilation, groups: groups)
+                let gw = try conv2dGradWeights(x, g, filterShape: ws, stride: stride, padding: padding, dilation: dilation, groups: groups)
+                let f = try function([x, w, g], [gx, gw])
+                let r = try f.call([xa, wa, ga])
+                XCTAssertEqual(r[0].shape, xs)
+                XCTAssertEqual(r[1].shape, ws)
+                XCTAssertEqual(r[0].dtype, dtype)
+                let dot = { (a: NDArray, b: NDArray) in zip(a.doubles, b.doubles).reduce(0.0) { $0 + $1.0 * $1.1 } }
+                let reference = dot(ya, ga), tolerance = (dtype == .float32 ? 1e-4 : 1e-9) * Swift.max(1, abs(reference))
+                XCTAssertEqual(dot(xa, r[0]), reference, accuracy: tolerance, "\(xs) \(dtype)")
+                XCTAssertEqual(dot(wa, r[1]), reference, accuracy: tolerance, "\(xs) \(dtype)")
+                if xs[0] == 0 { XCTAssertEqual(r[1].doubles, [Double](repeating: 0, count: r[1].count)) }
+            }
+        }
+    }
 }
