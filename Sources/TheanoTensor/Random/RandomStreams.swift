@@ -103,6 +103,9 @@ public final class RandomStreams: @unchecked Sendable {
     /// compared with `p`, cast to `dtype`.
     @_disfavoredOverload
     public func bernoulli(_ shape: [Tensor], p: Tensor, dtype: DType = .int64) throws -> Tensor {
+        if let c = p.constantValue, let bad = c.doubles.first(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw TheanoError.invalidArgument("bernoulli: p must be in [0, 1], got \(bad)")
+        }
         let u = try draw(RandomVariable(.uniform, dtype: .float64), randomShape(shape, "bernoulli"))
         return try cast(u .< p, dtype)
     }

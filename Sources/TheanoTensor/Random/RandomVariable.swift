@@ -83,18 +83,25 @@ public struct RandomVariable: Op {
         guard count < 1 << 40 else {
             throw TheanoError.invalidArgument("\(self): a draw has at most 2^40 elements, got \(count)")
         }
-        let sample: NDArray
         func block(_ i: Int) -> SIMD4<UInt32> { Philox4x32.block(key: key, stream: counter, index: UInt64(i)) }
+        // Floats are made in one pass, straight in the output dtype for float32 and float64.
+        func floats(_ value: (Int) -> Double) throws -> NDArray {
+            switch dtype {
+            case .float32: try NDArray((0..<count).map { Float(value($0)) }, shape: shape)
+            case .float64: try NDArray((0..<count).map(value), shape: shape)
+            default: try NDArray((0..<count).map(value), shape: shape).astype(dtype)
+            }
+        }
+        let sample: NDArray
         switch distribution {
         case .uniform:
-            let values = dtype == .float32
-                ? (0..<count).map { PhiloxVariates.unit24(block($0).x) }
-                : (0..<count).map { PhiloxVariates.unit53(PhiloxVariates.low64(block($0))) }
-            sample = try NDArray(values, shape: shape).astype(dtype)
+            sample = dtype == .float32
+                ? try floats { PhiloxVariates.unit24(block($0).x) }
+                : try floats { PhiloxVariates.unit53(PhiloxVariates.low64(block($0))) }
         case .normal:
-            sample = try NDArray((0..<count).map { PhiloxVariates.normals(block($0)).0 }, shape: shape).astype(dtype)
+            sample = try floats { PhiloxVariates.normals(block($0)).0 }
         case .truncatedNormal:
-            let values = (0..<count).map { i -> Double in
+            sample = try floats { i in
                 for attempt in 0..<64 {
                     let (a, b) = PhiloxVariates.normals(Philox4x32.block(key: key, stream: counter, index: UInt64(i) | UInt64(attempt) << 40))
                     if abs(a) <= 2 { return a }
@@ -102,13 +109,14 @@ public struct RandomVariable: Op {
                 }
                 return 0
             }
-            sample = try NDArray(values, shape: shape).astype(dtype)
         case .integers(let low, let high):
             let range = UInt64(bitPattern: Int64(high) &- Int64(low))
-            let values = (0..<count).map { i -> Int64 in
+            func value(_ i: Int) -> Int64 {
                 Int64(low) &+ Int64(bitPattern: PhiloxVariates.low64(block(i)).multipliedFullWidth(by: range).high)
             }
-            sample = try NDArray(values, shape: shape).astype(dtype)
+            sample = dtype == .int32
+                ? try NDArray((0..<count).map { Int32(truncatingIfNeeded: value($0)) }, shape: shape)
+                : try NDArray((0..<count).map(value), shape: shape)
         }
         return [sample, RandomState.next(key, counter)]
     }

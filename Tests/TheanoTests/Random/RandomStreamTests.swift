@@ -86,7 +86,10 @@ final class RandomStreamTests: BackendTestCase {
         let b = try streams.bernoulli([20000], p: 0.3, dtype: .float32)
         let n = try streams.binomial([5000], n: 10, p: 0.25)
         let k = try streams.integers([5000], low: -3, high: 4)
-        let out = try function([], [b, n, k])()
+        let k32 = try streams.integers([100], low: 10, high: 12, dtype: .int32)
+        let out = try function([], [b, n, k, k32])()
+        XCTAssertEqual(out[3].dtype, .int32)
+        XCTAssertEqual(Set(out[3].toArray(of: Int32.self)), [10, 11])
         XCTAssertEqual(out[0].dtype, .float32)
         XCTAssertEqual(Set(out[0].doubles), [0, 1])
         XCTAssertEqual(moments(out[0]).mean, 0.3, accuracy: 0.015)
@@ -170,6 +173,19 @@ final class RandomStreamTests: BackendTestCase {
         XCTAssertEqual(try f()[0].doubles, b.doubles)
     }
 
+    func testCopyWithItsOwnState() throws {
+        let streams = RandomStreams(seed: 6)
+        let u = try streams.uniform([3])
+        let f = try function([], [u])
+        let state = streams.stateVariables[0]
+        let own = Shared(RandomState.initial(seed: 6, draw: 0), name: "own")
+        let g = try f.copy(swap: [state: own])
+        let fromG = try g()[0]
+        XCTAssertEqual(own.value.toArray(of: Int64.self)[1], 1, "the copy advances its own state")
+        XCTAssertEqual(state.value.toArray(of: Int64.self)[1], 0, "and leaves the stream's alone")
+        XCTAssertEqual(try f()[0], fromG, "same seed and draw: same numbers")
+    }
+
     func testGenericDefaultUpdate() throws {
         let calls = Shared(NDArray(scalar: Int64(0)), name: "calls")
         calls.setDefaultUpdate { c in try c + 1 }
@@ -200,6 +216,7 @@ final class RandomStreamTests: BackendTestCase {
         assertThrows(.invalidArgument, containing: ["low < high", "5"]) { try streams.integers([2], low: 5, high: 5) }
         assertThrows(.typeMismatch, containing: ["floating-point", "int64"]) { try streams.uniform([2], dtype: .int64) }
         assertThrows(.invalidArgument, containing: ["negative"]) { try streams.normal([-1]) }
+        assertThrows(.invalidArgument, containing: ["p must be in [0, 1]", "1.5"]) { try streams.bernoulli([2], p: 1.5) }
         XCTAssertTrue(streams.stateVariables.isEmpty, "a failed draw makes no state")
         let tooMany = try streams.choice(3, size: [4], replace: false)
         assertThrows(.invalidArgument, containing: ["cannot choose 4 elements from 3"]) { try function([], [tooMany])() }
