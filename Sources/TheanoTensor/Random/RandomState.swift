@@ -42,7 +42,7 @@ public enum RandomState {
     }
 
     /// The state after one draw.
-    static func next(_ key: UInt64, _ counter: UInt64) -> NDArray {
+    package static func next(_ key: UInt64, _ counter: UInt64) -> NDArray {
         make(key: key, counter: counter &+ 1)
     }
 

@@ -74,6 +74,31 @@ public struct RandomVariable: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        let draw = try prepare(inputs)
+        let count = draw.count
+        let sample: NDArray
+        switch dtype {
+        case .float32: sample = try NDArray((0..<count).map { Float(floatValue($0, draw)) }, shape: draw.shape)
+        case .float64: sample = try NDArray((0..<count).map { floatValue($0, draw) }, shape: draw.shape)
+        case .int32: sample = try NDArray((0..<count).map { Int32(truncatingIfNeeded: integerValue($0, draw)) }, shape: draw.shape)
+        case .int64: sample = try NDArray((0..<count).map { integerValue($0, draw) }, shape: draw.shape)
+        default: sample = try NDArray((0..<count).map { floatValue($0, draw) }, shape: draw.shape).astype(dtype)
+        }
+        return [sample, draw.nextState]
+    }
+
+    /// What one run of a draw needs: the state's key and counter and the sample's shape.
+    package struct Draw: Sendable {
+        package let key: UInt64
+        package let counter: UInt64
+        package let shape: [Int]
+        package let count: Int
+        /// The state after this draw.
+        package var nextState: NDArray { RandomState.next(key, counter) }
+    }
+
+    /// Reads and checks the inputs of a run (the state and the sizes).
+    package func prepare(_ inputs: [NDArray]) throws -> Draw {
         let (key, counter) = try RandomState.read(inputs[0], opName: description)
         let shape = try inputs.dropFirst().map { try $0.item(Int.self) }
         if let bad = shape.firstIndex(where: { $0 < 0 }) {
@@ -83,42 +108,39 @@ public struct RandomVariable: Op {
         guard count < 1 << 40 else {
             throw TheanoError.invalidArgument("\(self): a draw has at most 2^40 elements, got \(count)")
         }
-        func block(_ i: Int) -> SIMD4<UInt32> { Philox4x32.block(key: key, stream: counter, index: UInt64(i)) }
-        // Floats are made in one pass, straight in the output dtype for float32 and float64.
-        func floats(_ value: (Int) -> Double) throws -> NDArray {
-            switch dtype {
-            case .float32: try NDArray((0..<count).map { Float(value($0)) }, shape: shape)
-            case .float64: try NDArray((0..<count).map(value), shape: shape)
-            default: try NDArray((0..<count).map(value), shape: shape).astype(dtype)
-            }
-        }
-        let sample: NDArray
+        return Draw(key: key, counter: counter, shape: shape, count: count)
+    }
+
+    /// Element `i` of a floating-point draw (before rounding to float32).
+    @inline(__always)
+    package func floatValue(_ i: Int, _ draw: Draw) -> Double {
+        let block = Philox4x32.block(key: draw.key, stream: draw.counter, index: UInt64(i))
         switch distribution {
         case .uniform:
-            sample = dtype == .float32
-                ? try floats { PhiloxVariates.unit24(block($0).x) }
-                : try floats { PhiloxVariates.unit53(PhiloxVariates.low64(block($0))) }
+            return dtype == .float32 ? PhiloxVariates.unit24(block.x) : PhiloxVariates.unit53(PhiloxVariates.low64(block))
         case .normal:
-            sample = try floats { PhiloxVariates.normals(block($0)).0 }
+            return PhiloxVariates.normals(block).0
         case .truncatedNormal:
-            sample = try floats { i in
-                for attempt in 0..<64 {
-                    let (a, b) = PhiloxVariates.normals(Philox4x32.block(key: key, stream: counter, index: UInt64(i) | UInt64(attempt) << 40))
-                    if abs(a) <= 2 { return a }
-                    if abs(b) <= 2 { return b }
-                }
-                return 0
+            var (a, b) = PhiloxVariates.normals(block)
+            for attempt in 1...64 {
+                if abs(a) <= 2 { return a }
+                if abs(b) <= 2 { return b }
+                guard attempt < 64 else { break }
+                (a, b) = PhiloxVariates.normals(Philox4x32.block(key: draw.key, stream: draw.counter, index: UInt64(i) | UInt64(attempt) << 40))
             }
-        case .integers(let low, let high):
-            let range = UInt64(bitPattern: Int64(high) &- Int64(low))
-            func value(_ i: Int) -> Int64 {
-                Int64(low) &+ Int64(bitPattern: PhiloxVariates.low64(block(i)).multipliedFullWidth(by: range).high)
-            }
-            sample = dtype == .int32
-                ? try NDArray((0..<count).map { Int32(truncatingIfNeeded: value($0)) }, shape: shape)
-                : try NDArray((0..<count).map(value), shape: shape)
+            return 0
+        case .integers:
+            return Double(integerValue(i, draw))
         }
-        return [sample, RandomState.next(key, counter)]
+    }
+
+    /// Element `i` of an integer draw.
+    @inline(__always)
+    package func integerValue(_ i: Int, _ draw: Draw) -> Int64 {
+        guard case .integers(let low, let high) = distribution else { return Int64(floatValue(i, draw)) }
+        let range = UInt64(bitPattern: Int64(high) &- Int64(low))
+        let bits = PhiloxVariates.low64(Philox4x32.block(key: draw.key, stream: draw.counter, index: UInt64(i)))
+        return Int64(low) &+ Int64(bitPattern: bits.multipliedFullWidth(by: range).high)
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -1,3 +1,4 @@
+import Foundation
 import Theano
 import XCTest
 
@@ -40,15 +41,27 @@ final class RandomStreamTests: BackendTestCase {
     }
 
     func testSameNumbersForEveryThreadCount() throws {
-        var results: [NDArray] = []
+        // Large enough for the CPU kernel to split the draw over the thread pool.
+        var results: [[NDArray]] = []
         for threads in [1, 2] {
             var options = CompileOptions.current
             options.threads = threads
             let streams = RandomStreams(seed: 3)
-            let x = try streams.normal([64], mean: 1, std: 2) + streams.uniform([64])
-            results.append(try function([], [x], options: options)()[0])
+            let z = try streams.normal([1 << 18], dtype: .float64)
+            let k = try streams.integers([1 << 18], low: 0, high: 1000, dtype: .int32)
+            let f = try function([], [z, k], options: options)
+            if backendName == "cpu" {
+                XCTAssertEqual(f.kernelReport.count("Philox"), 2, "\(f.kernelReport)")
+            }
+            results.append(try f())
         }
-        assertClose(results[1], results[0], rtol: 0, atol: 0)
+        XCTAssertEqual(results[1][0], results[0][0])
+        XCTAssertEqual(results[1][1], results[0][1])
+        let key = RandomState.key(seed: 3, draw: 0)
+        let b = Philox4x32.block(key: key, stream: 0, index: 200_000)
+        let u1 = (Double((UInt64(b.x) | UInt64(b.y) << 32) >> 11) + 1) * 0x1.0p-53
+        let u2 = Double((UInt64(b.z) | UInt64(b.w) << 32) >> 11) * 0x1.0p-53
+        XCTAssertEqual(results[0][0].doubles[200_000], (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2), accuracy: 1e-15)
     }
 
     func testUniformAndNormalMoments() throws {
