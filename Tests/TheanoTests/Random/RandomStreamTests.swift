@@ -142,6 +142,38 @@ final class RandomStreamTests: BackendTestCase {
         XCTAssertEqual(try f(NDArray.zeros([0, 2], .float64))[0].shape, [0, 2])
     }
 
+    func testInferShapeAndOneNodePerDraw() throws {
+        let s = Tensor.vector("s", .int64, size: 2)
+        let n = Tensor.scalar("n", .int64)
+        let state = RandomState.make(key: 1)
+        let (z, next) = try randomDraw(.normal, state: s, shape: [n, 3])
+        try checkInferShape(z, [s, n], [state, NDArray(scalar: Int64(4))])
+        try checkInferShape(next, [s, n], [state, NDArray(scalar: Int64(4))])
+        let picks = try RandomChoice(replace: true, weighted: false).apply([s, Tensor(shapeConstant(5)), n])
+        try checkInferShape(picks, [s, n], [state, NDArray(scalar: Int64(7))])
+
+        // The sample and the default update come from one node after merging.
+        let streams = RandomStreams(seed: 0)
+        let f = try function([], [try streams.uniform([8])])
+        if backendName == "cpu" { XCTAssertEqual(f.kernelReport.count("Philox"), 1, "\(f.kernelReport)") }
+    }
+
+    func testStreamsAndFunctionsAreFreed() throws {
+        weak var storage: SharedValue?
+        weak var streamsReference: RandomStreams?
+        do {
+            let streams = RandomStreams(seed: 0)
+            let x = Tensor.vector("x")
+            let y = try x * streams.normal(x.shapeList())
+            let f = try function([x], [y])
+            _ = try f(NDArray([Float(1), 2]))
+            storage = streams.stateVariables[0].storage
+            streamsReference = streams
+        }
+        XCTAssertNil(streamsReference)
+        XCTAssertNil(storage, "a draw's default update must not keep its state alive")
+    }
+
     func testDrawsAreUncorrelated() throws {
         let streams = RandomStreams(seed: 4)
         let a = try streams.uniform([20000], dtype: .float64), b = try streams.uniform([20000], dtype: .float64)
