@@ -100,7 +100,8 @@ public final class RandomStreams: @unchecked Sendable {
     }
 
     /// 1 with probability `p`, else 0 (`p` broadcasts against the shape): a float64 uniform
-    /// compared with `p`, cast to `dtype`.
+    /// compared with `p`, cast to `dtype`. A constant `p` outside [0, 1] is an error (a
+    /// symbolic one is used as it is: below 0 never, above 1 always).
     @_disfavoredOverload
     public func bernoulli(_ shape: [Tensor], p: Tensor, dtype: DType = .int64) throws -> Tensor {
         if let c = p.constantValue, let bad = c.doubles.first(where: { !($0 >= 0 && $0 <= 1) }) {

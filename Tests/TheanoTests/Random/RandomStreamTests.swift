@@ -244,6 +244,10 @@ final class RandomStreamTests: BackendTestCase {
         _ = try f(Int64(2))   // compiled earlier: keeps its update
         _ = try function([x], [x * calls])(Int64(1))
         XCTAssertEqual(try calls.value.item(Int64.self), 3)
+
+        calls.defaultUpdate = Tensor.constant(0.5, .float64)
+        assertThrows(.typeMismatch, containing: ["'calls'", "float64", "int64"]) { try function([x], [x * calls]) }
+        _ = try function([x], [x * calls], noDefaultUpdates: true)
     }
 
     func testFunctionalDraw() throws {
