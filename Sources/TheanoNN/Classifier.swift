@@ -53,17 +53,9 @@ public final class Classifier {
         let gradients = try grad(objective, wrt: parameters)
         rate = Shared(NDArray(scalar: Float(learningRate)), name: "learning_rate")
         let lr: Tensor = rate
+        let optimizer: any Optimizer = momentum > 0 ? Momentum(learningRate: lr, momentum: Tensor(momentum)) : SGD(learningRate: lr)
         var updates = stateUpdates
-        for (p, g) in zip(parameters, gradients) {
-            if momentum > 0 {
-                let velocity = Shared(try NDArray.zeros(p.value.shape, p.dtype), name: "\(p.name ?? "p")_velocity")
-                let step = try Tensor(momentum) * velocity - lr * g
-                updates[velocity] = step
-                updates[p] = try p + step
-            } else {
-                updates[p] = try p - lr * g
-            }
-        }
+        for (p, u) in try optimizer.updates(gradients: gradients, parameters: parameters) { updates[p] = u }
         step = try function([x, y], [loss], updates: updates)
         let inference = try model.forward(x, phase: .inference).output
         predict = try function([x], [argmax(inference, axis: 1)])

@@ -45,14 +45,14 @@ public final class BatchNorm: Layer {
         func spread(_ v: Tensor) throws -> Tensor { try v.dimshuffle(pattern) }
         switch context.phase {
         case .inference:
-            let scale = try spread(gamma) / sqrt(spread(runningVariance) + epsilon)
+            let scale = try spread(gamma) / sqrt(spread(runningVariance) + Tensor(epsilon))
             return try (x - spread(runningMean)) * scale + spread(beta)
         case .training:
             let mean = try x.mean(axes: axes, keepdims: true)
             let centered = try x - mean
             let variance = try (centered * centered).mean(axes: axes, keepdims: true)
-            let out = try centered / sqrt(variance + epsilon) * spread(gamma) + spread(beta)
-            var count: Tensor = x.shape(0)
+            let out = try centered / sqrt(variance + Tensor(epsilon)) * spread(gamma) + spread(beta)
+            var count: Tensor = try x.shape(0)
             for axis in 2..<x.rank { count = try count * x.shape(axis) }
             let unbiased = try variance.flatten(ndim: 1) * cast(count, .float32) / cast(maximum(count - 1, 1), .float32)
             let m = Tensor(momentum)

@@ -31,8 +31,7 @@ public final class Conv2D: Layer {
         self.dilation = dilation
         self.groups = groups
         let shape = [outChannels, inChannels / groups] + kernel
-        let area = kernel[0] * kernel[1]
-        weight = Shared(try initializer.array(shape, fanIn: inChannels / groups * area, fanOut: outChannels / groups * area, seed: seed),
+        weight = Shared(try initializer.array(shape, seed: seed),
                         name: "\(name).W")
         self.bias = bias ? Shared(try NDArray.zeros([outChannels]), name: "\(name).b") : nil
     }

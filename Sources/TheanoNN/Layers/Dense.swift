@@ -21,7 +21,7 @@ public final class Dense: Layer {
         }
         self.name = name
         self.activation = activation
-        weight = Shared(try initializer.array([inputs, units], fanIn: inputs, fanOut: units, seed: seed), name: "\(name).W")
+        weight = Shared(try initializer.array([inputs, units], seed: seed), name: "\(name).W")
         self.bias = bias ? Shared(try NDArray.zeros([units]), name: "\(name).b") : nil
     }
 

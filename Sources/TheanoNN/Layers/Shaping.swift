@@ -57,7 +57,7 @@ public final class Embedding: Layer {
             throw TheanoError.invalidArgument("Embedding: count and dimension must be positive, got \(count) and \(dimension)")
         }
         self.name = name
-        weight = Shared(try initializer.array([count, dimension], fanIn: count, fanOut: dimension, seed: seed), name: "\(name).W")
+        weight = Shared(try initializer.array([count, dimension], seed: seed), name: "\(name).W")
     }
 
     public var parameters: [(name: String, value: Shared)] { [("W", weight)] }

@@ -1,9 +1,8 @@
-import Foundation
 import Theano
 
-/// How a layer draws its initial weights (fan-in and fan-out as Glorot and He define them: for
-/// a dense weight `[in, out]`, `in` and `out`; for a convolution filter `[O, I, kh, kw]`,
-/// `I * kh * kw` and `O * kh * kw`).
+/// How a layer draws its initial weights, through ``Initializer`` (fan-in and fan-out as
+/// Glorot and He define them: for a dense weight `[in, out]`, `in` and `out`; for a
+/// convolution filter `[O, I, kh, kw]`, `I * kh * kw` and `O * kh * kw`).
 public enum WeightInit: Sendable {
     /// N(0, 2 / fanIn).
     case heNormal
@@ -13,26 +12,20 @@ public enum WeightInit: Sendable {
     case glorotNormal
     /// U(-a, a) with a = sqrt(6 / (fanIn + fanOut)).
     case glorotUniform
+    /// A (semi-)orthogonal matrix (of the weight flattened to `[shape[0], rest]`).
+    case orthogonal
     /// Every weight equal to the value.
     case constant(Double)
 
     /// A float32 array of `shape` drawn with `seed`.
-    public func array(_ shape: [Int], fanIn: Int, fanOut: Int, seed: UInt64) throws -> NDArray {
-        var rng = RandomGenerator(seed: seed)
+    public func array(_ shape: [Int], seed: UInt64) throws -> NDArray {
         switch self {
-        case .heNormal:
-            return try NDArray.randomNormal(shape, std: (2 / Double(fanIn)).squareRoot(), using: &rng)
-        case .glorotNormal:
-            return try NDArray.randomNormal(shape, std: (2 / Double(fanIn + fanOut)).squareRoot(), using: &rng)
-        case .heUniform:
-            let a = (6 / Double(fanIn)).squareRoot()
-            return try NDArray.randomUniform(shape, low: -a, high: a, using: &rng)
-        case .glorotUniform:
-            let a = (6 / Double(fanIn + fanOut)).squareRoot()
-            return try NDArray.randomUniform(shape, low: -a, high: a, using: &rng)
-        case .constant(let value):
-            return try NDArray.full(shape, value, .float32)
+        case .heNormal: return try Initializer.heNormal(shape, seed: seed)
+        case .heUniform: return try Initializer.heUniform(shape, seed: seed)
+        case .glorotNormal: return try Initializer.glorotNormal(shape, seed: seed)
+        case .glorotUniform: return try Initializer.glorotUniform(shape, seed: seed)
+        case .orthogonal: return try Initializer.orthogonal(shape, seed: seed)
+        case .constant(let value): return try Initializer.constant(shape, value: value)
         }
     }
-
 }
