@@ -101,7 +101,11 @@ final class LossTests: BackendTestCase {
             XCTAssertEqual(optimized.ops, ["CrossEntropySoftmax1Hot"], name)
             try assertSameValues([x, y], [loss], [moderate, labels], rtol: 1e-12)
         }
-        // In a mean with its gradient: one fused node in the compiled function, whose value
+        // The log-likelihood itself (no negation) is the negated loss.
+        let likelihood = try optimize([x, y], [try logSoftmax(x)[arange(n), y]])
+        XCTAssertEqual(likelihood.ops, ["CrossEntropySoftmax1Hot", "neg"])
+        try assertSameValues([x, y], [try logSoftmax(x)[arange(n), y]], [moderate, labels], rtol: 1e-12)
+        // In a mean: one fused node in the compiled function, whose value
         // stays finite where the unfused softmax underflows.
         let loss = try categoricalCrossEntropy(softmax(x), y).mean()
         let f = try function([x, y], [loss])
@@ -114,6 +118,38 @@ final class LossTests: BackendTestCase {
         XCTAssertEqual(optimized.ops.filter { $0 == "CrossEntropySoftmax1Hot" }.count, 1, "\(optimized.ops)")
     }
 
+    func testRewriteFusesTrainingGradients() throws {
+        let x = Tensor.matrix("x", .float64), w = Tensor.matrix("w", .float64), y = Tensor.vector("y", .int32)
+        let logits = try x.matmul(w)
+        // The classifier's spelling (rows from the labels, negation outside the mean), the
+        // sum, and categoricalCrossEntropy of a softmax (rows from the probabilities).
+        let losses: [(String, Tensor)] = [
+            ("-logSoftmax(xw)[arange(y.shape[0]), y].mean()", try -logSoftmax(logits)[arange(y.shape(0)), y].mean()),
+            ("-logSoftmax(xw)[arange(y.shape[0]), y].sum()", try -logSoftmax(logits)[arange(y.shape(0)), y].sum()),
+            ("categoricalCrossEntropy(softmax(xw), y).mean()", try categoricalCrossEntropy(softmax(logits), y).mean()),
+        ]
+        let values = [data.array([4, 5]), data.array([5, 3]), labels]
+        for (name, loss) in losses {
+            let gradient = try grad(loss, wrt: w)
+            let optimized = try optimize([x, w, y], [loss, gradient])
+            let applied = optimized.trace.appliedRewrites
+            XCTAssertTrue(applied.contains("crossentropy_softmax_1hot") && applied.contains("crossentropy_softmax_1hot_grad"), "\(name): \(applied)")
+            let counts = Dictionary(optimized.graph.toposort().map { ("\(type(of: $0.op))", 1) }, uniquingKeysWith: +)
+            XCTAssertEqual(counts["CrossEntropySoftmax1Hot"], 1, "\(name): \(optimized.ops)")
+            XCTAssertEqual(counts["CrossEntropySoftmax1HotGrad"], 1, "\(name): \(optimized.ops)")
+            for gone in ["LogSoftmax", "Softmax", "AdvancedSubtensor", "IncSubtensor", "ARange"] {
+                XCTAssertNil(counts[gone], "\(name) keeps \(gone): \(optimized.ops)")
+            }
+            try assertSameValues([x, w, y], [loss, gradient], values, rtol: 1e-12, atol: 1e-14)
+            // Excluding the gradient rule leaves the unfused gradient, with the same values.
+            let partial = try optimize([x, w, y], [loss, gradient], excluding: ["crossentropy_softmax_1hot_grad"])
+            XCTAssertFalse(partial.ops.contains("CrossEntropySoftmax1HotGrad"), name)
+            let f = try function([x, w, y], [loss, gradient], mode: .fastRun.excluding("crossentropy_softmax_1hot_grad"))
+            let g = try function([x, w, y], [loss, gradient])
+            for (a, b) in zip(try f.call(values), try g.call(values)) { assertClose(a, b, rtol: 1e-12, atol: 1e-14, name) }
+        }
+    }
+
     func testRewriteDeclinesOtherGathers() throws {
         let x = Tensor.matrix("x", .float64), y = Tensor.vector("y", .int32), z = Tensor.matrix("z", .float64)
         let values = [logits, labels]
@@ -121,7 +157,6 @@ final class LossTests: BackendTestCase {
         try checkRuleDeclines("crossentropy_softmax_1hot", [x, y], try -logSoftmax(x)[arange(0, 4), y], values: values)
         try checkRuleDeclines("crossentropy_softmax_1hot", [x, y], try -logSoftmax(x, axis: 0)[arange(x.shape(0)), y], values: values)
         try checkRuleDeclines("crossentropy_softmax_1hot", [x, y, z], try -logSoftmax(x)[arange(z.shape(0)), y])
-        try checkRuleDeclines("crossentropy_softmax_1hot", [x, y], try logSoftmax(x)[arange(x.shape(0)), y], values: values)
     }
 
     // MARK: - Other losses
