@@ -38,25 +38,36 @@ public enum StabilizeCrossEntropy {
     /// `inc = incSubtensor(zeros, v, arange(n), y)` and `p` the softmax of `x`
     /// (`exp(logSoftmax(x))`, `softmax(x)` or the fused node's softmax), ->
     /// `CrossEntropySoftmax1HotGrad(-v, softmax, y)` with `v` broadcast to one value per row:
-    /// `softmax - oneHot(y)` scaled by the gradient of each row's loss.
+    /// `softmax - oneHot(y)` scaled by the gradient of each row's loss. The softmax is the
+    /// fused forward node's second output where the graph has that node, else `softmax(x)`.
     ///
-    /// Also tidies the gradient's scale once built: `Alloc(Alloc(v, m), n)` -> `Alloc(v, n)` in
-    /// its first input, where later rules (cancelled factors) left a broadcast whose shape
-    /// still reads the unfused graph.
+    /// Also tidies a ``CrossEntropySoftmax1HotGrad`` once built: it reads the fused forward
+    /// node's softmax once that node exists (when the gradient was fused first), and
+    /// `Alloc(Alloc(v, m), n)` -> `Alloc(v, n)` in its scale, where later rules (cancelled
+    /// factors) left a broadcast whose shape still reads the unfused graph.
     public static let crossEntropySoftmax1HotGrad = rule("crossentropy_softmax_1hot_grad",
                                                          tracks: [Elemwise.self, CrossEntropySoftmax1HotGrad.self]) { graph, node in
         if node.op is CrossEntropySoftmax1HotGrad {
-            let g = node.inputs[0]
-            let negated = negatedOperand(g)
-            guard let outer = (negated ?? g).owner, outer.op is Alloc, outer.inputs.count == 2,
-                  let inner = outer.inputs[0].owner, inner.op is Alloc || inner.op is BroadcastTo else { return nil }
-            var value = inner.inputs[0]
-            while let owner = value.owner, owner.op is Alloc || owner.op is BroadcastTo { value = owner.inputs[0] }
-            guard value.type.rank <= 1 else { return nil }
-            var scale = try Alloc().makeNode([value, outer.inputs[1]]).output
-            if negated != nil { scale = try negation(scale) }
-            guard scale.type == g.type || g.type.isSatisfied(by: scale.type) else { return nil }
-            return satisfying(try CrossEntropySoftmax1HotGrad().makeNode([scale] + node.inputs.dropFirst()).output, node.output)
+            var inputs = node.inputs
+            // A plain softmax where the fused forward node now exists: read the fused one.
+            if let softmaxNode = inputs[1].owner, let op = softmaxNode.op as? Softmax, op.axis == 1,
+               let fused = fusedForward(of: softmaxNode.inputs[0], labels: inputs[2], in: graph) {
+                inputs[1] = fused.outputs[1]
+            }
+            // Alloc(Alloc(v, m), n) -> Alloc(v, n) in the scale.
+            let negated = negatedOperand(inputs[0])
+            if let outer = (negated ?? inputs[0]).owner, outer.op is Alloc, outer.inputs.count == 2,
+               let inner = outer.inputs[0].owner, inner.op is Alloc || inner.op is BroadcastTo {
+                var value = inner.inputs[0]
+                while let owner = value.owner, owner.op is Alloc || owner.op is BroadcastTo { value = owner.inputs[0] }
+                if value.type.rank <= 1 {
+                    var scale = try Alloc().makeNode([value, outer.inputs[1]]).output
+                    if negated != nil { scale = try negation(scale) }
+                    if inputs[0].type.isSatisfied(by: scale.type) { inputs[0] = scale }
+                }
+            }
+            guard zip(inputs, node.inputs).contains(where: { $0 !== $1 }) else { return nil }
+            return satisfying(try CrossEntropySoftmax1HotGrad().makeNode(inputs).output, node.output)
         }
         guard scalarOp(node) == .sub, let inc = node.inputs[0].owner, let incOp = inc.op as? IncSubtensor,
               incOp.entries == [.array, .array], inc.inputs.count == 4, isZeroArray(inc.inputs[0]),
@@ -68,14 +79,17 @@ public enum StabilizeCrossEntropy {
                   sameExpression(sumNode.inputs[0], node.inputs[0]),
                   let x = softmaxArgument(factor, labels: labels), x.type.rank == 2, x.type.dtype == node.outputTypes[0].dtype,
                   coversRows(rows, of: x, factor, labels: labels, in: graph) else { continue }
-            let forward = try CrossEntropySoftmax1Hot().makeNode([x, labels])
+            // The softmax of the fused forward node when the graph has one (the usual case:
+            // the forward rule fires first), else a plain softmax, so that excluding
+            // `crossentropy_softmax_1hot` leaves no fused forward node behind.
+            let softmax = try fusedForward(of: x, labels: labels, in: graph)?.outputs[1] ?? Softmax(axis: 1).makeNode([x]).output
             // The value broadcast to one per row; broadcasts already in it are dropped, so
             // that shapes they read (of the unfused gather) do not keep that alive.
             var perRowValue = value
             while let owner = perRowValue.owner, owner.op is Alloc || owner.op is BroadcastTo { perRowValue = owner.inputs[0] }
             let perRow = try alloc(convert(Tensor(perRowValue), to: x.type.dtype), shape: [Tensor(x).shape(0)])
             let g = try negation(perRow.variable)
-            let dx = try CrossEntropySoftmax1HotGrad().makeNode([g, forward.outputs[1], labels]).output
+            let dx = try CrossEntropySoftmax1HotGrad().makeNode([g, softmax, labels]).output
             return satisfying(dx, node.output)
         }
         return nil
@@ -83,6 +97,13 @@ public enum StabilizeCrossEntropy {
 
     /// The cross-entropy rules, in the order they are tried on a node.
     public static let all: [Rewrite] = [crossEntropySoftmax1Hot, crossEntropySoftmax1HotGrad]
+}
+
+/// The graph's ``CrossEntropySoftmax1Hot`` node of `x` and `labels`, if any.
+private func fusedForward(of x: Variable, labels: Variable, in graph: FunctionGraph) -> Apply? {
+    graph.clients(of: x).compactMap(\.node).first {
+        $0.op is CrossEntropySoftmax1Hot && $0.inputs[0] === x && sameExpression($0.inputs[1], labels)
+    }
 }
 
 /// `x` when `p` is the softmax of `x` along axis 1: `softmax(x)`, `exp(logSoftmax(x))`, or the
