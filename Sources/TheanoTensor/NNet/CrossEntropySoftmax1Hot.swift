@@ -75,7 +75,7 @@ public struct CrossEntropySoftmax1HotGrad: Op {
                 "\(description): the gradient must be a vector of the softmax's dtype \(softmax.type.dtype), got \(describeVariable(g))")
         }
         try checkLabels(y, rows: softmax, op: description)
-        try checkLabels(g, rows: softmax, op: description, what: "gradient")
+        try checkRows(g, "gradient", of: softmax, op: description)
         return Apply(op: self, inputs: inputs, outputTypes: [softmax.type])
     }
 
@@ -108,17 +108,20 @@ private func checkLogits(_ x: Variable, op: String) throws {
     }
 }
 
-/// Labels (or another per-row vector): an integer vector whose static length, where known,
-/// is the row count of `rows`.
-private func checkLabels(_ y: Variable, rows x: Variable, op: String, what: String = "labels") throws {
-    if what == "labels" {
-        guard y.type.dtype.isInteger, y.type.rank == 1 else {
-            throw TheanoError.typeMismatch("\(op): the labels must be an integer vector [n], got \(describeVariable(y))")
-        }
+/// Labels: an integer vector with one entry per row of `x` where both sizes are static.
+private func checkLabels(_ y: Variable, rows x: Variable, op: String) throws {
+    guard y.type.dtype.isInteger, y.type.rank == 1 else {
+        throw TheanoError.typeMismatch("\(op): the labels must be an integer vector [n], got \(describeVariable(y))")
     }
-    if let a = x.type.shape[0], let b = y.type.shape[0], a != b {
+    try checkRows(y, "labels", of: x, op: op)
+}
+
+/// A per-row vector (`what`: labels, gradient) whose static length, where known, is the row
+/// count of the matrix `x`.
+private func checkRows(_ v: Variable, _ what: String, of x: Variable, op: String) throws {
+    if let a = x.type.shape[0], let b = v.type.shape[0], a != b {
         throw TheanoError.shapeMismatch(
-            "\(op): the \(what) \(describeVariable(y)) have \(b) rows but \(describeVariable(x)) has \(a)")
+            "\(op): the \(what) \(describeVariable(v)) must have one entry per row of \(describeVariable(x)), got \(b) for \(a) rows")
     }
 }
 
