@@ -41,10 +41,16 @@ public struct CrossEntropySoftmax1Hot: Op {
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let (x, y) = (inputs[0], inputs[1])
         let labels = try labelColumns(y, rows: x.shape[0], classes: x.shape[1], op: description)
-        let logSoftmax = try x.logSoftmax(axis: 1).doubles
-        let k = x.shape[1]
-        let loss = labels.enumerated().map { i, c in -logSoftmax[i * k + c] }
-        return [try NDArray(loss, shape: [x.shape[0]]).astype(x.dtype), try x.softmax(axis: 1)]
+        // Both from NDArray's stable kernels (new C-contiguous arrays), so the values are
+        // exactly those of the unfused LogSoftmax and Softmax.
+        let logSoftmax = try x.logSoftmax(axis: 1)
+        let loss = try NDArray(allocating: [labels.count], dtype: x.dtype, zeroed: false, context: description)
+        func gather<T: NDArrayElement & FloatingPoint>(_: T.Type) {
+            let (p, o, k) = (logSoftmax.storagePointer(as: T.self) + logSoftmax.offset, loss.storagePointer(as: T.self), x.shape[1])
+            for (i, c) in labels.enumerated() { o[i] = -p[i * k + c] }
+        }
+        if x.dtype == .float32 { gather(Float.self) } else { gather(Double.self) }
+        return [loss, try x.softmax(axis: 1)]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
@@ -87,13 +93,16 @@ public struct CrossEntropySoftmax1HotGrad: Op {
             throw TheanoError.shapeMismatch(
                 "\(description): the gradient of shape \(formatShape(g.shape)) does not match the softmax of shape \(formatShape(softmax.shape))")
         }
-        var dx = softmax.doubles
-        let scale = g.doubles
-        for i in 0..<n {
-            dx[i * k + labels[i]] -= 1
-            for j in 0..<k { dx[i * k + j] *= scale[i] }
+        let dx = try softmax.copy(context: description)   // C-contiguous
+        func subtract<T: NDArrayElement & FloatingPoint>(_: T.Type) {
+            let (p, scale) = (dx.storagePointer(as: T.self), g.toArray(of: T.self))
+            for i in 0..<n {
+                p[i * k + labels[i]] -= 1
+                for j in 0..<k { p[i * k + j] *= scale[i] }
+            }
         }
-        return [try NDArray(dx, shape: [n, k]).astype(softmax.dtype)]
+        if softmax.dtype == .float32 { subtract(Float.self) } else { subtract(Double.self) }
+        return [dx]
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
