@@ -55,9 +55,9 @@ public final class BatchNorm: Layer {
             var count: Tensor = try x.shape(0)
             for axis in 2..<x.rank { count = try count * x.shape(axis) }
             let unbiased = try variance.flatten(ndim: 1) * cast(count, .float32) / cast(maximum(count - 1, 1), .float32)
-            let m = Tensor(momentum)
-            context.updates[runningMean] = try (1 - m) * runningMean + m * stopGradient(mean.flatten(ndim: 1))
-            context.updates[runningVariance] = try (1 - m) * runningVariance + m * stopGradient(unbiased)
+            let m = Tensor(momentum), keep = Tensor(1 - momentum)
+            context.updates[runningMean] = try keep * runningMean + m * stopGradient(mean.flatten(ndim: 1))
+            context.updates[runningVariance] = try keep * runningVariance + m * stopGradient(unbiased)
             return out
         }
     }

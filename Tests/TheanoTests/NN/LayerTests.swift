@@ -116,16 +116,18 @@ final class LayerTests: BackendTestCase {
         XCTAssertEqual(Array(got.doubles[3..<6]), Array(table[0..<3]))
     }
 
-    /// A small convnet (conv, batch norm, pooling, dropout, dense) learns the digits.
+    /// A small convnet (conv, batch norm, pooling, dropout, dense) learns the digits (a
+    /// subset: the CPU run checks every kernel against the reference in debug mode).
     func testSmallConvnetLearnsDigits() throws {
-        let (train, test) = try Digits.load()
-        let classifier = try Models.convnet(side: 8, classes: 10, channels: 8, hidden: 32, learningRate: 0.05, seed: 0)
+        let (allTrain, allTest) = try Digits.load()
+        let train = try allTrain.subset(Array(0..<400)), test = try allTest.subset(Array(0..<150))
+        let classifier = try Models.convnet(side: 8, classes: 10, channels: 4, hidden: 32, learningRate: 0.05, seed: 0)
         var rng: RandomGenerator? = RandomGenerator(seed: 1)
-        let first = try classifier.trainEpoch(train, batchSize: 64, rng: &rng)
+        let first = try classifier.trainEpoch(train, batchSize: 50, rng: &rng)
         var last = first
-        for _ in 0..<3 { last = try classifier.trainEpoch(train, batchSize: 64, rng: &rng) }
+        for _ in 0..<4 { last = try classifier.trainEpoch(train, batchSize: 50, rng: &rng) }
         XCTAssertLessThan(last, first * 0.5, "the training loss falls")
-        XCTAssertGreaterThan(try classifier.accuracy(test), 0.85)
+        XCTAssertGreaterThan(try classifier.accuracy(test), 0.8)
     }
 }
 
