@@ -7,7 +7,7 @@ import TheanoNN
 /// bundled digits data with minibatch SGD, and reports test accuracy.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train logistic regression and an MLP on the bundled handwritten digits.",
+        abstract: "Train logistic regression, an MLP and a convnet on the bundled handwritten digits.",
         discussion: """
             Loads the bundled UCI digits (8x8 images; row i is a test example when i % 5 == 4), \
             builds each model symbolically, differentiates its loss with grad, compiles one SGD \
@@ -16,16 +16,16 @@ struct Demo: ParsableCommand {
             """)
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case logistic, mlp, all
+        case logistic, mlp, convnet, all
     }
 
-    @Option(help: "Which model to train: logistic, mlp or all.")
+    @Option(help: "Which model to train: logistic, mlp, convnet or all (logistic and mlp).")
     var model: Model = .all
 
-    @Option(help: "Training epochs (default: 100 for logistic, 200 for mlp).")
+    @Option(help: "Training epochs (default: 100 for logistic, 200 for mlp, 30 for convnet).")
     var epochs: Int?
 
-    @Option(name: .customLong("learning-rate"), help: "Initial SGD learning rate, decayed to 0 on a cosine schedule (default: 0.5 for logistic, 0.1 for mlp).")
+    @Option(name: .customLong("learning-rate"), help: "Initial SGD learning rate, decayed to 0 on a cosine schedule (default: 0.5 for logistic, 0.1 for mlp, 0.05 for convnet).")
     var learningRate: Double?
 
     @Option(name: .customLong("weight-decay"), help: "L2 penalty on the weight matrices.")
@@ -45,6 +45,15 @@ struct Demo: ParsableCommand {
 
     @Option(help: "A digits .csv or .csv.gz file to use instead of the bundled one.")
     var data: String?
+
+    @Option(help: "Write the training loss and test accuracy per epoch as an SVG image to this file.")
+    var plot: String?
+
+    @Option(help: "Save the trained parameters to this .npz file (with several models, each gets its name appended).")
+    var save: String?
+
+    @Option(help: "Load the parameters from this .npz file (written by --save) before training (it then continues from them).")
+    var load: String?
 
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
@@ -71,6 +80,16 @@ struct Demo: ParsableCommand {
                                             momentum: momentum, seed: seed)
             results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 200)))
         }
+        if model == .convnet {
+            let side = Int(Double(train.features).squareRoot())
+            guard side * side == train.features else {
+                throw ValidationError("--model convnet needs square images; the data has \(train.features) features")
+            }
+            let classifier = try Models.convnet(side: side, classes: 10, learningRate: learningRate ?? 0.05,
+                                                weightDecay: weightDecay, momentum: momentum, seed: seed)
+            print(try classifier.model.summary(inputShape: [train.features]))
+            results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 30)))
+        }
         print(String(format: "total time %.2fs", Date().timeIntervalSince(start)))
         for (name, accuracy) in results {
             print("\(name) test accuracy: \(String(format: "%.4f", accuracy))")
@@ -78,18 +97,38 @@ struct Demo: ParsableCommand {
     }
 
     private func fit(_ classifier: Classifier, _ train: Dataset, _ test: Dataset, epochs: Int) throws -> Double {
+        if let load {
+            try classifier.model.load(from: URL(fileURLWithPath: fileName(load, classifier)))
+        }
         var rng: RandomGenerator? = RandomGenerator(seed: seed &+ 1)
         let bar = ProgressBar(label: classifier.name, total: epochs)
         let initialRate = classifier.learningRate
+        var curve = TrainingCurve(model: classifier.name)
         for epoch in 1...epochs {
             // Cosine decay of the step size to zero over the run.
             classifier.learningRate = initialRate * 0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(epochs)))
             let epochStart = Date()
             let loss = try classifier.trainEpoch(train, batchSize: batchSize, rng: &rng)
             bar.update(epoch, loss: loss, seconds: Date().timeIntervalSince(epochStart))
+            if plot != nil { curve.append(loss: loss, accuracy: try classifier.accuracy(test)) }
         }
         bar.finish()
+        if let plot {
+            try curve.svg().write(toFile: fileName(plot, classifier), atomically: true, encoding: .utf8)
+        }
+        if let save {
+            try classifier.model.save(to: URL(fileURLWithPath: fileName(save, classifier)))
+        }
         return try classifier.accuracy(test)
+    }
+
+    /// `path` itself when one model trains, else with the model's name before the extension.
+    private func fileName(_ path: String, _ classifier: Classifier) -> String {
+        guard model == .all else { return path }
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let base = url.deletingPathExtension().path
+        return ext.isEmpty ? "\(base)-\(classifier.name)" : "\(base)-\(classifier.name).\(ext)"
     }
 }
 

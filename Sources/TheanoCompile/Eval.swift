@@ -9,7 +9,7 @@ extension Tensor {
     /// read, never updated.
     public func eval(_ values: [Tensor: NDArray] = [:]) throws -> NDArray {
         let pairs = Array(values)
-        let f = try function(pairs.map(\.key), [self])
+        let f = try function(pairs.map(\.key), [self], noDefaultUpdates: true)
         return try f.call(pairs.map(\.value))[0]
     }
 }

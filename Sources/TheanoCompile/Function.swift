@@ -25,6 +25,9 @@ import TheanoTensor
 ///   - allowInputDowncast: convert every argument to its input's dtype with any cast
 ///     (truncation, wrapping, rounding), as Theano's `allow_input_downcast=True`; by default
 ///     only conversions that keep every value are made (see ``FunctionArgument``).
+///   - noDefaultUpdates: skip the default updates (``Shared/defaultUpdate``) of the shared
+///     variables the graph reads; by default each one that has no explicit update in
+///     `updates` is updated with its default (so a random draw advances its stream's state).
 /// - Throws: a ``TheanoError`` when an input is a constant or shared variable, an output needs
 ///   an input that was not listed, a `givens` key is not in the graph, an update's type does
 ///   not match its shared variable, or a default value does not fit its input.
@@ -35,12 +38,38 @@ public func function(
     mode: Mode = Mode.current,
     options: CompileOptions = CompileOptions.current,
     trace: RewriteTrace? = nil,
-    allowInputDowncast: Bool = false
+    allowInputDowncast: Bool = false,
+    noDefaultUpdates: Bool = false
 ) throws -> Function {
+    var allUpdates = updates.map { ($0.key, $0.value) }
+    if !noDefaultUpdates {
+        allUpdates += try defaultUpdates(outputs: outputs, explicit: allUpdates, givens: givens)
+    }
     let definition = FunctionDefinition(
-        inputs: inputs.map(\.functionInput), outputs: outputs, updates: updates.map { ($0.key, $0.value) },
+        inputs: inputs.map(\.functionInput), outputs: outputs, updates: allUpdates,
         givens: givens, mode: mode, options: options, allowInputDowncast: allowInputDowncast)
     return try Function(definition, trace: trace)
+}
+
+/// The default updates (``Shared/defaultUpdate``) of the shared variables that the outputs,
+/// the explicit updates and the givens read and that have no explicit update; repeated until
+/// no new one appears, since a default update may read further shared variables.
+func defaultUpdates(outputs: [Tensor], explicit: [(Shared, Tensor)], givens: [Tensor: Tensor]) throws -> [(Shared, Tensor)] {
+    var updated = Set(explicit.map { ObjectIdentifier($0.0.storage) })
+    var found: [(Shared, Tensor)] = []
+    var frontier = outputs.map(\.variable) + explicit.map(\.1.variable) + givens.values.map(\.variable)
+    while !frontier.isEmpty {
+        let roots = graphRoots(outputs: frontier)
+        frontier = []
+        for root in roots {
+            guard let storage = root.sharedValue, let builder = storage.defaultUpdate,
+                  updated.insert(ObjectIdentifier(storage)).inserted else { continue }
+            let update = try builder.build(root)
+            found.append((try Shared(sharedVariable: root), Tensor(update)))
+            frontier.append(update)
+        }
+    }
+    return found
 }
 
 /// What a ``Function`` was compiled from: kept so that ``Function/copy(swap:deleteUpdates:)``

@@ -39,6 +39,26 @@ public final class SharedValue: @unchecked Sendable {
         self.lock = SharedValue.makeLock()
     }
 
+    /// How to build this variable's default update from the variable itself (Theano's
+    /// `default_update`); `nil` when it has none. A builder rather than an expression, so that
+    /// an update that reads the variable (as a random draw's next state does) forms no
+    /// reference cycle through this storage.
+    private let defaultUpdateBuilder = Mutex<DefaultUpdate?>(nil)
+
+    /// Builds a default update expression given the shared variable it updates.
+    public struct DefaultUpdate: @unchecked Sendable {
+        public let build: (Variable) throws -> Variable
+        public init(_ build: @escaping (Variable) throws -> Variable) { self.build = build }
+    }
+
+    /// The default update: compiled functions that read this variable and give it no explicit
+    /// update store the builder's expression into it after each call, unless compiled with
+    /// `noDefaultUpdates`.
+    public var defaultUpdate: DefaultUpdate? {
+        get { defaultUpdateBuilder.withLock { $0 } }
+        set { defaultUpdateBuilder.withLock { $0 = newValue } }
+    }
+
     deinit {
         pthread_rwlock_destroy(lock)
         lock.deallocate()

@@ -9,8 +9,10 @@ import Theano
 /// `function` with `updates` performs a whole SGD step on the shared parameters.
 public final class Classifier {
     public let name: String
+    /// The network: inputs `[batch, features]` to logits `[batch, classes]`.
+    public let model: Sequential
     /// The trainable parameters (updated in place by ``trainEpoch(_:batchSize:rng:progress:)``).
-    public let parameters: [Shared]
+    public var parameters: [Shared] { model.parameters.map(\.value) }
     private let step: Function
     private let predict: Function
     private let rate: Shared
@@ -22,25 +24,27 @@ public final class Classifier {
         set { try? rate.setValue(NDArray(scalar: Float(newValue))) }
     }
 
-    /// Builds the training step and the prediction function.
+    /// Builds the training step (the model's training graph, its state updates and one SGD
+    /// step) and the prediction function (its inference graph).
     ///
     /// - Parameters:
-    ///   - logits: the model: input tensor to logits.
-    ///   - parameters: the shared variables the model reads; each gets an SGD update.
+    ///   - model: the network, from `[batch, features]` float32 inputs to logits.
     ///   - learningRate: the SGD step size.
     ///   - weightDecay: the L2 penalty `weightDecay / 2 * sum(w^2)` added to the loss for each
-    ///     parameter of rank 2 or more (weights, not biases).
+    ///     parameter of rank 2 or more (weights, not biases or normalisation scales).
     ///   - momentum: classical momentum: each step adds `momentum` times the previous step
     ///     (0: plain SGD).
-    public init(name: String, features: Int, parameters: [Shared], learningRate: Double, weightDecay: Double = 0,
-                momentum: Double = 0, logits: (Tensor) throws -> Tensor) throws {
+    public init(name: String, model: Sequential, features: Int, learningRate: Double, weightDecay: Double = 0,
+                momentum: Double = 0) throws {
         self.name = name
-        self.parameters = parameters
+        self.model = model
         let x = Tensor.matrix("x", .float32, shape: [nil, features])
         let y = Tensor.vector("y", .int64)
-        let logProbabilities = try logSoftmax(logits(x), axis: 1)
+        let (logits, stateUpdates) = try model.forward(x, phase: .training)
+        let logProbabilities = try logSoftmax(logits, axis: 1)
         let loss = try -logProbabilities[arange(y.shape(0)), y].mean()
         var objective = loss
+        let parameters = model.parameters.map(\.value)
         if weightDecay > 0 {
             for p in parameters where p.rank >= 2 {
                 objective = try objective + Tensor(weightDecay / 2) * sum(p * p)
@@ -49,19 +53,12 @@ public final class Classifier {
         let gradients = try grad(objective, wrt: parameters)
         rate = Shared(NDArray(scalar: Float(learningRate)), name: "learning_rate")
         let lr: Tensor = rate
-        var updates: [Shared: Tensor] = [:]
-        for (p, g) in zip(parameters, gradients) {
-            if momentum > 0 {
-                let velocity = Shared(try NDArray.zeros(p.value.shape, p.dtype), name: "\(p.name ?? "p")_velocity")
-                let step = try Tensor(momentum) * velocity - lr * g
-                updates[velocity] = step
-                updates[p] = try p + step
-            } else {
-                updates[p] = try p - lr * g
-            }
-        }
+        let optimizer: any Optimizer = momentum > 0 ? Momentum(learningRate: lr, momentum: Tensor(momentum)) : SGD(learningRate: lr)
+        var updates = stateUpdates
+        for (p, u) in try optimizer.updates(gradients: gradients, parameters: parameters) { updates[p] = u }
         step = try function([x, y], [loss], updates: updates)
-        predict = try function([x], [argmax(logProbabilities, axis: 1)])
+        let inference = try model.forward(x, phase: .inference).output
+        predict = try function([x], [argmax(inference, axis: 1)])
     }
 
     /// One pass over `data` in shuffled minibatches; returns the mean training loss.
@@ -94,26 +91,48 @@ public final class Classifier {
 public enum Models {
     /// Multinomial logistic regression: `x @ W + b`, zero-initialised.
     public static func logistic(features: Int, classes: Int, learningRate: Double, weightDecay: Double = 0) throws -> Classifier {
-        let w = Shared(try NDArray.zeros([features, classes]), name: "W")
-        let b = Shared(try NDArray.zeros([classes]), name: "b")
-        return try Classifier(name: "logistic", features: features, parameters: [w, b], learningRate: learningRate,
-                              weightDecay: weightDecay) { x in
-            try x.matmul(w) + b
-        }
+        let model = try Sequential([Dense(features, classes, initializer: .constant(0), name: "dense")])
+        return try Classifier(name: "logistic", model: model, features: features, learningRate: learningRate, weightDecay: weightDecay)
     }
 
     /// A multilayer perceptron with one hidden layer: `relu(x @ W1 + b1) @ W2 + b2`, weights
     /// drawn from N(0, 2/fan-in) (He initialisation) with a fixed seed.
     public static func mlp(features: Int, hidden: Int, classes: Int, learningRate: Double, weightDecay: Double = 0,
                            momentum: Double = 0, seed: UInt64) throws -> Classifier {
-        var rng = RandomGenerator(seed: seed)
-        let w1 = Shared(try NDArray.randomNormal([features, hidden], std: (2 / Double(features)).squareRoot(), using: &rng), name: "W1")
-        let b1 = Shared(try NDArray.zeros([hidden]), name: "b1")
-        let w2 = Shared(try NDArray.randomNormal([hidden, classes], std: (2 / Double(hidden)).squareRoot(), using: &rng), name: "W2")
-        let b2 = Shared(try NDArray.zeros([classes]), name: "b2")
-        return try Classifier(name: "mlp", features: features, parameters: [w1, b1, w2, b2], learningRate: learningRate,
-                              weightDecay: weightDecay, momentum: momentum) { x in
-            try relu(x.matmul(w1) + b1).matmul(w2) + b2
+        let model = try Sequential([
+            Dense(features, hidden, activation: .relu, seed: seed, name: "hidden"),
+            Dense(hidden, classes, seed: seed &+ 1, name: "output"),
+        ])
+        return try Classifier(name: "mlp", model: model, features: features, learningRate: learningRate,
+                              weightDecay: weightDecay, momentum: momentum)
+    }
+
+    /// A small convolutional network for square single-channel images of `side * side`
+    /// pixels given as rows of `features = side * side` values: two 3x3 convolutions (with
+    /// batch normalisation and ReLU), each followed by 2x2 max pooling, then a hidden dense
+    /// layer with dropout and the output layer.
+    public static func convnet(side: Int, classes: Int, channels: Int = 32, hidden: Int = 128, learningRate: Double,
+                               weightDecay: Double = 0, momentum: Double = 0.9, dropout: Double = 0.25,
+                               seed: UInt64) throws -> Classifier {
+        guard side >= 4, side % 4 == 0 else {
+            throw TheanoError.invalidArgument("Models.convnet: the image side must be a positive multiple of 4, got \(side)")
         }
+        let model = try Sequential([
+            Reshape([1, side, side]),
+            Conv2D(1, channels, kernel: [3, 3], padding: .same, bias: false, seed: seed, name: "conv1"),
+            BatchNorm(channels, name: "bn1"),
+            ActivationLayer(.relu),
+            MaxPool2D(),
+            Conv2D(channels, 2 * channels, kernel: [3, 3], padding: .same, bias: false, seed: seed &+ 1, name: "conv2"),
+            BatchNorm(2 * channels, name: "bn2"),
+            ActivationLayer(.relu),
+            MaxPool2D(),
+            Flatten(),
+            Dense(2 * channels * (side / 4) * (side / 4), hidden, activation: .relu, seed: seed &+ 2, name: "hidden"),
+            Dropout(rate: dropout, seed: seed &+ 3),
+            Dense(hidden, classes, seed: seed &+ 4, name: "output"),
+        ])
+        return try Classifier(name: "convnet", model: model, features: side * side, learningRate: learningRate,
+                              weightDecay: weightDecay, momentum: momentum)
     }
 }

@@ -11,7 +11,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -22,6 +22,7 @@ enum Workloads {
         case "compile": return try compile(breakdown: breakdown)
         case "innergraph": return try innerGraph()
         case "cold": return try cold(breakdown: breakdown)
+        case "lenet": return try lenet(breakdown: breakdown, profile: profile)
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
     }

@@ -147,6 +147,16 @@ public final class Shared: Tensor, @unchecked Sendable {
         super.init(Variable(shared: storage, name: name))
     }
 
+    /// The shared variable of an existing graph variable (role `.shared`); used by
+    /// `function` to turn a graph's shared variables back into update targets.
+    package init(sharedVariable variable: Variable) throws {
+        guard let storage = variable.sharedValue else {
+            throw TheanoError.invalidArgument("\(describeVariable(variable)) is not a shared variable")
+        }
+        self.storage = storage
+        super.init(variable)
+    }
+
     /// A scalar int64 shared variable (from a literal).
     public required convenience init(integerLiteral value: Int) {
         self.init(NDArray(scalar: Int64(value)))
@@ -159,6 +169,30 @@ public final class Shared: Tensor, @unchecked Sendable {
 
     /// The current value.
     public var value: NDArray { storage.value }
+
+    /// The expression stored into this variable after each call of a compiled function that
+    /// reads it and gives it no explicit update (Theano's `default_update`); random streams use
+    /// it to advance their state. `nil` when there is none; setting `nil` removes it.
+    ///
+    /// An expression that reads the variable itself keeps it alive through its storage (a
+    /// reference cycle); for such updates prefer ``setDefaultUpdate(_:)``, which builds the
+    /// expression when a function is compiled.
+    ///
+    /// ```swift
+    /// let calls = Shared(NDArray(scalar: Int64(0)), name: "calls")
+    /// calls.setDefaultUpdate { c in try c + 1 }
+    /// let f = try function([x], [x * calls.cast(.float32)])   // each call adds 1 to calls
+    /// ```
+    public var defaultUpdate: Tensor? {
+        get { storage.defaultUpdate.flatMap { try? Tensor($0.build(variable)) } }
+        set { storage.defaultUpdate = newValue.map { update in SharedValue.DefaultUpdate { _ in update.variable } } }
+    }
+
+    /// Sets the default update to the expression `build` makes from this variable, built
+    /// anew for each function compiled (see ``defaultUpdate``).
+    public func setDefaultUpdate(_ build: @escaping (Tensor) throws -> Tensor) {
+        storage.defaultUpdate = SharedValue.DefaultUpdate { variable in try build(Tensor(variable)).variable }
+    }
 
     /// Replaces the value; throws when `newValue`'s dtype or shape does not fit the type.
     public func setValue(_ newValue: NDArray) throws {

@@ -14,7 +14,7 @@ public enum StandardPipelines {
             mergePass,
             constantFoldingPass(),
             .equilibrium("canonicalize", folding + ShapeRewrites.all + Canonicalize.all),
-            .equilibrium("stabilize", RewriteSet(Stabilize.all)),
+            .equilibrium("stabilize", RewriteSet(Stabilize.all + StabilizeCrossEntropy.all)),
             .equilibrium("specialize", folding + Specialize.all),
             blasPass,
             mergePass,

@@ -1,5 +1,6 @@
 import Foundation
 import Theano
+import TheanoNN
 import XCTest
 
 /// The examples of docs/API.md, kept compiling and correct.
@@ -42,6 +43,26 @@ final class APIDocExampleTests: BackendTestCase {
         assertValues(w.value, [1, 2])
         assertValues(try evaluate([1, 1])[0], [3])
         assertValues(w.value, [1, 2])
+    }
+
+    func testRandomOptimizersInitializers() throws {
+        let batch = try NDArray.randomUniform([8, 4], seed: 3)
+        let streams = RandomStreams(seed: 0)
+        let x = Tensor.matrix("x")
+        let w = Shared(try Initializer.glorotUniform([4, 2], seed: 1), name: "w")
+        let h = try dropout(x, rate: 0.5, streams: streams)
+        let loss = try square(h.matmul(w)).mean()
+        let lr = Shared(NDArray(scalar: Float(0.1)), name: "lr")
+        let updates = try Adam(learningRate: lr).updates(loss: loss, parameters: [w])
+        let step = try function([x], [loss], updates: updates)
+        let before = w.value
+        _ = try step(batch)
+        XCTAssertNotEqual(w.value, before)
+        try lr.setValue(NDArray(scalar: Float(0.01)))
+        _ = try step(batch)
+        let noise = try streams.normal([2, 2])
+        let same = try function([], [noise], noDefaultUpdates: true)
+        XCTAssertEqual(try same()[0], try same()[0])
     }
 
     func testGraph() throws {
