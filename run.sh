@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev gcc libc6-dev)
+packages=(libopenblas-dev liblapacke-dev libdnnl-dev zlib1g-dev gcc libc6-dev)
 
 install_system_packages() {
     local missing=()
