@@ -8,6 +8,10 @@ import TheanoArray
 /// use of a geometry and cached by the process's ``DNNLContext``. Inputs may have any layout
 /// (non-contiguous ones are copied); outputs are new C-contiguous arrays, or the given
 /// buffers. oneDNN 2.6 has no float64 convolution on CPU: float64 callers use another path.
+///
+/// `layout` chooses between plain layouts throughout and oneDNN's own (blocked) layouts with
+/// reorders around each call; nil picks ``DNNLLayout/preferred(for:)``. Both give the same
+/// results up to float rounding.
 enum DNNLConvolution {
     /// `out = correlate(input, weights) + bias`, then `max(out, 0)` when `relu` (fused).
     ///
@@ -19,9 +23,10 @@ enum DNNLConvolution {
     /// - Throws: `invalidArgument` for a geometry oneDNN cannot run, type and shape errors for
     ///   operands that do not match it, oneDNN's failures as `TheanoError`s.
     static func forward(_ geometry: DNNLConvGeometry, input: NDArray, weights: NDArray, bias: NDArray? = nil,
-                        relu: Bool = false, into out: NDArray? = nil, layout: DNNLLayout = .preferred) throws -> NDArray {
+                        relu: Bool = false, into out: NDArray? = nil, layout requested: DNNLLayout? = nil) throws -> NDArray {
         let what = "convolution forward"
         try geometry.validate()
+        let layout = requested ?? .preferred(for: geometry)
         let x = try dnnlInput(input, geometry.inputShape, "the input", what)
         let w = try dnnlInput(weights, geometry.weightsShape, "the weights", what)
         let b = try bias.map { try dnnlInput($0, [geometry.outChannels], "the bias", what) }
@@ -42,9 +47,10 @@ enum DNNLConvolution {
     /// The gradient with respect to the input: the transposed correlation of `outputGradient`
     /// with `weights`, shape `geometry.inputShape`.
     static func backwardData(_ geometry: DNNLConvGeometry, outputGradient: NDArray, weights: NDArray,
-                             into out: NDArray? = nil, layout: DNNLLayout = .preferred) throws -> NDArray {
+                             into out: NDArray? = nil, layout requested: DNNLLayout? = nil) throws -> NDArray {
         let what = "convolution backward data"
         try geometry.validate()
+        let layout = requested ?? .preferred(for: geometry)
         let dy = try dnnlInput(outputGradient, geometry.outputShape, "the output gradient", what)
         let w = try dnnlInput(weights, geometry.weightsShape, "the weights", what)
         let dx = try dnnlOutput(out, geometry.inputShape, "input gradient", what)
@@ -64,9 +70,10 @@ enum DNNLConvolution {
     /// `withBias`, the bias (`[outChannels]`: `outputGradient` summed over all but the
     /// channel axis).
     static func backwardWeights(_ geometry: DNNLConvGeometry, input: NDArray, outputGradient: NDArray,
-                                withBias: Bool = false, layout: DNNLLayout = .preferred) throws -> (weights: NDArray, bias: NDArray?) {
+                                withBias: Bool = false, layout requested: DNNLLayout? = nil) throws -> (weights: NDArray, bias: NDArray?) {
         let what = "convolution backward weights"
         try geometry.validate()
+        let layout = requested ?? .preferred(for: geometry)
         let x = try dnnlInput(input, geometry.inputShape, "the input", what)
         let dy = try dnnlInput(outputGradient, geometry.outputShape, "the output gradient", what)
         let dw = try dnnlOutput(nil, geometry.weightsShape, "weights gradient", what)
