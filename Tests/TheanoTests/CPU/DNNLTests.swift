@@ -216,6 +216,27 @@ final class DNNLTests: XCTestCase {
         XCTAssertEqual(context.cachedPrimitiveCount, count)
     }
 
+    func testLayoutChoiceFollowsChannelsPerGroup() {
+        let image = DNNLConvGeometry(batch: 8, inChannels: 3, outChannels: 16, inputSpatial: [8, 8], kernelSpatial: [3, 3])
+        let hidden = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
+        let depthwise = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, groups: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
+        XCTAssertEqual(DNNLLayout.preferred(for: image), .plain)
+        XCTAssertEqual(DNNLLayout.preferred(for: hidden), .chosen)
+        XCTAssertEqual(DNNLLayout.preferred(for: depthwise), .plain)
+    }
+
+    func testMaxPoolingBackwardRefusesAnotherGeometrysWorkspace() throws {
+        let a = DNNLPoolGeometry(batch: 1, channels: 2, inputSpatial: [4, 4], kernel: [2, 2], kind: .max)
+        var b = a
+        b.stride = [1, 1]
+        let (_, workspace) = try DNNLPooling.forward(a, input: NDArray(zeros: a.inputShape), training: true)
+        XCTAssertThrowsError(try DNNLPooling.backward(b, outputGradient: NDArray(zeros: b.outputShape), workspace: workspace)) {
+            XCTAssertEqual(($0 as? TheanoError)?.kind, .invalidArgument)
+        }
+        // Inference has no workspace; average pooling needs none.
+        XCTAssertNil(try DNNLPooling.forward(a, input: NDArray(zeros: a.inputShape)).workspace)
+    }
+
     func testBadGeometriesAndOperandsThrow() throws {
         func kind(_ body: () throws -> Any) -> TheanoError.Kind? {
             do { _ = try body() } catch let e as TheanoError { return e.kind } catch { return nil }
