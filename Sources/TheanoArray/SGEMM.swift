@@ -9,7 +9,8 @@ import Glibc
 // against hundreds of columns, in all three transpose forms), and loses on the thin ones
 // (a 10-column classifier layer), where OpenBLAS's small-matrix paths win. docs/DNNL.md has
 // the measurements behind the threshold. float64 always runs on OpenBLAS: oneDNN has no
-// double-precision GEMM.
+// double-precision GEMM. oneDNN is used only when OpenMP's wait policy is passive (see
+// ``SGEMMLibrary/choose(m:n:k:openMPIsPassive:)``).
 
 /// The libraries that can run a float32 GEMM.
 enum SGEMMLibrary: Equatable {
@@ -19,11 +20,25 @@ enum SGEMMLibrary: Equatable {
     /// The smallest row and column count of `C` that goes to oneDNN.
     static let oneDNNMinimumSide = 32
 
-    /// The library for `C[m, n] = op(A)[m, k] op(B)[k, n]`.
+    /// The library for `C[m, n] = op(A)[m, k] op(B)[k, n]` in this process.
     static func choose(m: Int, n: Int, k: Int) -> SGEMMLibrary {
-        if let forced { return forced }
-        return m >= oneDNNMinimumSide && n >= oneDNNMinimumSide ? .oneDNN : .openBLAS
+        forced ?? choose(m: m, n: n, k: k, openMPIsPassive: openMPIsPassive)
     }
+
+    /// The library for `C[m, n] = op(A)[m, k] op(B)[k, n]`: oneDNN for products with both
+    /// sides of `C` at least ``oneDNNMinimumSide``, provided OpenMP's idle threads sleep.
+    ///
+    /// oneDNN runs on OpenMP threads, which by default keep spinning after each parallel
+    /// region and take the cores from the kernels' thread pool and OpenBLAS's threads (on two
+    /// cores the MLP step became 5-8 times slower). The policy is fixed when OpenMP loads, so
+    /// a process started without `OMP_WAIT_POLICY=PASSIVE` (the `theano` executable sets it)
+    /// keeps OpenBLAS.
+    static func choose(m: Int, n: Int, k: Int, openMPIsPassive: Bool) -> SGEMMLibrary {
+        openMPIsPassive && m >= oneDNNMinimumSide && n >= oneDNNMinimumSide ? .oneDNN : .openBLAS
+    }
+
+    /// Whether this process started with `OMP_WAIT_POLICY=PASSIVE`.
+    static let openMPIsPassive: Bool = getenv("OMP_WAIT_POLICY").map { String(cString: $0).lowercased() == "passive" } ?? false
 
     /// For measurements: `THEANO_SGEMM=openblas` or `onednn` sends every float32 GEMM to one
     /// library. Read once, when the first GEMM runs.
