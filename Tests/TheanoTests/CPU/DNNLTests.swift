@@ -205,6 +205,13 @@ final class DNNLTests: XCTestCase {
         let got = try DNNLConvolution.forward(g, input: x, weights: w, into: out)
         XCTAssertTrue(got.sharesStorage(with: out))
         XCTAssertEqual(got.toArray(of: Float.self), want.toArray(of: Float.self))
+        let dy = try array(rng.next(shapeSize(g.outputShape)), g.outputShape)
+        let (dwOut, dbOut) = (NDArray(zeros: g.weightsShape), NDArray(zeros: [g.outChannels]))
+        let (dw, db) = try DNNLConvolution.backwardWeights(g, input: x, outputGradient: dy, withBias: true, into: dwOut, biasInto: dbOut)
+        XCTAssertTrue(dw.sharesStorage(with: dwOut))
+        XCTAssertTrue(try XCTUnwrap(db).sharesStorage(with: dbOut))
+        let fresh = try DNNLConvolution.backwardWeights(g, input: x.contiguous(), outputGradient: dy, withBias: true)
+        XCTAssertEqual(dw.toArray(of: Float.self), fresh.weights.toArray(of: Float.self))
     }
 
     func testConvolutionPrimitivesAreCachedByGeometry() throws {

@@ -68,16 +68,18 @@ enum DNNLConvolution {
 
     /// The gradients with respect to the weights (`geometry.weightsShape`) and, when
     /// `withBias`, the bias (`[outChannels]`: `outputGradient` summed over all but the
-    /// channel axis).
+    /// channel axis). `weightsOut` and `biasOut`, when given, are C-contiguous buffers of
+    /// those shapes to write instead of new arrays.
     static func backwardWeights(_ geometry: DNNLConvGeometry, input: NDArray, outputGradient: NDArray,
-                                withBias: Bool = false, layout requested: DNNLLayout? = nil) throws -> (weights: NDArray, bias: NDArray?) {
+                                withBias: Bool = false, into weightsOut: NDArray? = nil, biasInto biasOut: NDArray? = nil,
+                                layout requested: DNNLLayout? = nil) throws -> (weights: NDArray, bias: NDArray?) {
         let what = "convolution backward weights"
         try geometry.validate()
         let layout = requested ?? .preferred(for: geometry)
         let x = try dnnlInput(input, geometry.inputShape, "the input", what)
         let dy = try dnnlInput(outputGradient, geometry.outputShape, "the output gradient", what)
-        let dw = try dnnlOutput(nil, geometry.weightsShape, "weights gradient", what)
-        let db = withBias ? try dnnlOutput(nil, [geometry.outChannels], "bias gradient", what) : nil
+        let dw = try dnnlOutput(weightsOut, geometry.weightsShape, "weights gradient", what)
+        let db = withBias ? try dnnlOutput(biasOut, [geometry.outChannels], "bias gradient", what) : nil
         let context = try DNNLContext.shared
         let primitive = try context.primitive(.convolutionBackwardWeights(geometry, bias: withBias, layout: layout)) {
             try backwardWeightsPrimitive($0, geometry, bias: withBias, layout: layout)
