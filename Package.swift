@@ -21,10 +21,14 @@ let package = Package(
         ),
         // zlib, linked from the system (Debian: zlib1g-dev), for .npz archives.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN (C API, 2.x), linked from the system (Debian: libdnnl-dev): float32 GEMM,
+        // convolution, pooling and batch normalisation primitives.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(
             name: "TheanoArray",
             dependencies: [
                 "CTheano",
+                "CDNNL",
                 .product(name: "Numerics", package: "swift-numerics"),
                 "CZlib",
             ]
@@ -38,7 +42,7 @@ let package = Package(
         .target(name: "CTheanoRuntime"),
         .target(
             name: "TheanoCompile",
-            dependencies: ["TheanoTensor", "CTheanoRuntime", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TheanoTensor", "CTheanoRuntime", "CDNNL", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
         .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),

@@ -1,7 +1,7 @@
 import CTheano
 
-// Matrix products through OpenBLAS (`cblas_sgemm`/`cblas_dgemm`, and `gemv` for
-// matrix-vector shapes). `NDArray.matmul` calls `blasMatmul` for float32 and float64; the
+// Matrix products through BLAS (`sgemm`, which picks oneDNN or OpenBLAS, and `cblas_dgemm`;
+// `gemv` for matrix-vector shapes). `NDArray.matmul` calls `blasMatmul` for float32 and float64; the
 // plain loop in `NDArray+Matmul.swift` is the reference it is tested against.
 
 /// The element types OpenBLAS multiplies: `Float` (the `s` routines) and `Double` (`d`).
@@ -27,9 +27,9 @@ extension Float: BLASScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, blasTranspose(transposeA), blasTranspose(transposeB),
-            blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+        sgemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+            a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
     }
 
     static func gemv(

@@ -42,9 +42,9 @@ extension Float: BLASUpdateScalar {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transposeFlag(transposeA), transposeFlag(transposeB), blasint(m), blasint(n), blasint(k),
-            alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        sgemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     static func scaledGemv(

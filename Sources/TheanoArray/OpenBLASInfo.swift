@@ -1,13 +1,13 @@
 import CTheano
 import Foundation
 
-/// What OpenBLAS chose for this machine, and whether a faster kernel set is available.
+/// What OpenBLAS chose for this machine.
 ///
-/// OpenBLAS built with `DYNAMIC_ARCH` (Debian's) picks its GEMM kernels when the library
-/// loads. Older releases do not recognise recent AMD processors with AVX-512 and fall back to
-/// the AVX2 ("Haswell") kernels, about 1.6 times slower here. The kernel set can only be chosen
-/// before the library loads, through the environment variable `OPENBLAS_CORETYPE`; the `theano`
-/// executable sets it and restarts itself (see ``recommendedCoreType``).
+/// OpenBLAS built with `DYNAMIC_ARCH` (Debian's) picks its kernels when the library loads;
+/// the environment variable `OPENBLAS_CORETYPE` overrides the choice. Theano leaves the choice
+/// to OpenBLAS (and the user): float32 GEMMs of the sizes that matter run on oneDNN, which
+/// picks its own kernels, and forcing OpenBLAS's AVX-512 kernels is a correctness risk with
+/// older OpenBLAS builds on some processors (docs/DNNL.md).
 public enum OpenBLASInfo {
     /// The kernel set OpenBLAS is using (for example `"Haswell"` or `"SkylakeX"`).
     public static var coreName: String {
@@ -20,13 +20,5 @@ public enum OpenBLASInfo {
               let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
         let set = Set(flags.split(separator: " ").map(String.init))
         return ["avx512f", "avx512dq", "avx512bw", "avx512vl"].allSatisfy(set.contains)
-    }
-
-    /// `"SkylakeX"` when OpenBLAS runs AVX2 kernels on a processor with AVX-512 and the user has
-    /// not chosen a kernel set; nil otherwise.
-    public static var recommendedCoreType: String? {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return nil }
-        guard ["Haswell", "Zen"].contains(coreName), cpuHasAVX512 else { return nil }
-        return "SkylakeX"
     }
 }

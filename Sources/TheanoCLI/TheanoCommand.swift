@@ -5,7 +5,7 @@ import Theano
 @main
 struct TheanoCommand: ParsableCommand {
     static func main() {
-        restartWithFasterBLASKernelsIfNeeded()
+        restartWithPassiveOpenMPIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -20,12 +20,15 @@ struct TheanoCommand: ParsableCommand {
         subcommands: [Demo.self, BenchCommand.self, GraphCommand.self, CacheCommand.self])
 }
 
-/// OpenBLAS picks its kernels when it loads; on processors it misdetects (AVX-512 machines
-/// given AVX2 kernels), restart once with `OPENBLAS_CORETYPE` set (see `OpenBLASInfo`).
-func restartWithFasterBLASKernelsIfNeeded() {
-    guard let core = OpenBLASInfo.recommendedCoreType else { return }
-    setenv("OPENBLAS_CORETYPE", core, 1)
+/// oneDNN (float32 GEMM, convolutions) runs on OpenMP threads, which by default keep spinning
+/// after each parallel region, taking cores from the kernels' thread pool and OpenBLAS's
+/// threads that run next (on two cores, the MLP step got several times slower). OpenMP reads
+/// its wait policy once, when it loads, so restart once with `OMP_WAIT_POLICY=PASSIVE` unless
+/// the user chose a policy. See docs/DNNL.md.
+func restartWithPassiveOpenMPIfNeeded() {
+    guard ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] == nil else { return }
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
     let argv = CommandLine.arguments.map { strdup($0) } + [nil]
     execv("/proc/self/exe", argv)
-    // execv returns only on failure: carry on with the kernels already loaded.
+    // execv returns only on failure: carry on with spinning OpenMP threads.
 }

@@ -1,0 +1,85 @@
+import CDNNL
+import CTheano
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Which library runs a float32 GEMM. oneDNN's `dnnl_sgemm` (JIT-generated AVX-512/AVX2 code)
+// beats OpenBLAS's `cblas_sgemm` on the products of the dense layers (a batch of 64-128 rows
+// against hundreds of columns, in all three transpose forms), and loses on the thin ones
+// (a 10-column classifier layer), where OpenBLAS's small-matrix paths win. docs/DNNL.md has
+// the measurements behind the threshold. float64 always runs on OpenBLAS: oneDNN has no
+// double-precision GEMM. oneDNN is used only when OpenMP's wait policy is passive (see
+// ``SGEMMLibrary/choose(m:n:k:openMPIsPassive:)``).
+
+/// The libraries that can run a float32 GEMM.
+enum SGEMMLibrary: Equatable {
+    case openBLAS
+    case oneDNN
+
+    /// The smallest row and column count of `C` that goes to oneDNN.
+    static let oneDNNMinimumSide = 32
+
+    /// The library for `C[m, n] = op(A)[m, k] op(B)[k, n]` in this process.
+    static func choose(m: Int, n: Int, k: Int) -> SGEMMLibrary {
+        forced ?? choose(m: m, n: n, k: k, openMPIsPassive: openMPIsPassive)
+    }
+
+    /// The library for `C[m, n] = op(A)[m, k] op(B)[k, n]`: oneDNN for products with both
+    /// sides of `C` at least ``oneDNNMinimumSide``, provided OpenMP's idle threads sleep.
+    ///
+    /// oneDNN runs on OpenMP threads, which by default keep spinning after each parallel
+    /// region and take the cores from the kernels' thread pool and OpenBLAS's threads (on two
+    /// cores the MLP step became 5-8 times slower). The policy is fixed when OpenMP loads, so
+    /// a process started without `OMP_WAIT_POLICY=PASSIVE` (the `theano` executable sets it)
+    /// keeps OpenBLAS.
+    static func choose(m: Int, n: Int, k: Int, openMPIsPassive: Bool) -> SGEMMLibrary {
+        openMPIsPassive && m >= oneDNNMinimumSide && n >= oneDNNMinimumSide ? .oneDNN : .openBLAS
+    }
+
+    /// Whether this process started with `OMP_WAIT_POLICY=PASSIVE`.
+    static let openMPIsPassive: Bool = getenv("OMP_WAIT_POLICY").map { String(cString: $0).lowercased() == "passive" } ?? false
+
+    /// For measurements: `THEANO_SGEMM=openblas` or `onednn` sends every float32 GEMM to one
+    /// library. Read once, when the first GEMM runs.
+    static let forced: SGEMMLibrary? = {
+        guard let value = getenv("THEANO_SGEMM").map({ String(cString: $0) }) else { return nil }
+        switch value.lowercased() {
+        case "openblas": return .openBLAS
+        case "onednn", "dnnl": return .oneDNN
+        default: return nil
+        }
+    }()
+}
+
+/// `C = alpha op(A) op(B) + beta C`, all row-major, on the library ``SGEMMLibrary/choose(m:n:k:)``
+/// picks. When `beta` is 0, `C` is not read (as in BLAS). Falls back to OpenBLAS if oneDNN
+/// rejects the call (it returns a status instead of stopping the process).
+func sgemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if SGEMMLibrary.choose(m: m, n: n, k: k) == .oneDNN,
+       oneDNNSGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) == dnnl_success {
+        return
+    }
+    cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+/// `C = alpha op(A) op(B) + beta C` through oneDNN's `dnnl_sgemm` (row-major; `C` is not read
+/// when `beta` is 0). Returns oneDNN's status: invalid sizes or leading dimensions are refused,
+/// not fatal.
+func oneDNNSGEMM(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) -> dnnl_status_t {
+    dnnl_sgemm(
+        CChar(UInt8(ascii: transposeA ? "T" : "N")), CChar(UInt8(ascii: transposeB ? "T" : "N")),
+        dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha, a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb),
+        beta, c, dnnl_dim_t(ldc))
+}

@@ -1,0 +1,59 @@
+import CDNNL
+import TheanoArray
+
+// NDArrays as oneDNN arguments: contiguous float32 buffers of an expected shape.
+
+/// How a primitive lays out its arguments internally.
+enum DNNLLayout: Hashable, Sendable {
+    /// The callers' plain row-major layouts (`nchw`, `oihw`, `goihw`): no reorders.
+    case plain
+    /// The layouts oneDNN picks (format `any`, often channel-blocked such as `nChw16c`), with
+    /// reorders from and to the callers' plain layouts around each execution.
+    case chosen
+
+    /// What the convolution wrappers use unless told otherwise: oneDNN's layouts (2-3 times
+    /// faster forward and backward-data with 20 or more input channels per group, reorders
+    /// included), except for inputs with fewer than 4 channels per group (a first layer on
+    /// images), where the blocked layouts pad the channels to 16 and the plain ones win.
+    /// docs/DNNL.md has the measurements.
+    static func preferred(for geometry: DNNLConvGeometry) -> DNNLLayout {
+        geometry.inChannels / geometry.groups < 4 ? .plain : .chosen
+    }
+}
+
+/// `value` as a C-contiguous float32 array of `shape` (itself, or a contiguous copy).
+func dnnlInput(_ value: NDArray, _ shape: [Int], _ name: String, _ what: String) throws -> NDArray {
+    guard value.dtype == .float32 else {
+        throw TheanoError.typeMismatch("oneDNN \(what): \(name) must be float32, got \(value.dtype)")
+    }
+    guard value.shape == shape else {
+        throw TheanoError.shapeMismatch("oneDNN \(what): \(name) must have shape \(formatShape(shape)), got \(formatShape(value.shape))")
+    }
+    return value.contiguous()
+}
+
+/// `out` when it is a C-contiguous float32 array of `shape` (its contents are overwritten),
+/// or a new one when `out` is nil.
+func dnnlOutput(_ out: NDArray?, _ shape: [Int], _ name: String, _ what: String) throws -> NDArray {
+    guard let out else { return try NDArray(allocating: shape, dtype: .float32, zeroed: false, context: "oneDNN \(what)") }
+    guard out.dtype == .float32, out.shape == shape, out.isContiguous else {
+        throw TheanoError.invalidArgument("oneDNN \(what): the \(name) buffer must be a C-contiguous float32 array of shape \(formatShape(shape)), got \(out.dtype) \(formatShape(out.shape))")
+    }
+    return out
+}
+
+extension NDArray {
+    /// The address of element 0 of this (contiguous float32) array, for oneDNN.
+    var dnnlPointer: UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(storagePointer(as: Float.self) + offset)
+    }
+}
+
+/// Calls `body` with a pointer to `value`, or with nil.
+func withOptionalPointer<T, R>(_ value: T?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
+    guard var value else { return try body(nil) }
+    return try withUnsafePointer(to: &value) { try body($0) }
+}
+
+/// `dims` as oneDNN dimensions.
+func dnnlDims(_ dims: [Int]) -> [dnnl_dim_t] { dims.map { dnnl_dim_t($0) } }
