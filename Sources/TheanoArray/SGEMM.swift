@@ -13,7 +13,7 @@ import Glibc
 // ``SGEMMLibrary/choose(m:n:k:openMPIsPassive:)``).
 
 /// The libraries that can run a float32 GEMM.
-enum SGEMMLibrary: Equatable {
+package enum SGEMMLibrary: Equatable {
     case openBLAS
     case oneDNN
 
@@ -38,11 +38,11 @@ enum SGEMMLibrary: Equatable {
     }
 
     /// Whether this process started with `OMP_WAIT_POLICY=PASSIVE`.
-    static let openMPIsPassive: Bool = getenv("OMP_WAIT_POLICY").map { String(cString: $0).lowercased() == "passive" } ?? false
+    package static let openMPIsPassive: Bool = getenv("OMP_WAIT_POLICY").map { String(cString: $0).lowercased() == "passive" } ?? false
 
     /// For measurements: `THEANO_SGEMM=openblas` or `onednn` sends every float32 GEMM to one
     /// library. Read once, when the first GEMM runs.
-    static let forced: SGEMMLibrary? = {
+    package static let forced: SGEMMLibrary? = {
         guard let value = getenv("THEANO_SGEMM").map({ String(cString: $0) }) else { return nil }
         switch value.lowercased() {
         case "openblas": return .openBLAS

@@ -2,8 +2,9 @@ import TheanoArray
 import TheanoGraph
 import TheanoTensor
 
-// The CPU backend's convolution kernels: im2col + GEMM (OpenBLAS) for the convolution and
-// both of its gradients, float32 and float64. Each resolves the geometry with the op's own
+// The CPU backend's convolution kernels: oneDNN for float32 where this process allows it
+// (ConvDNNL.swift), else im2col + GEMM (OpenBLAS) for the convolution and both of its
+// gradients, float32 and float64. Each resolves the geometry with the op's own
 // checks (the same errors as `perform`), then per image and channel group:
 // - forward: `col[c * K + k, p] = x[c, input position of (k, p)]` (0 in the padding), and
 //   `y[group] = W[group] @ col`;
@@ -16,21 +17,30 @@ let im2colGEMM = "im2col+OpenBLAS"
 
 private func isConvType(_ dtype: DType) -> Bool { dtype == .float32 || dtype == .float64 }
 
+/// What the report calls the kernel of a convolution node of `dtype`: oneDNN for float32 when
+/// this process sends convolutions there (a geometry oneDNN cannot take still runs im2col).
+private func convImplementation(_ dtype: DType) -> String {
+    dtype == .float32 && convolutionsUseOneDNN ? "\(oneDNNConvolution) (im2col+OpenBLAS for other shapes)" : im2colGEMM
+}
+
 extension Conv: CPUKernelOp {
     func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
-        isConvType(node.outputTypes[0].dtype) ? .kernel(ConvForwardKernel(op: self), implementation: im2colGEMM) : nil
+        let dtype = node.outputTypes[0].dtype
+        return isConvType(dtype) ? .kernel(ConvForwardKernel(op: self), implementation: convImplementation(dtype)) : nil
     }
 }
 
 extension ConvGradInputs: CPUKernelOp {
     func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
-        isConvType(node.outputTypes[0].dtype) ? .kernel(ConvGradInputsKernel(op: self), implementation: im2colGEMM) : nil
+        let dtype = node.outputTypes[0].dtype
+        return isConvType(dtype) ? .kernel(ConvGradInputsKernel(op: self), implementation: convImplementation(dtype)) : nil
     }
 }
 
 extension ConvGradWeights: CPUKernelOp {
     func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
-        isConvType(node.outputTypes[0].dtype) ? .kernel(ConvGradWeightsKernel(op: self), implementation: im2colGEMM) : nil
+        let dtype = node.outputTypes[0].dtype
+        return isConvType(dtype) ? .kernel(ConvGradWeightsKernel(op: self), implementation: convImplementation(dtype)) : nil
     }
 }
 
@@ -41,6 +51,10 @@ struct ConvForwardKernel: Kernel {
         let g = try op.parameters.geometry(input: inputs[0].shape, filters: inputs[1].shape, op: op.parameters.name)
         let dtype = node.outputTypes[0].dtype
         let out = try context.buffers.allocate(g.outputShape, dtype)
+        if let d = dnnlGeometry(g, dtype) {
+            let w = try dnnlFilters(inputs[1], flip: g.filterFlip, kernelSpatial: g.kernelSpatial, context)
+            return [try DNNLConvolution.forward(d, input: inputs[0].astype(dtype), weights: w, into: out)]
+        }
         let plan = ConvPlan(g)
         let x = inputs[0].astype(dtype).contiguous(), w = inputs[1].astype(dtype).contiguous()
         if out.count == 0 { return [out] }
@@ -66,6 +80,11 @@ struct ConvGradInputsKernel: Kernel {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let g = try op.geometry(inputs)
         let dtype = node.outputTypes[0].dtype
+        if let d = dnnlGeometry(g, dtype) {
+            let w = try dnnlFilters(inputs[1], flip: g.filterFlip, kernelSpatial: g.kernelSpatial, context)
+            let out = try context.buffers.allocate(g.inputShape, dtype)
+            return [try DNNLConvolution.backwardData(d, outputGradient: inputs[0].astype(dtype), weights: w, into: out)]
+        }
         let out = try zeroFilled(try context.buffers.allocate(g.inputShape, dtype))
         let plan = ConvPlan(g)
         guard out.count > 0, plan.reduction > 0, plan.outS > 0, plan.og > 0 else { return [out] }
@@ -91,6 +110,12 @@ struct ConvGradWeightsKernel: Kernel {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let g = try op.geometry(inputs)
         let dtype = node.outputTypes[0].dtype
+        if let d = dnnlGeometry(g, dtype) {
+            let out = try context.buffers.allocate(g.filterShape, dtype)
+            _ = try DNNLConvolution.backwardWeights(d, input: inputs[0].astype(dtype), outputGradient: inputs[1].astype(dtype), into: out)
+            if g.filterFlip { flipFiltersInPlace(out, kernelSpatial: g.kernelSpatial) }
+            return [out]
+        }
         let out = try zeroFilled(try context.buffers.allocate(g.filterShape, dtype))
         let plan = ConvPlan(g)
         guard out.count > 0, plan.outS > 0, g.batch > 0 else { return [out] }
