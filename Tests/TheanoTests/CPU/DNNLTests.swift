@@ -228,7 +228,7 @@ final class DNNLTests: XCTestCase {
         let image = DNNLConvGeometry(batch: 8, inChannels: 3, outChannels: 16, inputSpatial: [8, 8], kernelSpatial: [3, 3])
         let hidden = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
         let depthwise = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, groups: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
-        XCTAssertEqual(DNNLLayout.preferred(for: image), .plain)
+        XCTAssertEqual(DNNLLayout.preferred(for: image), .chosen, "LeNet's first layer runs faster blocked")
         XCTAssertEqual(DNNLLayout.preferred(for: hidden), .chosen)
         XCTAssertEqual(DNNLLayout.preferred(for: depthwise), .plain)
     }

@@ -206,4 +206,35 @@ final class PoolTests: BackendTestCase {
             }
         }
     }
+
+    /// The CPU's branch-free max-pooling loops (2x2 windows and others, no padding) keep the
+    /// reference's tie rule on ties, signed zeros and NaNs, forward and backward.
+    func testMaxPoolingTiesZerosAndNaNsMatchTheReference() throws {
+        for dtype in [DType.float32, .float64] {
+            for (window, stride) in [([2, 2], [2, 2]), ([3, 2], [1, 2]), ([2, 3], [2, 1])] {
+                let x = Tensor.variable("x", dtype, shape: [nil, 2, 6, 6])
+                let y = try pool2d(x, window: window, stride: stride, mode: .max)
+                let outputs = [y] + (try grad(sum(y * y), wrt: [x]))
+                var values: [Double] = []
+                for i in 0..<(3 * 2 * 36) {
+                    switch i % 9 {
+                    case 0: values.append(.nan)
+                    case 1, 2: values.append(1)          // ties
+                    case 3: values.append(-0.0)
+                    case 4: values.append(0)
+                    default: values.append(Double((i * 37) % 11) - 5)
+                    }
+                }
+                let input = try NDArray(values, shape: [3, 2, 6, 6]).astype(dtype)
+                let got = try function([x], outputs).call([input])
+                let want = try function([x], outputs, options: CompileOptions(backend: .reference)).call([input])
+                for (a, b) in zip(got, want) {
+                    XCTAssertEqual(a.shape, b.shape)
+                    for (u, v) in zip(a.doubles, b.doubles) {
+                        XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN), "\(dtype) window \(window): \(u) vs \(v)")
+                    }
+                }
+            }
+        }
+    }
 }
