@@ -22,3 +22,24 @@ struct IfElseKernel: Kernel {
         return try (condition ? then : `else`).run(Array(inputs.dropFirst()), in: context)
     }
 }
+
+extension Scan: CPUKernelOp {
+    /// The body compiled once into a nested program on this backend; the loop runs it once per
+    /// step, writing each step's outputs into buffers allocated once.
+    func cpuKernel(_ node: Apply, _ session: LinkSession) throws -> KernelChoice? {
+        let body = try session.compile(innerGraphs[0])
+        return .kernel(ScanKernel(op: self, body: body), implementation: nestedProgram, nested: [body.kernelReport])
+    }
+}
+
+/// Runs a ``Scan``: its loop with the compiled body as the step.
+struct ScanKernel: Kernel {
+    let op: Scan
+    let body: CompiledGraph
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }) { arguments in
+            try body.run(arguments, in: context)
+        }
+    }
+}
