@@ -178,6 +178,50 @@ final class ScanTests: BackendTestCase {
     }
 }
 
+final class ScanCompositionTests: BackendTestCase {
+    func testSharedVariableReadInTheBody() throws {
+        let w = shared(NDArray([2.0]), name: "w")
+        let x = Tensor.vector("x", .float64)
+        let out = try scan({ a in [try a[0] * w[0]] }, sequences: [x]).output
+        let f = try function([x], [out])
+        assertValues(try f.call([NDArray([1.0, 2.0])])[0], [2, 4])
+        try w.setValue(NDArray([3.0]))
+        assertValues(try f.call([NDArray([1.0, 2.0])])[0], [3, 6])
+        let gw = try grad(out.sum(), wrt: w)
+        assertValues(try function([x], [gw]).call([NDArray([1.0, 2.0])])[0], [3])
+    }
+
+    func testNestedLoops() throws {
+        // Row sums of squares: a reduce inside a map.
+        let m = Tensor.matrix("m", .float64)
+        let zero = Tensor.constant(0, .float64)
+        let sums = try map({ a in
+            [try reduce({ b in [try b[1] + b[0] * b[0]] }, sequences: [a[0]], outputsInfo: [zero]).output]
+        }, sequences: [m]).output
+        let f = try function([m], [sums])
+        assertValues(try f.call([try NDArray([1.0, 2, 3, 4, 5, 6], shape: [2, 3])])[0], [14, 77])
+        try verifyGrad({ v in
+            try map({ a in
+                [try reduce({ b in [try b[1] + sin(b[0]) * b[0]] }, sequences: [a[0]], outputsInfo: [zero]).output]
+            }, sequences: [v[0]]).output
+        }, at: [try NDArray([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], shape: [2, 3])])
+    }
+
+    func testBranchInsideTheBody() throws {
+        // |x| elementwise by steps, with a lazy branch per step.
+        let x = Tensor.vector("x", .float64)
+        let out = try scan({ a in [try ifelse(a[0] .> 0, a[0] * 2, -a[0])] }, sequences: [x]).output
+        let f = try function([x], [out])
+        assertValues(try f.call([NDArray([1.0, -2.0, 3.0])])[0], [2, 2, 6])
+        try verifyGrad({ v in
+            try scan({ a in [try ifelse(a[0] .> 0, a[0] * a[0], sin(a[0]))] }, sequences: [v[0]]).output
+        }, at: [NDArray([0.5, -0.7, 1.5])])
+        if backendName == "cpu" {
+            XCTAssertTrue(f.kernelReport.description.contains("nested program"), "\(f.kernelReport)")
+        }
+    }
+}
+
 extension ScanResult {
     /// The scan node's own output `k` (initial rows included): what `checkInferShape` checks.
     func full(_ k: Int) throws -> Tensor {
