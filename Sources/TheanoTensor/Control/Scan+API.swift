@@ -67,22 +67,25 @@ extension ScanOutputConvertible where Self == ScanOutput {
     }
 }
 
-/// What a scan's step function returns: the step's outputs, in the order of `outputsInfo`, and
-/// optionally a scalar condition that ends the loop after this step when true (Theano's
-/// `until`).
+/// What a scan's step function returns: the step's outputs, in the order of `outputsInfo`;
+/// optionally new values for shared variables (each step sees the value the previous step
+/// gave; the last one is in ``ScanResult/updates``); and optionally a scalar condition that
+/// ends the loop after this step when true (Theano's `until`).
 public struct ScanStep {
     public var outputs: [Tensor]
+    public var updates: [Shared: Tensor]
     public var until: Tensor?
 
-    public init(_ outputs: [Tensor], until: Tensor? = nil) {
+    public init(_ outputs: [Tensor], updates: [Shared: Tensor] = [:], until: Tensor? = nil) {
         self.outputs = outputs
+        self.updates = updates
         self.until = until
     }
 }
 
 /// The result of a scan: each output's values stacked over the steps (for a recurrent output,
-/// without the initial values), and the updates of shared variables made in the loop (none
-/// yet: bodies read shared variables but do not update them).
+/// without the initial values), and the shared variables' values after the last step (for
+/// the variables the step updates): pass them to `function(_:_:updates:)` to store them.
 public struct ScanResult {
     public let outputs: [Tensor]
     public let updates: [Shared: Tensor]
@@ -136,7 +139,7 @@ public func scan(
     let built = try buildScan(fn, sequences: sequences.map(\.scanSequence), outputsInfo: outputsInfo.map(\.scanOutput),
                               nonSequences: nonSequences, nSteps: nSteps, goBackwards: goBackwards,
                               truncateGradient: truncateGradient, name: name)
-    return ScanResult(outputs: built.outputs, updates: [:])
+    return ScanResult(outputs: built.outputs, updates: built.updates)
 }
 
 /// ``scan(_:sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:)``
@@ -173,7 +176,7 @@ public func reduce(
     let built = try buildScan({ ScanStep(try fn($0)) }, sequences: sequences.map(\.scanSequence),
                               outputsInfo: outputsInfo.map(\.scanOutput), nonSequences: nonSequences, nSteps: nil,
                               goBackwards: goBackwards, truncateGradient: nil, name: name)
-    return ScanResult(outputs: try built.full.map { try $0[-1] }, updates: [:])
+    return ScanResult(outputs: try built.full.prefix(built.outputs.count).map { try $0[-1] }, updates: built.updates)
 }
 
 /// ``reduce(_:sequences:outputsInfo:nonSequences:goBackwards:name:)`` from the first row.
@@ -198,6 +201,8 @@ struct BuiltScan {
     let node: Apply
     let full: [Tensor]
     let outputs: [Tensor]
+    /// Shared variables' values after the last step.
+    let updates: [Shared: Tensor]
 }
 
 func buildScan(
@@ -261,7 +266,9 @@ func buildScan(
     // The body, built once on the stand-ins.
     let step = try fn((rows + states + explicit).map(Tensor.init))
     var outputs = step.outputs.map(\.variable)
-    guard !outputs.isEmpty else { throw TheanoError.invalidArgument("\(name): the step function must return at least one output") }
+    guard !outputs.isEmpty || !step.updates.isEmpty else {
+        throw TheanoError.invalidArgument("\(name): the step function must return at least one output or update")
+    }
     let infos = outputsInfo.isEmpty ? Array(repeating: ScanOutput.none, count: outputs.count) : outputsInfo
     guard infos.count == outputs.count else {
         throw TheanoError.invalidArgument("\(name): the step function returns \(outputs.count) outputs but outputsInfo describes \(infos.count); give one entry per output (ScanOutput.none for an output without feedback)")
@@ -277,6 +284,23 @@ func buildScan(
                 "\(name): output \(k): the step returns \(got) (\(describeVariable(outputs[k]))) but the initial value in outputsInfo has type \(expected); at every step a recurrent output must keep its initial value's dtype, rank and sizes (cast the initial value or the step's result)")
         }
     }
+    // Shared variables the step updates: recurrent states read through the variable itself,
+    // carried as extra outputs after the user's.
+    let updated = step.updates.sorted { ($0.key.name ?? "") < ($1.key.name ?? "") }
+    var hiddenStates: [Variable] = []
+    for (w, value) in updated {
+        let expected = w.type
+        let v = value.dtype != expected.dtype && value.variable.isWeakConstant ? try cast(value, expected.dtype) : value
+        guard v.dtype == expected.dtype, v.rank == expected.rank, expected.isCompatible(with: v.type) else {
+            throw TheanoError.typeMismatch(
+                "\(name): the update of shared variable '\(w.name ?? "?")' has type \(v.type) (\(describeVariable(v.variable))) but the variable has type \(expected)")
+        }
+        stateTypes[outputs.count] = expected
+        outputs.append(v.variable)
+        initials.append(try expandDims(w, axis: 0))
+        hiddenStates.append(w.variable)
+    }
+    let userOutputs = outputs.count - updated.count
     var until = step.until?.variable
     if let u = until {
         guard u.type.rank == 0 else {
@@ -287,7 +311,7 @@ func buildScan(
     let bodyOutputs = outputs + (until.map { [$0] } ?? [])
 
     // Outer values the body reads (other than constants): implicit non-sequences.
-    let standIns = Set(rows + states + explicit)
+    let standIns = Set(rows + states + hiddenStates + explicit)
     var dependent = standIns
     var free: [Variable] = []
     var seen = Set<Variable>()
@@ -301,7 +325,7 @@ func buildScan(
         }
     }
     bodyOutputs.forEach(capture)
-    let cloned = try cloneGraph(inputs: rows + states + explicit + free, outputs: bodyOutputs)
+    let cloned = try cloneGraph(inputs: rows + states + hiddenStates + explicit + free, outputs: bodyOutputs)
     let body = InnerGraph(name: "body", inputs: cloned.inputs, outputs: cloned.outputs)
 
     // The number of steps.
@@ -324,9 +348,9 @@ func buildScan(
     var taps: [[Int]] = []
     for (k, out) in outputs.enumerated() {
         if let state = stateTypes[k] {
-            let depth = -infos[k].taps[0]
+            let depth = k < userOutputs ? -infos[k].taps[0] : 1
             outputTypes.append(TensorType(state.dtype, shape: [staticSteps.map { $0 + depth }] + state.shape))
-            taps.append(infos[k].taps)
+            taps.append(k < userOutputs ? infos[k].taps : [-1])
         } else {
             outputTypes.append(TensorType(out.type.dtype, shape: [staticSteps] + out.type.shape))
             taps.append([])
@@ -338,6 +362,8 @@ func buildScan(
     let node = try op.makeNode([steps.variable] + slices.map(\.variable) + initials.map(\.variable)
                                + nonSequences.map(\.variable) + free)
     let full = node.outputs.map(Tensor.init)
-    let stepsOnly = try full.enumerated().map { k, t in taps[k].isEmpty ? t : try t[(-taps[k][0])...] }
-    return BuiltScan(node: node, full: full, outputs: stepsOnly)
+    let stepsOnly = try full.prefix(userOutputs).enumerated().map { k, t in taps[k].isEmpty ? t : try t[(-taps[k][0])...] }
+    var updates: [Shared: Tensor] = [:]
+    for (i, (w, _)) in updated.enumerated() { updates[w] = try full[userOutputs + i][-1] }
+    return BuiltScan(node: node, full: full, outputs: stepsOnly, updates: updates)
 }

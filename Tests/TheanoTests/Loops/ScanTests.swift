@@ -191,6 +191,34 @@ final class ScanCompositionTests: BackendTestCase {
         assertValues(try function([x], [gw]).call([NDArray([1.0, 2.0])])[0], [3])
     }
 
+    func testSharedVariableUpdatedInTheBody() throws {
+        // Each step reads the value the previous step gave; the last one is the update.
+        let total = shared(NDArray(scalar: 0.0), name: "total")
+        let x = Tensor.vector("x", .float64)
+        let result = try scan({ a in try ScanStep([total * 1], updates: [total: total + a[0]]) }, sequences: [x])
+        XCTAssertEqual(result.updates.count, 1)
+        let f = try function([x], result.outputs, updates: result.updates)
+        assertValues(try f.call([NDArray([1.0, 2, 3])])[0], [0, 1, 3])
+        XCTAssertEqual(try total.value.item(Double.self), 6)
+        assertValues(try f.call([NDArray([10.0])])[0], [6])
+        XCTAssertEqual(try total.value.item(Double.self), 16)
+        // Updates only, and their type is checked.
+        let counter = shared(NDArray(scalar: Int64(0)), name: "counter")
+        let ticks = try scan({ _ in ScanStep([], updates: [counter: try counter + 1]) }, nSteps: 5)
+        XCTAssertTrue(ticks.outputs.isEmpty)
+        _ = try function([], [], updates: ticks.updates).call([])
+        XCTAssertEqual(try counter.value.item(Int64.self), 5)
+        assertThrows(.typeMismatch, containing: ["counter", "float64", "int64"]) {
+            try scan({ _ in ScanStep([], updates: [counter: try counter * 0.5]) }, nSteps: 5)
+        }
+        // The gradient flows through the updated state.
+        let w = shared(NDArray(scalar: 2.0), name: "w")
+        let r = try scan({ a in try ScanStep([w * a[0]], updates: [w: w * a[0]]) }, sequences: [x])
+        let gx = try grad(r.output.sum(), wrt: x)
+        // outputs 2x0, 2x0x1, 2x0x1x2: d/dx at (1, 2, 3) = (2 + 4 + 12, 2 + 6, 4).
+        assertValues(try function([x], [gx]).call([NDArray([1.0, 2, 3])])[0], [18, 8, 4])
+    }
+
     func testNestedLoops() throws {
         // Row sums of squares: a reduce inside a map.
         let m = Tensor.matrix("m", .float64)
