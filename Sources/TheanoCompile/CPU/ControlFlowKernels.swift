@@ -38,7 +38,7 @@ struct ScanKernel: Kernel {
     let body: CompiledGraph
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }) { arguments in
+        try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) }) { arguments in
             try body.run(arguments, in: context)
         }
     }

@@ -134,8 +134,10 @@ public struct Scan: InnerGraphOp {
 
     /// The loop, shared by every backend: `step` runs the body on one step's arguments (values
     /// of the body's input types) and returns its outputs (new arrays); `allocate` provides
-    /// the output buffers, filled row by row.
+    /// the output buffers, filled row by row; `recycle` receives each step's results once
+    /// they are copied (so the next step can reuse their storage).
     public func run(_ inputs: [NDArray], allocate: ([Int], DType) throws -> NDArray,
+                    recycle: (inout NDArray?) -> Void = { _ in },
                     step: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
         let d = definition
         let n = Int(try inputs[0].item(Int64.self))
@@ -170,7 +172,7 @@ public struct Scan: InnerGraphOp {
                 for tap in d.taps[k] { arguments.append(try buffer.slice([.index(depth(k) + t + tap)])) }
             }
             arguments += nonSequences
-            let results = try step(arguments)
+            var results = try step(arguments)
             for k in 0..<outputs {
                 let value = results[k]
                 if buffers[k] == nil {
@@ -182,7 +184,12 @@ public struct Scan: InnerGraphOp {
                 }
                 try NDArray.assign(value, into: row)
             }
-            if d.hasUntil, isTrue(results[outputs]) {
+            let stop = d.hasUntil && isTrue(results[outputs])
+            while !results.isEmpty {
+                var done: NDArray? = results.removeLast()
+                recycle(&done)
+            }
+            if stop {
                 steps = t + 1
                 break
             }

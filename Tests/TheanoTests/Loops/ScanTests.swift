@@ -219,6 +219,30 @@ final class ScanCompositionTests: BackendTestCase {
         assertValues(try function([x], [gx]).call([NDArray([1.0, 2, 3])])[0], [18, 8, 4])
     }
 
+    func testEdgeCases() throws {
+        // Sequences of different lengths: the shortest; outputs that are outer values or
+        // constants; an integer non-sequence.
+        let a = Tensor.vector("a", .float64), b = Tensor.vector("b", .float64), k = Tensor.scalar("k", .int64)
+        let r = try scan({ v in try [v[0] + v[1] * v[2], a.sum(), Tensor.constant(7, .float64)] },
+                         sequences: [a, b], nonSequences: [k])
+        let f = try function([a, b, k], r.outputs)
+        let out = try f.call([NDArray([1.0, 2, 3]), NDArray([10.0, 20]), NDArray(scalar: Int64(2))])
+        assertValues(out[0], [21, 42])
+        assertValues(out[1], [6, 6])
+        assertValues(out[2], [7, 7])
+        // nSteps shorter than the sequences.
+        let first = try scan({ v in [v[0]] }, sequences: [a], nSteps: 2).output
+        assertValues(try function([a], [first]).call([NDArray([1.0, 2, 3])])[0], [1, 2])
+        // The graph prints with its body; a copy with a swapped shared variable reads the new one.
+        let w = shared(NDArray([1.0, 2.0, 3.0]), name: "w"), w2 = shared(NDArray([5.0, 5.0, 5.0]), name: "w2")
+        let y = try map({ v in try [v[0] * w] }, sequences: [a]).output
+        let g = try function([a], [y])
+        XCTAssertTrue(debugPrint([y.variable]).contains("body"), debugPrint([y.variable]))
+        assertValues(try g.call([NDArray([1.0, 2.0])])[0], [1, 2, 3, 2, 4, 6], shape: [2, 3])
+        let swapped = try g.copy(swap: [w: w2])
+        assertValues(try swapped.call([NDArray([1.0, 2.0])])[0], [5, 5, 5, 10, 10, 10], shape: [2, 3])
+    }
+
     func testNestedLoops() throws {
         // Row sums of squares: a reduce inside a map.
         let m = Tensor.matrix("m", .float64)
