@@ -124,6 +124,15 @@ final class ScanGradientTests: BackendTestCase {
         assertValues(two[0], [0, 0, 3, 1])
     }
 
+    func testSecondOrder() throws {
+        // The gradient scan is a scan too: differentiate it again.
+        let f: ([Tensor]) throws -> Tensor = { v in
+            let h = try scan({ a in [try tanh(a[1] * a[2] + a[0])] }, sequences: [v[0]], outputsInfo: [v[1]], nonSequences: [v[2]]).output
+            return try grad(h.sum(), wrt: v[2])
+        }
+        try verifyGrad(f, at: [NDArray([0.3, -0.2, 0.5]), NDArray(scalar: 0.1), NDArray(scalar: 0.7)])
+    }
+
     func testIntegerOutputsAndDisconnectedInputs() throws {
         // An integer counter beside a float state: the counter gets no gradient.
         let x = Tensor.vector("x", .float64), c0 = Tensor.scalar("c0", .int64), h0 = Tensor.scalar("h0", .float64)
