@@ -116,8 +116,15 @@ extension Scan {
         let back = built.full
         for (m, i) in floatSeqs.enumerated() {
             // Rows in backward order, for the forward steps start ..< steps.
-            let rows = try flip(back[floatRecurrent.count + floatNonSeqs.count + m], axis: 0)
-            result[sequenceRange.lowerBound + i] = try setSubtensor(zerosLike(seqs[i])[.symbolicSlice(start, steps)], rows).variable
+            let back = back[floatRecurrent.count + floatNonSeqs.count + m]
+            let rows = try flip(back, axis: 0)
+            let placed = try setSubtensor(zerosLike(seqs[i])[.symbolicSlice(start, steps)], rows)
+            // Without steps the collected rows have no row shape to go by: zeros then (lazily,
+            // so the placement never runs on them).
+            let zeros = try zerosLike(seqs[i])
+            result[sequenceRange.lowerBound + i] = try IfElse.build(
+                condition: (walked .> Tensor(integerLiteral: 0)).variable, then: [placed.variable], else: [zeros.variable],
+                stop: [back.variable, seqs[i].variable, start.variable, steps.variable], name: "scan_grad_rows")[0]
         }
         for (r, k) in recurrent.enumerated() {
             guard let m = floatRecurrent.firstIndex(of: k) else { continue }

@@ -124,6 +124,17 @@ final class ScanGradientTests: BackendTestCase {
         assertValues(two[0], [0, 0, 3, 1])
     }
 
+    func testZeroSteps() throws {
+        let x = Tensor.matrix("x", .float64), h0 = Tensor.vector("h0", .float64), w = Tensor.matrix("w", .float64)
+        let hs = try scan({ a in [try tanh(a[1].matmul(a[2]) + a[0])] }, sequences: [x], outputsInfo: [h0], nonSequences: [w]).output
+        let cost = try hs.sum() + h0.sum() * 2
+        let g = try function([x, h0, w], grad(cost, wrt: [x, h0, w]))
+            .call([try NDArray([Double](), shape: [0, 2]), NDArray([1.0, 2.0]), try NDArray([1.0, 0, 0, 1], shape: [2, 2])])
+        XCTAssertEqual(g[0].shape, [0, 2])
+        assertValues(g[1], [2, 2])
+        assertValues(g[2], [0, 0, 0, 0], shape: [2, 2])
+    }
+
     func testSecondOrder() throws {
         // The gradient scan is a scan too: differentiate it again.
         let f: ([Tensor]) throws -> Tensor = { v in
