@@ -98,6 +98,24 @@ public struct IfElse: InnerGraphOp {
         return Apply(op: self, inputs: inputs, outputTypes: definition.outputTypes)
     }
 
+    /// The node with the inner nodes `a` (then) and `b` (else), which compute the same
+    /// values, computed outside and passed in as new captured inputs; returns its outputs.
+    func lifting(_ a: Apply, _ b: Apply, _ node: Apply) throws -> [Variable] {
+        let (t, e) = (definition.thenGraph, definition.elseGraph)
+        let captured = Array(node.inputs.dropFirst())
+        let outside = substituting(a.outputs, Dictionary(uniqueKeysWithValues: zip(t.inputs, captured)))
+        let thenNew = a.outputs.map { Variable(type: $0.type, name: $0.name) }
+        let elseNew = b.outputs.map { Variable(type: $0.type, name: $0.name) }
+        let thenOutputs = substituting(t.outputs, Dictionary(uniqueKeysWithValues: zip(a.outputs, thenNew)))
+        let elseOutputs = substituting(e.outputs, Dictionary(uniqueKeysWithValues: zip(b.outputs, elseNew)))
+        let lifted = IfElse(definition: Definition(
+            name: definition.name,
+            thenGraph: InnerGraph(name: t.name, inputs: t.inputs + thenNew, outputs: thenOutputs),
+            elseGraph: InnerGraph(name: e.name, inputs: e.inputs + elseNew, outputs: elseOutputs),
+            outputTypes: definition.outputTypes))
+        return try lifted.makeNode(node.inputs + outside).outputs
+    }
+
     /// The graph the condition's value selects.
     func branch(_ condition: NDArray) -> InnerGraph {
         isTrue(condition) ? definition.thenGraph : definition.elseGraph
@@ -218,5 +236,27 @@ public enum IfElseRewrites {
         return zip(expanded, same).map { $1 ? $0 : nil }
     }
 
-    public static let all: [Rewrite] = [constantCondition, sameBranches]
+    /// A computation both branches do the same way (by structure, on the same captured
+    /// values) is computed once outside and passed in: it runs whichever branch is taken, so
+    /// lifting it changes no laziness. The largest such computation goes first; the rule
+    /// repeats until none is left.
+    public static let liftCommon = Rewrite("ifelse_lift_common", tracks: [IfElse.self]) { _, node in
+        guard let op = node.op as? IfElse else { return nil }
+        let (t, e) = (op.definition.thenGraph, op.definition.elseGraph)
+        let thenNodes = toposort(outputs: t.outputs, stoppingAt: Set(t.inputs))
+        let elseNodes = toposort(outputs: e.outputs, stoppingAt: Set(e.inputs))
+        let pairs = Dictionary(uniqueKeysWithValues: zip(t.inputs, e.inputs))
+        for a in thenNodes.reversed() {
+            // Nodes on constants only are left to constant folding.
+            guard a.inputs.contains(where: { $0.constantValue == nil }) else { continue }
+            for b in elseNodes where b.op.isEqual(to: a.op) && b.inputs.count == a.inputs.count {
+                var comparator = ExpressionComparator(pairs: pairs)
+                guard zip(a.outputs, b.outputs).allSatisfy({ comparator.same($0, $1) }) else { continue }
+                return try op.lifting(a, b, node)
+            }
+        }
+        return nil
+    }
+
+    public static let all: [Rewrite] = [constantCondition, sameBranches, liftCommon]
 }

@@ -176,6 +176,24 @@ final class IfElseTests: BackendTestCase {
         XCTAssertEqual(differ.graph.count(IfElse.self), 1)
     }
 
+    func testCommonWorkIsLiftedOutOfTheBranches() throws {
+        let x = Tensor.vector("x", .float64), c = Tensor.scalar("c", .bool)
+        let y = try ifelse(c, exp(x) * 2, exp(x) + 1)
+        let f = try function([c, x], [y])
+        let op = try XCTUnwrap(f.graph.nodes(of: IfElse.self).first?.op as? IfElse, "\(f.graph)")
+        for inner in op.innerGraphs {
+            let nodes = toposort(outputs: inner.outputs, stoppingAt: Set(inner.inputs))
+            XCTAssertFalse(nodes.contains { "\($0.op)".contains("exp") }, debugPrint(inner.outputs))
+        }
+        assertValues(try f.call([NDArray(scalar: true), NDArray([0.0, 1.0])])[0], [2, 2 * M_E])
+        assertValues(try f.call([NDArray(scalar: false), NDArray([0.0, 1.0])])[0], [2, M_E + 1])
+        // Work only one branch does stays inside it.
+        let z = try function([c, x], [ifelse(c, exp(x) * 2, log(x) + 1)])
+        let kept = try XCTUnwrap(z.graph.nodes(of: IfElse.self).first?.op as? IfElse)
+        let thenNodes = toposort(outputs: kept.innerGraphs[0].outputs, stoppingAt: Set(kept.innerGraphs[0].inputs))
+        XCTAssertTrue(thenNodes.contains { "\($0.op)".contains("exp") }, debugPrint(kept.innerGraphs[0].outputs))
+    }
+
     func testConditionWorkIsSharedAndSharedVariablesAreCaptured() throws {
         let w = shared(NDArray([2.0, 3.0]), name: "w")
         let x = Tensor.vector("x", .float64)
