@@ -191,6 +191,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         // Control flow.
         "ifelse_constant_condition": "`ifelse(c, then, else)` with a constant `c` -> the chosen branch.",
         "ifelse_lift_common": "A computation both `ifelse` branches do the same way -> computed once outside the branches and passed in.",
+        "ifelse_reuse_outer": "A computation an `ifelse` branch does that the function also does outside -> the outer value, passed in.",
         "ifelse_same_branches": "An `ifelse` output both branches compute identically (by structure) -> that computation, unconditionally.",
         // Stabilize.
         "log_softmax": "`log(softmax(x))` -> `logSoftmax(x)`.",

@@ -116,6 +116,22 @@ public struct IfElse: InnerGraphOp {
         return try lifted.makeNode(node.inputs + outside).outputs
     }
 
+    /// The node with the inner variables `inner` of branch `branch` replaced by new inputs
+    /// bound to the outer `values` (the other branch gets inputs it does not read); returns
+    /// its outputs.
+    func passingIn(_ inner: [Variable], values: [Variable], branch: Int, _ node: Apply) throws -> [Variable] {
+        var graphs = innerGraphs
+        for g in graphs.indices {
+            let fresh = inner.map { Variable(type: $0.type, name: $0.name) }
+            let outputs = g == branch ? substituting(graphs[g].outputs, Dictionary(uniqueKeysWithValues: zip(inner, fresh)))
+                : graphs[g].outputs
+            graphs[g] = InnerGraph(name: graphs[g].name, inputs: graphs[g].inputs + fresh, outputs: outputs)
+        }
+        let op = IfElse(definition: Definition(name: definition.name, thenGraph: graphs[0], elseGraph: graphs[1],
+                                               outputTypes: definition.outputTypes))
+        return try op.makeNode(node.inputs + values).outputs
+    }
+
     /// The graph the condition's value selects.
     func branch(_ condition: NDArray) -> InnerGraph {
         isTrue(condition) ? definition.thenGraph : definition.elseGraph
@@ -258,5 +274,46 @@ public enum IfElseRewrites {
         return nil
     }
 
-    public static let all: [Rewrite] = [constantCondition, sameBranches, liftCommon]
+    /// A computation a branch does that the function also does outside the branches (on the
+    /// same captured values) is not done again inside: the outer value is passed in. Outer
+    /// nodes run unconditionally, so laziness is unchanged.
+    public static let reuseOuter = Rewrite("ifelse_reuse_outer", tracks: [IfElse.self]) { graph, node in
+        guard let op = node.op as? IfElse else { return nil }
+        let captured = Array(node.inputs.dropFirst())
+        for (b, inner) in op.innerGraphs.enumerated() {
+            var outer: [Variable: Variable] = Dictionary(uniqueKeysWithValues: zip(inner.inputs, captured))
+            let nodes = toposort(outputs: inner.outputs, stoppingAt: Set(inner.inputs))
+            var matched = Set<ObjectIdentifier>()
+            for n in nodes {
+                // Every input known outside (or a constant), and an outer node doing the same.
+                let ins = n.inputs.map { outer[$0] ?? $0 }
+                guard n.inputs.allSatisfy({ outer[$0] != nil || $0.constantValue != nil }),
+                      let anchor = ins.first(where: { $0.constantValue == nil }) else { continue }
+                let match = graph.clients(of: anchor).compactMap(\.node).first { m in
+                    m !== node && m.op.isEqual(to: n.op) && m.inputs.count == ins.count
+                        && zip(m.inputs, ins).allSatisfy { x, y in
+                            x === y || (x.constantValue != nil && y.constantValue != nil && x.type == y.type
+                                        && x.constantValue?.doubles == y.constantValue?.doubles)
+                        }
+                }
+                guard let m = match else { continue }
+                for (x, y) in zip(n.outputs, m.outputs) { outer[x] = y }
+                matched.insert(ObjectIdentifier(n))
+            }
+            guard !matched.isEmpty else { continue }
+            // Pass in the matched values the rest of the branch reads.
+            var needed: [Variable] = []
+            var seen = Set<Variable>()
+            func need(_ v: Variable) {
+                if let owner = v.owner, matched.contains(ObjectIdentifier(owner)), seen.insert(v).inserted { needed.append(v) }
+            }
+            for n in nodes where !matched.contains(ObjectIdentifier(n)) { n.inputs.forEach(need) }
+            inner.outputs.forEach(need)
+            guard !needed.isEmpty else { continue }
+            return try op.passingIn(needed, values: needed.compactMap { outer[$0] }, branch: b, node)
+        }
+        return nil
+    }
+
+    public static let all: [Rewrite] = [constantCondition, sameBranches, liftCommon, reuseOuter]
 }

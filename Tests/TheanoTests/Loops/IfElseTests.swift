@@ -194,6 +194,26 @@ final class IfElseTests: BackendTestCase {
         XCTAssertTrue(thenNodes.contains { "\($0.op)".contains("exp") }, debugPrint(kept.innerGraphs[0].outputs))
     }
 
+    func testWorkDoneOutsideIsNotRepeatedInABranch() throws {
+        let x = Tensor.vector("x", .float64), c = Tensor.scalar("c", .bool)
+        let h = try exp(x) * 3
+        let y = try ifelse(c, h + 1, log(x))
+        let f = try function([c, x], [y, h])
+        let op = try XCTUnwrap(f.graph.nodes(of: IfElse.self).first?.op as? IfElse, "\(f.graph)")
+        let thenGraph = op.innerGraphs[0]
+        let nodes = toposort(outputs: thenGraph.outputs, stoppingAt: Set(thenGraph.inputs))
+        XCTAssertFalse(nodes.contains { "\($0.op)".contains("exp") }, debugPrint(thenGraph.outputs))
+        let r = try f.call([NDArray(scalar: true), NDArray([0.0, 1.0])])
+        assertValues(r[0], [4, 3 * M_E + 1])
+        assertValues(r[1], [3, 3 * M_E])
+        assertValues(try f.call([NDArray(scalar: false), NDArray([1.0, 2.0])])[0], [0, Foundation.log(2.0)])
+        // Alone, the branch keeps its work.
+        let alone = try function([c, x], [ifelse(c, exp(x) * 3 + 1, log(x))])
+        let kept = try XCTUnwrap(alone.graph.nodes(of: IfElse.self).first?.op as? IfElse)
+        let keptNodes = toposort(outputs: kept.innerGraphs[0].outputs, stoppingAt: Set(kept.innerGraphs[0].inputs))
+        XCTAssertTrue(keptNodes.contains { "\($0.op)".contains("exp") })
+    }
+
     func testConditionWorkIsSharedAndSharedVariablesAreCaptured() throws {
         let w = shared(NDArray([2.0, 3.0]), name: "w")
         let x = Tensor.vector("x", .float64)
