@@ -259,6 +259,17 @@ final class ScanCompositionTests: BackendTestCase {
         }, at: [try NDArray([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], shape: [2, 3])])
     }
 
+    func testLoopInsideABranch() throws {
+        // The loop runs only when its branch is taken (its sequence is too short otherwise).
+        let x = Tensor.vector("x", .float64), c = Tensor.scalar("c", .bool)
+        let total = try reduce({ a in [try a[1] + a[0]] }, sequences: [x], outputsInfo: [Tensor.constant(0, .float64)]).output
+        let long = try scan({ a in [a[0]] }, sequences: [x], nSteps: 5).output.sum()
+        let f = try function([c, x], [ifelse(c, total, long)])
+        XCTAssertEqual(try f.call([NDArray(scalar: true), NDArray([1.0, 2, 3])])[0].item(Double.self), 6)
+        assertThrows(.shapeMismatch, containing: ["5 steps"]) { try f.call([NDArray(scalar: false), NDArray([1.0, 2, 3])]) }
+        XCTAssertEqual(try f.call([NDArray(scalar: false), NDArray([1.0, 2, 3, 4, 5])])[0].item(Double.self), 15)
+    }
+
     func testBranchInsideTheBody() throws {
         // |x| elementwise by steps, with a lazy branch per step.
         let x = Tensor.vector("x", .float64)
