@@ -188,6 +188,11 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         // Asserted shapes.
         "useless_specify_shape": "`specifyShape(x, s)` -> `x` when `x`'s type already has every size of `s`.",
         "specify_shape_chain": "`specifyShape(specifyShape(x, a), b)` -> one `specifyShape` with both.",
+        // Control flow.
+        "ifelse_constant_condition": "`ifelse(c, then, else)` with a constant `c` -> the chosen branch.",
+        "ifelse_lift_common": "A computation both `ifelse` branches do the same way -> computed once outside the branches and passed in.",
+        "ifelse_reuse_outer": "A computation an `ifelse` branch does that the function also does outside -> the outer value, passed in.",
+        "ifelse_same_branches": "An `ifelse` output both branches compute identically (by structure) -> that computation, unconditionally.",
         // Stabilize.
         "log_softmax": "`log(softmax(x))` -> `logSoftmax(x)`.",
         "log_sigmoid": "`log(sigmoid(x))` -> `-softplus(-x)`.",

@@ -16,7 +16,7 @@ public enum Canonicalize {
     public static let rules: [Rewrite] =
         CanonicalizeArithmetic.all + CanonicalizeMultiplicative.all + CanonicalizeSwitch.all + CanonicalizeReductions.all
         + CanonicalizeCasts.all + CanonicalizeLayout.all + CanonicalizeFill.all + CanonicalizeFiniteOnly.all
-        + SpecifyShapeRewrites.all
+        + SpecifyShapeRewrites.all + IfElseRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)

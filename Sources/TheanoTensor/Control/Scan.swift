@@ -1,0 +1,232 @@
+import TheanoArray
+import TheanoGraph
+
+/// A loop: Theano's `scan` as one node whose body is an inner graph, run once per step.
+///
+/// Built by ``scan(_:sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:name:)``,
+/// which prepares the inputs so that the op itself is simple:
+/// - node inputs: the number of steps (an int64 scalar), `sequenceCount` sequences (each read
+///   at row `t` at step `t`: a sequence with several taps comes in once per tap, already
+///   shifted), one initial buffer per recurrent output (`depth` rows: the values at times
+///   `-depth ..< 0`), then the non-sequences (passed unchanged to every step);
+/// - body inputs: one row per sequence, the value of every tap of every recurrent output (in
+///   output order, each output's taps in order), then the non-sequences;
+/// - body outputs: each output's value at this step, then the `until` condition if any (the
+///   loop stops after a step whose condition is true);
+/// - node outputs: for a recurrent output the initial rows followed by one row per step
+///   (`depth + steps` rows, Theano's layout; ``scan`` returns the steps), for an output
+///   without feedback one row per step.
+///
+/// The reference `perform` evaluates the body with the reference interpreter at every step;
+/// the CPU backend compiles the body once into a nested program and runs it in a loop, writing
+/// each step's outputs into buffers allocated once. The gradient is another (reverse) scan.
+public struct Scan: InnerGraphOp {
+    final class Definition: @unchecked Sendable {
+        let name: String
+        let body: InnerGraph
+        let sequenceCount: Int
+        /// Per output: its taps (negative, increasing), or [] for an output without feedback.
+        let taps: [[Int]]
+        let nonSequenceCount: Int
+        let hasUntil: Bool
+        let truncateGradient: Int?
+        let outputTypes: [TensorType]
+
+        init(name: String, body: InnerGraph, sequenceCount: Int, taps: [[Int]], nonSequenceCount: Int, hasUntil: Bool,
+             truncateGradient: Int?, outputTypes: [TensorType]) {
+            self.name = name
+            self.body = body
+            self.sequenceCount = sequenceCount
+            self.taps = taps
+            self.nonSequenceCount = nonSequenceCount
+            self.hasUntil = hasUntil
+            self.truncateGradient = truncateGradient
+            self.outputTypes = outputTypes
+        }
+    }
+
+    let definition: Definition
+
+    init(definition: Definition) { self.definition = definition }
+
+    public var description: String { definition.name == "scan" ? "Scan" : "Scan{\(definition.name)}" }
+
+    public static func == (a: Scan, b: Scan) -> Bool { a.definition === b.definition }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(definition)) }
+
+    public var innerGraphs: [InnerGraph] { [definition.body] }
+
+    /// The loop body.
+    public var body: InnerGraph { definition.body }
+    /// How many outputs the loop has.
+    public var outputCount: Int { definition.taps.count }
+    /// Each output's taps ([] for an output without feedback).
+    public var taps: [[Int]] { definition.taps }
+    /// Whether the body computes an `until` condition.
+    public var hasUntil: Bool { definition.hasUntil }
+    /// How many steps back the gradient goes (nil: all).
+    public var truncateGradient: Int? { definition.truncateGradient }
+
+    /// The outputs with feedback, in order.
+    var recurrent: [Int] { definition.taps.indices.filter { !definition.taps[$0].isEmpty } }
+    /// How many initial rows output `k` has (0 without feedback).
+    func depth(_ k: Int) -> Int { -(definition.taps[k].min() ?? 0) }
+
+    var sequenceRange: Range<Int> { 1..<(1 + definition.sequenceCount) }
+    var initialRange: Range<Int> { sequenceRange.upperBound..<(sequenceRange.upperBound + recurrent.count) }
+    var nonSequenceRange: Range<Int> { initialRange.upperBound..<(initialRange.upperBound + definition.nonSequenceCount) }
+
+    public func replacingInnerGraphs(_ graphs: [InnerGraph]) throws -> Scan {
+        let old = definition.body
+        guard graphs.count == 1, graphs[0].inputs.count == old.inputs.count, graphs[0].outputs.count == old.outputs.count else {
+            throw TheanoError.graph("\(self): the op has one inner graph with \(old.inputs.count) inputs and \(old.outputs.count) outputs")
+        }
+        for (a, b) in zip(old.inputs + old.outputs, graphs[0].inputs + graphs[0].outputs) where !a.type.isSatisfied(by: b.type) {
+            throw TheanoError.typeMismatch("\(self): a replacement body changes the type \(a.type) to \(b.type)")
+        }
+        let d = definition
+        return Scan(definition: Definition(name: d.name, body: graphs[0], sequenceCount: d.sequenceCount, taps: d.taps,
+                                           nonSequenceCount: d.nonSequenceCount, hasUntil: d.hasUntil,
+                                           truncateGradient: d.truncateGradient, outputTypes: d.outputTypes))
+    }
+
+    public func makeNode(_ inputs: [Variable]) throws -> Apply {
+        let expected = nonSequenceRange.upperBound
+        guard inputs.count == expected else {
+            throw TheanoError.invalidArgument("\(self): expected \(expected) inputs (steps, \(definition.sequenceCount) sequences, \(recurrent.count) initial values, \(definition.nonSequenceCount) non-sequences), got \(inputs.count)")
+        }
+        guard inputs[0].type.rank == 0, inputs[0].type.dtype == .int64 else {
+            throw TheanoError.typeMismatch("\(self): the number of steps must be an int64 scalar, got \(describeVariable(inputs[0]))")
+        }
+        let bodyInputs = definition.body.inputs
+        // Sequences: their rows are the body's first inputs.
+        for (i, s) in inputs[sequenceRange].enumerated() {
+            let row = bodyInputs[i].type
+            guard row.isSatisfied(by: TensorType(s.type.dtype, shape: Array(s.type.shape.dropFirst()))), s.type.rank == row.rank + 1 else {
+                throw TheanoError.typeMismatch("\(self): sequence \(i) must have rows of type \(row), got \(describeVariable(s))")
+            }
+        }
+        // Initial buffers: rows of the state's type.
+        var tapInput = definition.sequenceCount
+        for (r, k) in recurrent.enumerated() {
+            let state = bodyInputs[tapInput].type
+            let initial = inputs[initialRange.lowerBound + r]
+            guard initial.type.rank == state.rank + 1,
+                  state.isSatisfied(by: TensorType(initial.type.dtype, shape: Array(initial.type.shape.dropFirst()))) else {
+                throw TheanoError.typeMismatch("\(self): the initial value of output \(k) must have rows of type \(state), got \(describeVariable(initial))")
+            }
+            tapInput += definition.taps[k].count
+        }
+        for (j, v) in inputs[nonSequenceRange].enumerated() {
+            let inner = bodyInputs[tapInput + j].type
+            guard inner.isSatisfied(by: v.type) else {
+                throw TheanoError.typeMismatch("\(self): non-sequence \(j) must have type \(inner), got \(describeVariable(v))")
+            }
+        }
+        return Apply(op: self, inputs: inputs, outputTypes: definition.outputTypes)
+    }
+
+    public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        try run(inputs, allocate: { try NDArray.zeros($0, $1) }) { arguments in
+            try evaluateGraph(inputs: definition.body.inputs, outputs: definition.body.outputs, values: arguments)
+        }
+    }
+
+    /// The loop, shared by every backend: `step` runs the body on one step's arguments (values
+    /// of the body's input types) and returns its outputs (new arrays); `allocate` provides
+    /// the output buffers, filled row by row; `recycle` receives each step's results once
+    /// they are copied (so the next step can reuse their storage).
+    public func run(_ inputs: [NDArray], allocate: ([Int], DType) throws -> NDArray,
+                    recycle: (inout NDArray?) -> Void = { _ in },
+                    step: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
+        let d = definition
+        let n = Int(try inputs[0].item(Int64.self))
+        guard n >= 0 else {
+            throw TheanoError.invalidArgument("\(self): the number of steps must not be negative, got \(n)")
+        }
+        let sequences = Array(inputs[sequenceRange])
+        for (i, s) in sequences.enumerated() where s.shape[0] < n {
+            throw TheanoError.shapeMismatch("\(self): sequence \(i) has \(s.shape[0]) rows (shape \(formatShape(s.shape))) but the loop runs \(n) steps")
+        }
+        let nonSequences = Array(inputs[nonSequenceRange])
+        let outputs = d.taps.count
+        var buffers: [NDArray?] = Array(repeating: nil, count: outputs)
+        for (r, k) in recurrent.enumerated() {
+            let initial = inputs[initialRange.lowerBound + r]
+            let depth = depth(k)
+            guard initial.shape[0] == depth else {
+                throw TheanoError.shapeMismatch("\(self): the initial value of output \(k) has \(initial.shape[0]) rows (shape \(formatShape(initial.shape))); taps \(d.taps[k]) need \(depth)")
+            }
+            let buffer = try allocate([depth + n] + initial.shape.dropFirst(), d.outputTypes[k].dtype)
+            try NDArray.assign(initial, into: buffer.slice([.slice(start: 0, stop: depth, step: 1)]))
+            buffers[k] = buffer
+        }
+        var steps = n
+        var arguments: [NDArray] = []
+        arguments.reserveCapacity(d.body.inputs.count)
+        for t in 0..<n {
+            arguments.removeAll(keepingCapacity: true)
+            for s in sequences { arguments.append(try s.slice([.index(t)])) }
+            for k in recurrent {
+                let buffer = buffers[k]!
+                for tap in d.taps[k] { arguments.append(try buffer.slice([.index(depth(k) + t + tap)])) }
+            }
+            arguments += nonSequences
+            var results = try step(arguments)
+            for k in 0..<outputs {
+                let value = results[k]
+                if buffers[k] == nil {
+                    buffers[k] = try allocate([n] + value.shape, d.outputTypes[k].dtype)
+                }
+                let row = try buffers[k]!.slice([.index(depth(k) + t)])
+                guard value.shape == row.shape else {
+                    throw TheanoError.shapeMismatch("\(self): step \(t): output \(k) has shape \(formatShape(value.shape)), but \(d.taps[k].isEmpty ? "the first step's" : "the state's") rows have shape \(formatShape(row.shape)); every step must produce the same shape")
+                }
+                try NDArray.assign(value, into: row)
+            }
+            let stop = d.hasUntil && isTrue(results[outputs])
+            while !results.isEmpty {
+                var done: NDArray? = results.removeLast()
+                recycle(&done)
+            }
+            if stop {
+                steps = t + 1
+                break
+            }
+        }
+        return try (0..<outputs).map { k in
+            let rows = depth(k) + steps
+            guard let buffer = buffers[k] else {
+                // No step ran: an empty output, unknown sizes taken as 0.
+                return try NDArray.zeros([0] + d.outputTypes[k].shape.dropFirst().map { $0 ?? 0 }, d.outputTypes[k].dtype)
+            }
+            return buffer.shape[0] == rows ? buffer : try buffer.slice([.slice(start: 0, stop: rows, step: 1)])
+        }
+    }
+
+    public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
+        let d = definition
+        // The body's input shapes in terms of the node's inputs.
+        var bodyShapes: [[Variable]] = inputShapes[sequenceRange].map { Array($0.dropFirst()) }
+        for (r, k) in recurrent.enumerated() {
+            let row = Array(inputShapes[initialRange.lowerBound + r].dropFirst())
+            bodyShapes += Array(repeating: row, count: d.taps[k].count)
+        }
+        bodyShapes += inputShapes[nonSequenceRange]
+        let inner = innerOutputShapes(d.body, bodyShapes)
+        let steps = node.inputs[0]
+        return try node.outputs.enumerated().map { k, out in
+            let first: Variable = d.hasUntil ? try ShapeIndex(0).makeNode([out]).output
+                : (depth(k) == 0 ? steps : try ShapeMath.add(steps, shapeConstant(depth(k))))
+            var dims = [first]
+            if let r = recurrent.firstIndex(of: k) {
+                dims += inputShapes[initialRange.lowerBound + r].dropFirst()
+            } else {
+                for (axis, dim) in inner[k].enumerated() {
+                    dims.append(try dim ?? ShapeIndex(axis + 1).makeNode([out]).output)
+                }
+            }
+            return withStaticSizes(dims, of: out.type)
+        }
+    }
+}
