@@ -52,11 +52,13 @@ struct Demo: ParsableCommand {
     @Option(help: "Save the trained parameters to this .npz file (with several models, each gets its name appended).")
     var save: String?
 
-    @Option(help: "Load the parameters from this .npz file (written by --save) before training (it then continues from them).")
+    @Option(help: "Load the parameters from this .npz file (written by --save) before training (it then continues from them; --epochs 0 only evaluates).")
     var load: String?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let epochs, epochs < (load == nil ? 1 : 0) {
+            throw ValidationError("--epochs must be at least 1 (or 0 with --load, to evaluate saved parameters)")
+        }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must be non-negative") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -104,7 +106,7 @@ struct Demo: ParsableCommand {
         let bar = ProgressBar(label: classifier.name, total: epochs)
         let initialRate = classifier.learningRate
         var curve = TrainingCurve(model: classifier.name)
-        for epoch in 1...epochs {
+        for epoch in stride(from: 1, through: epochs, by: 1) {
             // Cosine decay of the step size to zero over the run.
             classifier.learningRate = initialRate * 0.5 * (1 + cos(Double.pi * Double(epoch - 1) / Double(epochs)))
             let epochStart = Date()
@@ -112,7 +114,7 @@ struct Demo: ParsableCommand {
             bar.update(epoch, loss: loss, seconds: Date().timeIntervalSince(epochStart))
             if plot != nil { curve.append(loss: loss, accuracy: try classifier.accuracy(test)) }
         }
-        bar.finish()
+        if epochs > 0 { bar.finish() }
         if let plot {
             try curve.svg().write(toFile: fileName(plot, classifier), atomically: true, encoding: .utf8)
         }

@@ -171,7 +171,11 @@ private func parameter(_ p: Tensor, _ what: String, x: Tensor, axes: [Int], op: 
             && kept.allSatisfy { k in p.staticShape[k] == nil || x.staticShape[k] == nil || p.staticShape[k] == x.staticShape[k] || p.staticShape[k] == 1 }
         expanded = p
     } else if p.rank == kept.count {
-        fits = zip(kept, p.staticShape).allSatisfy { k, s in s == nil || x.staticShape[k] == nil || s == x.staticShape[k] || s == 1 }
+        let sizes = x.staticShape
+        fits = zip(kept, p.staticShape).allSatisfy { (k: Int, s: Int?) -> Bool in
+            guard let s, let n = sizes[k] else { return true }
+            return s == n || s == 1
+        }
         var order = [Int]()
         var next = 0
         for axis in 0..<x.rank {

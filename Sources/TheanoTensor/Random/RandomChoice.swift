@@ -91,7 +91,7 @@ public struct RandomChoice: Op {
             }
         case (false, false):
             let keys = (0..<n).map { PhiloxVariates.low64(block($0)) }
-            let order = (0..<n).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+            let order = (0..<n).sorted { (a: Int, b: Int) -> Bool in keys[a] != keys[b] ? keys[a] < keys[b] : a < b }
             indices = order.prefix(count).map(Int64.init)
         case (false, true):
             let available = p.filter { $0 > 0 }.count
@@ -103,7 +103,7 @@ public struct RandomChoice: Op {
                 let u = (Double(PhiloxVariates.low64(block(j)) >> 11) + 1) * 0x1.0p-53
                 return Double.log(u) / p[j]
             }
-            let order = (0..<n).sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
+            let order = (0..<n).sorted { (a: Int, b: Int) -> Bool in keys[a] != keys[b] ? keys[a] > keys[b] : a < b }
             indices = order.prefix(count).map(Int64.init)
         }
         return [try NDArray(indices, shape: shape), RandomState.next(key, counter)]

@@ -36,6 +36,30 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(last.hasPrefix("logistic test accuracy: 0."), last)
     }
 
+    /// The convnet demo trains, plots its curves as SVG, saves its parameters, and evaluates
+    /// them again after loading with `--epochs 0`; a bad file is a clear error.
+    func testConvnetDemoPlotsSavesAndLoads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("theano-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plot = dir.appendingPathComponent("curve.svg"), saved = dir.appendingPathComponent("convnet.npz")
+        let r = try run(["demo", "--model", "convnet", "--epochs", "1", "--plot", plot.path, "--save", saved.path])
+        XCTAssertEqual(r.status, 0, r.output)
+        let trained = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(trained.hasPrefix("convnet test accuracy: 0."), trained)
+        XCTAssertTrue(r.output.contains("total parameters:"), "the summary table is printed: \(r.output)")
+        XCTAssertTrue(try String(contentsOf: plot, encoding: .utf8).hasPrefix("<svg"))
+        let again = try run(["demo", "--model", "convnet", "--epochs", "0", "--load", saved.path])
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertEqual(again.output.split(separator: "\n").last.map(String.init), trained, "the loaded parameters give the same accuracy")
+        let missing = try run(["demo", "--model", "logistic", "--epochs", "0", "--load", saved.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.output.contains("has no entry 'dense.W'"), missing.output)
+        let misshaped = try run(["demo", "--model", "mlp", "--epochs", "0", "--load", saved.path])
+        XCTAssertNotEqual(misshaped.status, 0)
+        XCTAssertTrue(misshaped.output.contains("entry 'hidden.W' has shape [256, 128], the model expects [64, 128]"), misshaped.output)
+    }
+
     func testGraphWritesDOT() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("theano-graph-\(UUID().uuidString).dot")
         defer { try? FileManager.default.removeItem(at: out) }
