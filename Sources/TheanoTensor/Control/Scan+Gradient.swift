@@ -53,6 +53,10 @@ extension Scan {
         }
         let gradOutputs = (0..<outputCount).filter { grads[$0] != nil }
         for k in gradOutputs { backwardSequences.append(try window(grads[k]!, depth(k))) }
+        // The step's own outputs, read back as well: a gradient that uses an output (tanh's
+        // reads its result) takes the stored value instead of computing the body again.
+        let recordedOutputs = (0..<outputCount).filter { isFloat[$0] && d.body.outputs[$0].owner != nil }
+        for k in recordedOutputs { backwardSequences.append(try window(full[k], depth(k))) }
 
         // Its outputs: the carried gradients of float states, the sums for float
         // non-sequences, the rows for float sequences.
@@ -76,6 +80,7 @@ extension Scan {
                 return Array(a[i..<(i + n)])
             }
             let rows = take(sequenceCount), states = take(totalTaps), gradRows = take(gradOutputs.count)
+            let recorded = take(recordedOutputs.count)
             let carried = take(floatRecurrent.count), sums = take(floatNonSeqs.count), fixed = take(nonSeqs.count)
             let stepInputs = rows + states + fixed
             let mapping = Dictionary(uniqueKeysWithValues: zip(body.inputs, stepInputs.map(\.variable)))
@@ -88,8 +93,11 @@ extension Scan {
             for (j, k) in gradOutputs.enumerated() { try seed(k, gradRows[j]) }
             for (r, k) in floatRecurrent.enumerated() { try seed(k, try carried[r][depth(k) - 1]) }
             let wrt = stepInputs.filter { $0.dtype.isFloatingPoint }
-            let g = known.isEmpty || wrt.isEmpty ? try wrt.map { try zerosLike($0) }
+            var g = known.isEmpty || wrt.isEmpty ? try wrt.map { try zerosLike($0) }
                 : try grad(nil, wrt: wrt, disconnected: .zero, knownGrads: known)
+            let stored = Dictionary(zip(recordedOutputs.map { outs[$0].variable }, recorded.map(\.variable)),
+                                    uniquingKeysWith: { a, _ in a })
+            g = substituting(g.map(\.variable), stored).map(Tensor.init)
             let gradientOf = Dictionary(uniqueKeysWithValues: zip(wrt, g))
             func gradient(_ v: Tensor) throws -> Tensor { try gradientOf[v] ?? zerosLike(v) }
 
