@@ -33,7 +33,10 @@ extension Workloads {
         // The weights move a little every call (SGD); the work per call is the same.
         let t = try medianTime(runs: 30) { _ = try step(xb) }
         var result = Result(values: [("rnn_T100_B32_H128_step_s", t), ("rnn_compile_s", compileTime)])
-        if breakdown { result.notes.append(describe("rnn compile", step.compileStatistics)) }
+        if breakdown {
+            result.notes.append(describe("rnn compile", step.compileStatistics))
+            result.notes.append("rnn step kernels (the loops' bodies nested):\n\(step.kernelReport)")
+        }
         if let p = step.profile { result.notes.append(p.summary(top: 25)) }
         return result
     }

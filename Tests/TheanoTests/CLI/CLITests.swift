@@ -36,6 +36,14 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(last.hasPrefix("logistic test accuracy: 0."), last)
     }
 
+    func testDemoTrainsTheRecurrentModel() throws {
+        let r = try run(["demo", "--model", "rnn", "--epochs", "1", "--hidden", "16"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("rnn (SimpleRNN)"), r.output)
+        let last = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("rnn test accuracy: 0."), last)
+    }
+
     func testGraphWritesDOT() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("theano-graph-\(UUID().uuidString).dot")
         defer { try? FileManager.default.removeItem(at: out) }
