@@ -52,7 +52,14 @@ extension Scan {
             for tap in d.taps[k] { backwardSequences.append(try window(full[k], depth(k) + tap)) }
         }
         let gradOutputs = (0..<outputCount).filter { grads[$0] != nil }
-        for k in gradOutputs { backwardSequences.append(try window(grads[k]!, depth(k))) }
+        // The gradient of the steps ``scan`` returns (`full[depth...]`) is zeros with the steps'
+        // gradient added after the initial rows: read the steps' gradient itself (the initial
+        // rows then get nothing directly), not a full-size copy of it.
+        var stepGradients: [Int: Tensor] = [:]
+        for k in gradOutputs { stepGradients[k] = Scan.stepsPart(grads[k]!, depth: depth(k)) }
+        for k in gradOutputs {
+            backwardSequences.append(try stepGradients[k].map { try window($0, 0) } ?? window(grads[k]!, depth(k)))
+        }
         // The step's own outputs, read back as well: a gradient that uses an output (tanh's
         // reads its result) takes the stored value instead of computing the body again.
         let recordedOutputs = (0..<outputCount).filter { isFloat[$0] && d.body.outputs[$0].owner != nil }
@@ -141,12 +148,24 @@ extension Scan {
                 // Truncated before the first step: the initial value gets nothing through the loop.
                 g = try `where`(start .== Tensor(integerLiteral: 0), g, zerosLike(g))
             }
-            if let direct = grads[k] { g = try g + direct[..<depth(k)] }
+            if let direct = grads[k], stepGradients[k] == nil { g = try g + direct[..<depth(k)] }
             result[initialRange.lowerBound + r] = g.variable
         }
         for (m, j) in floatNonSeqs.enumerated() {
             result[nonSequenceRange.lowerBound + j] = try back[floatRecurrent.count + m][-1].variable
         }
         return result
+    }
+
+    /// `y` when `g` is `IncSubtensor{depth:}(zeros, y)` with `y` covering every row after the
+    /// first `depth` (no broadcasting), else nil.
+    static func stepsPart(_ g: Tensor, depth: Int) -> Tensor? {
+        guard depth > 0, let node = g.variable.owner, let inc = node.op as? IncSubtensor, node.inputs.count == 2,
+              inc.entries == [.slice(start: .constant(depth), stop: nil, step: nil)],
+              let zero = node.inputs[0].owner, zero.op is Alloc, uniformConstant(zero.inputs[0]) == 0 else { return nil }
+        let y = node.inputs[1]
+        guard y.type.dtype == g.dtype, y.type.rank == g.rank, y.type.shape[0] != 1 else { return nil }
+        for axis in 1..<g.rank where y.type.shape[axis] == 1 && g.staticShape[axis] != 1 { return nil }
+        return Tensor(y)
     }
 }
