@@ -7,7 +7,7 @@ import TheanoNN
 /// bundled digits data with minibatch SGD, and reports test accuracy.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train logistic regression, an MLP and a convnet on the bundled handwritten digits.",
+        abstract: "Train logistic regression, an MLP, a convnet and an RNN on the bundled handwritten digits.",
         discussion: """
             Loads the bundled UCI digits (8x8 images; row i is a test example when i % 5 == 4), \
             builds each model symbolically, differentiates its loss with grad, compiles one SGD \
@@ -16,16 +16,16 @@ struct Demo: ParsableCommand {
             """)
 
     enum Model: String, ExpressibleByArgument, CaseIterable {
-        case logistic, mlp, convnet, all
+        case logistic, mlp, convnet, rnn, all
     }
 
-    @Option(help: "Which model to train: logistic, mlp, convnet or all (logistic and mlp).")
+    @Option(help: "Which model to train: logistic, mlp, convnet, rnn or all (logistic and mlp).")
     var model: Model = .all
 
-    @Option(help: "Training epochs (default: 100 for logistic, 200 for mlp, 30 for convnet).")
+    @Option(help: "Training epochs (default: 100 for logistic, 200 for mlp, 30 for convnet, 30 for rnn).")
     var epochs: Int?
 
-    @Option(name: .customLong("learning-rate"), help: "Initial SGD learning rate, decayed to 0 on a cosine schedule (default: 0.5 for logistic, 0.1 for mlp, 0.05 for convnet).")
+    @Option(name: .customLong("learning-rate"), help: "Initial SGD learning rate, decayed to 0 on a cosine schedule (default: 0.5 for logistic, 0.1 for mlp, 0.05 for convnet; Adam's step size for rnn, default 0.01).")
     var learningRate: Double?
 
     @Option(name: .customLong("weight-decay"), help: "L2 penalty on the weight matrices.")
@@ -37,7 +37,7 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Minibatch size.")
     var batchSize: Int = 32
 
-    @Option(help: "Hidden units of the MLP.")
+    @Option(help: "Hidden units of the MLP and the RNN.")
     var hidden: Int = 128
 
     @Option(help: "Random seed (initial weights and batch order).")
@@ -89,6 +89,17 @@ struct Demo: ParsableCommand {
             }
             let classifier = try Models.convnet(side: side, classes: 10, learningRate: learningRate ?? 0.05,
                                                 weightDecay: weightDecay, momentum: momentum, seed: seed)
+            print(try classifier.model.summary(inputShape: [train.features]))
+            results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 30)))
+        }
+        if model == .rnn {
+            // Each digit as a sequence of its rows.
+            let side = Int(Double(train.features).squareRoot())
+            guard side * side == train.features else {
+                throw ValidationError("--model rnn needs square images; the data has \(train.features) features")
+            }
+            let classifier = try Models.rnn(steps: side, inputs: side, hidden: hidden, classes: 10,
+                                            learningRate: learningRate ?? 0.01, weightDecay: weightDecay, seed: seed)
             print(try classifier.model.summary(inputShape: [train.features]))
             results.append((classifier.name, try fit(classifier, train, test, epochs: epochs ?? 30)))
         }

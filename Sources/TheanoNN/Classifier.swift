@@ -34,8 +34,10 @@ public final class Classifier {
     ///     parameter of rank 2 or more (weights, not biases or normalisation scales).
     ///   - momentum: classical momentum: each step adds `momentum` times the previous step
     ///     (0: plain SGD).
+    ///   - optimizer: another update rule, made from the learning-rate tensor (a shared variable
+    ///     that ``learningRate`` sets), e.g. `{ Adam(learningRate: $0) }`; `momentum` is then unused.
     public init(name: String, model: Sequential, features: Int, learningRate: Double, weightDecay: Double = 0,
-                momentum: Double = 0) throws {
+                momentum: Double = 0, optimizer makeOptimizer: ((Tensor) -> any Optimizer)? = nil) throws {
         self.name = name
         self.model = model
         let x = Tensor.matrix("x", .float32, shape: [nil, features])
@@ -53,7 +55,12 @@ public final class Classifier {
         let gradients = try grad(objective, wrt: parameters)
         rate = Shared(NDArray(scalar: Float(learningRate)), name: "learning_rate")
         let lr: Tensor = rate
-        let optimizer: any Optimizer = momentum > 0 ? Momentum(learningRate: lr, momentum: Tensor(momentum)) : SGD(learningRate: lr)
+        let optimizer: any Optimizer
+        if let makeOptimizer {
+            optimizer = makeOptimizer(lr)
+        } else {
+            optimizer = momentum > 0 ? Momentum(learningRate: lr, momentum: Tensor(momentum)) : SGD(learningRate: lr)
+        }
         var updates = stateUpdates
         for (p, u) in try optimizer.updates(gradients: gradients, parameters: parameters) { updates[p] = u }
         step = try function([x, y], [loss], updates: updates)
@@ -105,6 +112,21 @@ public enum Models {
         ])
         return try Classifier(name: "mlp", model: model, features: features, learningRate: learningRate,
                               weightDecay: weightDecay, momentum: momentum)
+    }
+
+    /// A recurrent network for images read row by row: each example's `steps * inputs` values
+    /// are a sequence of `steps` rows of `inputs` values, read by a ``SimpleRNN`` of `hidden`
+    /// tanh units; a dense layer classifies its last state. Trained with Adam (the learning
+    /// rate is Adam's step size).
+    public static func rnn(steps: Int, inputs: Int, hidden: Int, classes: Int, learningRate: Double,
+                           weightDecay: Double = 0, seed: UInt64) throws -> Classifier {
+        let model = try Sequential([
+            Reshape([steps, inputs]),
+            SimpleRNN(inputs, hidden, seed: seed, name: "rnn"),
+            Dense(hidden, classes, initializer: .glorotUniform, seed: seed &+ 2, name: "output"),
+        ])
+        return try Classifier(name: "rnn", model: model, features: steps * inputs, learningRate: learningRate,
+                              weightDecay: weightDecay, optimizer: { Adam(learningRate: $0) })
     }
 
     /// A small convolutional network for square single-channel images of `side * side`

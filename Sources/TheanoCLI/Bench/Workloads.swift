@@ -11,7 +11,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet", "rnn"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -23,6 +23,7 @@ enum Workloads {
         case "innergraph": return try innerGraph()
         case "cold": return try cold(breakdown: breakdown)
         case "lenet": return try lenet(breakdown: breakdown, profile: profile)
+        case "rnn": return try rnn(breakdown: breakdown, profile: profile)
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
     }

@@ -52,7 +52,18 @@ extension Scan {
             for tap in d.taps[k] { backwardSequences.append(try window(full[k], depth(k) + tap)) }
         }
         let gradOutputs = (0..<outputCount).filter { grads[$0] != nil }
-        for k in gradOutputs { backwardSequences.append(try window(grads[k]!, depth(k))) }
+        // The gradient of the steps ``scan`` returns (`full[depth...]`) is zeros with the steps'
+        // gradient added after the initial rows: read the steps' gradient itself (the initial
+        // rows then get nothing directly), not a full-size copy of it.
+        var stepGradients: [Int: Tensor] = [:]
+        for k in gradOutputs { stepGradients[k] = Scan.stepsPart(grads[k]!, depth: depth(k)) }
+        for k in gradOutputs {
+            backwardSequences.append(try stepGradients[k].map { try window($0, 0) } ?? window(grads[k]!, depth(k)))
+        }
+        // The step's own outputs, read back as well: a gradient that uses an output (tanh's
+        // reads its result) takes the stored value instead of computing the body again.
+        let recordedOutputs = (0..<outputCount).filter { isFloat[$0] && d.body.outputs[$0].owner != nil }
+        for k in recordedOutputs { backwardSequences.append(try window(full[k], depth(k))) }
 
         // Its outputs: the carried gradients of float states, the sums for float
         // non-sequences, the rows for float sequences.
@@ -76,6 +87,7 @@ extension Scan {
                 return Array(a[i..<(i + n)])
             }
             let rows = take(sequenceCount), states = take(totalTaps), gradRows = take(gradOutputs.count)
+            let recorded = take(recordedOutputs.count)
             let carried = take(floatRecurrent.count), sums = take(floatNonSeqs.count), fixed = take(nonSeqs.count)
             let stepInputs = rows + states + fixed
             let mapping = Dictionary(uniqueKeysWithValues: zip(body.inputs, stepInputs.map(\.variable)))
@@ -88,8 +100,11 @@ extension Scan {
             for (j, k) in gradOutputs.enumerated() { try seed(k, gradRows[j]) }
             for (r, k) in floatRecurrent.enumerated() { try seed(k, try carried[r][depth(k) - 1]) }
             let wrt = stepInputs.filter { $0.dtype.isFloatingPoint }
-            let g = known.isEmpty || wrt.isEmpty ? try wrt.map { try zerosLike($0) }
+            var g = known.isEmpty || wrt.isEmpty ? try wrt.map { try zerosLike($0) }
                 : try grad(nil, wrt: wrt, disconnected: .zero, knownGrads: known)
+            let stored = Dictionary(zip(recordedOutputs.map { outs[$0].variable }, recorded.map(\.variable)),
+                                    uniquingKeysWith: { a, _ in a })
+            g = substituting(g.map(\.variable), stored).map(Tensor.init)
             let gradientOf = Dictionary(uniqueKeysWithValues: zip(wrt, g))
             func gradient(_ v: Tensor) throws -> Tensor { try gradientOf[v] ?? zerosLike(v) }
 
@@ -133,12 +148,24 @@ extension Scan {
                 // Truncated before the first step: the initial value gets nothing through the loop.
                 g = try `where`(start .== Tensor(integerLiteral: 0), g, zerosLike(g))
             }
-            if let direct = grads[k] { g = try g + direct[..<depth(k)] }
+            if let direct = grads[k], stepGradients[k] == nil { g = try g + direct[..<depth(k)] }
             result[initialRange.lowerBound + r] = g.variable
         }
         for (m, j) in floatNonSeqs.enumerated() {
             result[nonSequenceRange.lowerBound + j] = try back[floatRecurrent.count + m][-1].variable
         }
         return result
+    }
+
+    /// `y` when `g` is `IncSubtensor{depth:}(zeros, y)` with `y` covering every row after the
+    /// first `depth` (no broadcasting), else nil.
+    static func stepsPart(_ g: Tensor, depth: Int) -> Tensor? {
+        guard depth > 0, let node = g.variable.owner, let inc = node.op as? IncSubtensor, node.inputs.count == 2,
+              inc.entries == [.slice(start: .constant(depth), stop: nil, step: nil)],
+              let zero = node.inputs[0].owner, zero.op is Alloc, uniformConstant(zero.inputs[0]) == 0 else { return nil }
+        let y = node.inputs[1]
+        guard y.type.dtype == g.dtype, y.type.rank == g.rank, y.type.shape[0] != 1 else { return nil }
+        for axis in 1..<g.rank where y.type.shape[axis] == 1 && g.staticShape[axis] != 1 { return nil }
+        return Tensor(y)
     }
 }

@@ -60,6 +60,14 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(misshaped.output.contains("entry 'hidden.W' has shape [256, 128], the model expects [64, 128]"), misshaped.output)
     }
 
+    func testDemoTrainsTheRecurrentModel() throws {
+        let r = try run(["demo", "--model", "rnn", "--epochs", "1", "--hidden", "16"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("rnn (SimpleRNN)"), r.output)
+        let last = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("rnn test accuracy: 0."), last)
+    }
+
     func testGraphWritesDOT() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("theano-graph-\(UUID().uuidString).dot")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -135,6 +135,35 @@ final class ScanGradientTests: BackendTestCase {
         assertValues(g[2], [0, 0, 0, 0], shape: [2, 2])
     }
 
+    func testBackwardStepReadsTheStoredOutputsInsteadOfRecomputingThem() throws {
+        // h[t] = tanh(h[t-1] W + x[t]): tanh's gradient uses h[t], which the forward loop stored;
+        // the backward body must not compute the forward step (its tanh and its product) again.
+        let x = Tensor.matrix("x", .float64), h0 = Tensor.vector("h0", .float64), w = Tensor.matrix("w", .float64)
+        let hs = try scan({ a in [try tanh(a[1].matmul(a[2]) + a[0])] }, sequences: [x], outputsInfo: [h0], nonSequences: [w]).output
+        let loss = try (hs[-1] ** 2).sum()
+        let g = try grad(loss, wrt: [w, h0, x])
+        let backward = toposort(outputs: g.map(\.variable)).compactMap { $0.op as? Scan }.filter { "\($0)".contains("grad") }
+        XCTAssertEqual(backward.count, 1)
+        let body = try XCTUnwrap(backward.first).body
+        let ops = toposort(outputs: body.outputs, stoppingAt: Set(body.inputs)).map { "\($0.op)" }
+        XCTAssertFalse(ops.contains { $0.contains("tanh") }, "\(ops)")
+        // The steps' gradient is read as it is, not first placed into a full-size array of zeros
+        // (`IncSubtensor{1:}`, the gradient of the `full[1:]` that scan returns).
+        let outer = toposort(outputs: g.map(\.variable)).map { "\($0.op)" }
+        XCTAssertFalse(outer.contains { $0.hasPrefix("IncSubtensor{1:}") }, "\(outer)")
+
+        // Values: against the loop unrolled.
+        var h = h0
+        for t in 0..<3 { h = try tanh(h.matmul(w) + x[t]) }
+        let unrolled = try (h ** 2).sum()
+        let gu = try grad(unrolled, wrt: [w, h0, x])
+        let points = [try NDArray([0.1, 0.2, -0.3, 0.4, 0.5, -0.6], shape: [3, 2]), NDArray([0.3, -0.2]),
+                      try NDArray([0.5, -0.2, 0.3, 0.8], shape: [2, 2])]
+        let r1 = try function([x, h0, w], [loss] + g).call(points)
+        let r2 = try function([x, h0, w], [unrolled] + gu).call(points)
+        for (a, b) in zip(r1, r2) { assertClose(a, b, rtol: 1e-10, atol: 1e-12) }
+    }
+
     func testSecondOrder() throws {
         // The gradient scan is a scan too: differentiate it again.
         let f: ([Tensor]) throws -> Tensor = { v in

@@ -1,0 +1,43 @@
+import Foundation
+import Theano
+
+extension Workloads {
+    /// `rnn_T100_B32_H128_step_s`: one SGD step (lr 1e-3) of a vanilla RNN written with `scan`:
+    /// `h_t = tanh(x_t @ Wx + h_{t-1} @ Wh)` over T=100 steps, batch 32, input 64, hidden 128,
+    /// `h_0 = 0`, loss `sum(h_T ** 2)`, gradients with respect to `Wx` and `Wh` through time
+    /// (../shared/bench/WORKLOADS.md). `rnn_compile_s` is the step's compile time with a warm
+    /// kernel cache.
+    static func rnn(breakdown: Bool, profile: Bool) throws -> Result {
+        let steps = 100, batch = 32, inputs = 64, hidden = 128
+        var rng = RandomGenerator(seed: 0)
+        let wx = Shared(try NDArray.randomNormal([inputs, hidden], std: 1 / Double(inputs).squareRoot(), using: &rng), name: "Wx")
+        let wh = Shared(try NDArray.randomNormal([hidden, hidden], std: 1 / Double(hidden).squareRoot(), using: &rng), name: "Wh")
+        let x = Tensor.variable("x", .float32, shape: [nil, batch, inputs])
+        let h0 = try zeros([batch, hidden], .float32)
+        let hs = try scan({ a in [try tanh(a[0].matmul(wx) + a[1].matmul(wh))] }, sequences: [x], outputsInfo: [h0], name: "rnn").output
+        let loss = try (hs[-1] ** 2).sum()
+        let params = [wx, wh]
+        func build() throws -> Function {
+            let grads = try grad(loss, wrt: params)
+            var updates: [Shared: Tensor] = [:]
+            for (q, g) in zip(params, grads) { updates[q] = try q - 1e-3 * g }
+            return try function([x], [loss], updates: updates,
+                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) },
+                                                        profile: profile, kernelCompilation: .wait))
+        }
+        _ = try build()  // warm the C cache
+        var step: Function?
+        let compileTime = try seconds { step = try build() }
+        guard let step else { throw TheanoError.graph("bench: the RNN step did not compile") }
+        let xb = try NDArray.randomNormal([steps, batch, inputs], using: &rng, .float32)
+        // The weights move a little every call (SGD); the work per call is the same.
+        let t = try medianTime(runs: 30) { _ = try step(xb) }
+        var result = Result(values: [("rnn_T100_B32_H128_step_s", t), ("rnn_compile_s", compileTime)])
+        if breakdown {
+            result.notes.append(describe("rnn compile", step.compileStatistics))
+            result.notes.append("rnn step kernels (the loops' bodies nested):\n\(step.kernelReport)")
+        }
+        if let p = step.profile { result.notes.append(p.summary(top: 25)) }
+        return result
+    }
+}
