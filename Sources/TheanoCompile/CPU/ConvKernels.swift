@@ -112,7 +112,8 @@ struct ConvGradWeightsKernel: Kernel {
         let dtype = node.outputTypes[0].dtype
         if let d = dnnlGeometry(g, dtype) {
             let out = try context.buffers.allocate(g.filterShape, dtype)
-            _ = try DNNLConvolution.backwardWeights(d, input: inputs[0].astype(dtype), outputGradient: inputs[1].astype(dtype), into: out)
+            _ = try DNNLConvolution.backwardWeights(d, input: inputs[0].astype(dtype), outputGradient: inputs[1].astype(dtype), into: out,
+                                                    layout: .preferredForBackwardWeights(d))
             if g.filterFlip { flipFiltersInPlace(out, kernelSpatial: g.kernelSpatial) }
             return [out]
         }

@@ -231,6 +231,9 @@ final class DNNLTests: XCTestCase {
         XCTAssertEqual(DNNLLayout.preferred(for: image), .chosen, "LeNet's first layer runs faster blocked")
         XCTAssertEqual(DNNLLayout.preferred(for: hidden), .chosen)
         XCTAssertEqual(DNNLLayout.preferred(for: depthwise), .plain)
+        XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(image), .chosen)
+        XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(hidden), .plain)
+        XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(depthwise), .plain)
     }
 
     func testMaxPoolingBackwardRefusesAnotherGeometrysWorkspace() throws {
