@@ -55,7 +55,7 @@ struct ConvForwardKernel: Kernel {
             let w = try dnnlFilters(inputs[1], flip: g.filterFlip, kernelSpatial: g.kernelSpatial, context)
             return [try DNNLConvolution.forward(d, input: inputs[0].astype(dtype), weights: w, into: out)]
         }
-        let plan = ConvPlan(g)
+        let plan = try ConvPlan(g)
         let x = inputs[0].astype(dtype).contiguous(), w = inputs[1].astype(dtype).contiguous()
         if out.count == 0 { return [out] }
         guard plan.reduction > 0 else { return [try zeroFilled(out)] }
@@ -86,7 +86,7 @@ struct ConvGradInputsKernel: Kernel {
             return [try DNNLConvolution.backwardData(d, outputGradient: inputs[0].astype(dtype), weights: w, into: out)]
         }
         let out = try zeroFilled(try context.buffers.allocate(g.inputShape, dtype))
-        let plan = ConvPlan(g)
+        let plan = try ConvPlan(g)
         guard out.count > 0, plan.reduction > 0, plan.outS > 0, plan.og > 0 else { return [out] }
         let gy = inputs[0].astype(dtype).contiguous(), w = inputs[1].astype(dtype).contiguous()
         let col = try context.buffers.allocate([plan.reduction, plan.outS], dtype)
@@ -118,7 +118,7 @@ struct ConvGradWeightsKernel: Kernel {
             return [out]
         }
         let out = try zeroFilled(try context.buffers.allocate(g.filterShape, dtype))
-        let plan = ConvPlan(g)
+        let plan = try ConvPlan(g)
         guard out.count > 0, plan.outS > 0, g.batch > 0 else { return [out] }
         let x = inputs[0].astype(dtype).contiguous(), gy = inputs[1].astype(dtype).contiguous()
         let col = try context.buffers.allocate([plan.reduction, plan.outS], dtype)
@@ -159,9 +159,9 @@ private struct ConvPlan {
     /// Rows of the column matrix: input channels per group times kernel positions.
     var reduction: Int { cg * kS }
 
-    init(_ g: ConvGeometry) {
+    init(_ g: ConvGeometry) throws {
         self.g = g
-        table = g.inputIndexTable()
+        table = try g.inputIndexTable()
         cg = g.inChannels / g.groups
         og = g.outChannels / g.groups
         (kS, outS, inS) = (g.kernelSpatial, g.outputSpatial, g.inputSpatial)

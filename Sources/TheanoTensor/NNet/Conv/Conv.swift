@@ -35,7 +35,7 @@ public struct Conv: Op {
         let g = try parameters.geometry(input: inputs[0].shape, filters: inputs[1].shape, op: parameters.name)
         let x = inputs[0].toArray(of: Double.self), w = inputs[1].toArray(of: Double.self)
         var y = [Double](repeating: 0, count: shapeSize(g.outputShape))
-        g.forEachTerm { xi, wi, yi in y[yi] += x[xi] * w[wi] }
+        try g.forEachTerm { xi, wi, yi in y[yi] += x[xi] * w[wi] }
         return [try NDArray(y, shape: g.outputShape).astype(node.outputTypes[0].dtype)]
     }
 
@@ -103,7 +103,7 @@ public struct ConvGradInputs: Op {
         let g = try geometry(inputs)
         let gy = inputs[0].toArray(of: Double.self), w = inputs[1].toArray(of: Double.self)
         var gx = [Double](repeating: 0, count: shapeSize(g.inputShape))
-        g.forEachTerm { xi, wi, yi in gx[xi] += gy[yi] * w[wi] }
+        try g.forEachTerm { xi, wi, yi in gx[xi] += gy[yi] * w[wi] }
         return [try NDArray(gx, shape: g.inputShape).astype(node.outputTypes[0].dtype)]
     }
 
@@ -196,7 +196,7 @@ public struct ConvGradWeights: Op {
         let g = try geometry(inputs)
         let x = inputs[0].toArray(of: Double.self), gy = inputs[1].toArray(of: Double.self)
         var gw = [Double](repeating: 0, count: shapeSize(g.filterShape))
-        g.forEachTerm { xi, wi, yi in gw[wi] += x[xi] * gy[yi] }
+        try g.forEachTerm { xi, wi, yi in gw[wi] += x[xi] * gy[yi] }
         return [try NDArray(gw, shape: g.filterShape).astype(node.outputTypes[0].dtype)]
     }
 

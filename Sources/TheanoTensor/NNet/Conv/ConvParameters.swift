@@ -195,9 +195,15 @@ public struct ConvGeometry: Sendable, Equatable {
     /// output position `o`, the flat spatial index of the input element it multiplies, or -1
     /// where that falls in the padding: entry `kk * outputSpatial + o`. With `filterFlip` the
     /// stored kernel is read backwards (a true convolution).
-    public func inputIndexTable() -> [Int32] {
+    /// - Throws: `.outOfMemory` when the table would not fit in memory, `.unsupported` when an
+    ///   input plane has more positions than 32-bit indices hold.
+    public func inputIndexTable() throws -> [Int32] {
         let n = input.count
-        var table = [Int32](repeating: -1, count: kernelSpatial * outputSpatial)
+        let count = try checkedAllocation([kernelSpatial, outputSpatial], dtype: .int32, context: "convolution index table") / 4
+        guard inputSpatial <= Int(Int32.max) else {
+            throw TheanoError.unsupported("convolution: an input of \(formatShape(input)) positions per channel is more than 32-bit indices hold")
+        }
+        var table = [Int32](repeating: -1, count: count)
         var kk = [Int](repeating: 0, count: n)
         for kFlat in 0..<kernelSpatial {
             var rem = kFlat
@@ -223,8 +229,8 @@ public struct ConvGeometry: Sendable, Equatable {
     /// for every product `x * w` that contributes to `y`: the definition of the convolution
     /// (`y[n, o, p] = sum over c, k of x[n, c, p * stride - pad + k' * dilation] * w[o, c, k]`,
     /// `k'` the flipped `k` when `filterFlip`).
-    public func forEachTerm(_ body: (Int, Int, Int) -> Void) {
-        let table = inputIndexTable()
+    public func forEachTerm(_ body: (Int, Int, Int) -> Void) throws {
+        let table = try inputIndexTable()
         let cg = inChannels / groups, og = outChannels / groups
         let (inS, kS, outS) = (inputSpatial, kernelSpatial, outputSpatial)
         for b in 0..<batch {

@@ -121,6 +121,8 @@ public struct PoolParameters: Hashable, Sendable, CustomStringConvertible {
         let lead = Array(shape[..<(shape.count - n)])
         let input = Array(shape[(shape.count - n)...])
         let output = try (0..<n).map { try outputSize(input[$0], axis: $0, op: op) }
+        // The geometry lists every window's cells: refuse a list larger than memory.
+        _ = try checkedAllocation([try checkedProduct(output, context: op), try checkedProduct(window, context: op)], dtype: .int64, context: op)
         return PoolGeometry(parameters: self, lead: lead, input: input, output: output)
     }
 }
