@@ -21,18 +21,7 @@ extension Workloads {
         let hidden = try relu(flatten(h, ndim: 2).matmul(params[2]))
         let p = try logSoftmax(hidden.matmul(params[3]), axis: 1)
         let loss = try -p[arange(labels.shape(0)), labels].mean()
-        func build() throws -> Function {
-            let grads = try grad(loss, wrt: params)
-            var updates: [Shared: Tensor] = [:]
-            for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
-            return try function([x, labels], [loss], updates: updates,
-                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) },
-                                                        profile: profile, kernelCompilation: .wait))
-        }
-        _ = try build()  // warm the C cache
-        var step: Function?
-        let compileTime = try seconds { step = try build() }
-        guard let step else { throw TheanoError.graph("bench: the LeNet step did not compile") }
+        let (step, compileTime) = try compiledSGDStep(inputs: [x, labels], loss: loss, parameters: params, rate: 0.01, profile: profile)
         let xb = try NDArray.randomNormal([64, 1, 28, 28], using: &rng)
         let yb = NDArray((0..<64).map { _ in Int32(rng.next() % 10) })
         let t = try medianTime(runs: 20) { _ = try step(xb, yb) }

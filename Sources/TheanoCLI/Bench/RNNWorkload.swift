@@ -17,18 +17,7 @@ extension Workloads {
         let hs = try scan({ a in [try tanh(a[0].matmul(wx) + a[1].matmul(wh))] }, sequences: [x], outputsInfo: [h0], name: "rnn").output
         let loss = try (hs[-1] ** 2).sum()
         let params = [wx, wh]
-        func build() throws -> Function {
-            let grads = try grad(loss, wrt: params)
-            var updates: [Shared: Tensor] = [:]
-            for (q, g) in zip(params, grads) { updates[q] = try q - 1e-3 * g }
-            return try function([x], [loss], updates: updates,
-                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) },
-                                                        profile: profile, kernelCompilation: .wait))
-        }
-        _ = try build()  // warm the C cache
-        var step: Function?
-        let compileTime = try seconds { step = try build() }
-        guard let step else { throw TheanoError.graph("bench: the RNN step did not compile") }
+        let (step, compileTime) = try compiledSGDStep(inputs: [x], loss: loss, parameters: params, rate: 1e-3, profile: profile)
         let xb = try NDArray.randomNormal([steps, batch, inputs], using: &rng, .float32)
         // The weights move a little every call (SGD); the work per call is the same.
         let t = try medianTime(runs: 30) { _ = try step(xb) }

@@ -63,18 +63,7 @@ enum Workloads {
         let p = try logSoftmax(h2.matmul(weights[2]) + biases[2], axis: 1)
         let loss = try -p[arange(labels.shape(0)), labels].mean()
         let params = weights + biases
-        func build() throws -> Function {
-            let grads = try grad(loss, wrt: params)
-            var updates: [Shared: Tensor] = [:]
-            for (q, g) in zip(params, grads) { updates[q] = try q - 0.01 * g }
-            return try function([x, labels], [loss], updates: updates,
-                                options: CompileOptions(threads: ProcessInfo.processInfo.environment["TH_THREADS"].flatMap { Int($0) },
-                                                        profile: profile, kernelCompilation: .wait))
-        }
-        _ = try build()  // warm the C cache
-        var step: Function?
-        let compileTime = try seconds { step = try build() }
-        guard let step else { throw TheanoError.graph("bench: the MLP step did not compile") }
+        let (step, compileTime) = try compiledSGDStep(inputs: [x, labels], loss: loss, parameters: params, rate: 0.01, profile: profile)
         let xb = try NDArray.randomNormal([128, 784], using: &rng)
         let yb = NDArray((0..<128).map { _ in Int32(rng.next() % 10) })
         let t = try medianTime(runs: 30) { _ = try step(xb, yb) }

@@ -84,29 +84,11 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
     }
 
     /// Whether outputs of `shape` have a valid size that the machine's memory can hold.
-    private func fitsInMemory(_ shape: [Int]) -> Bool {
-        outputTypes.allSatisfy { (try? checkedAllocation(shape, dtype: $0, context: "")) != nil }
-    }
+    private func fitsInMemory(_ shape: [Int]) -> Bool { outputsFit(shape, outputTypes) }
 
     /// The broadcast shape of the inputs under the static broadcasting rule, or nil when the
     /// run-time sizes disagree.
-    func broadcastShape(_ inputs: [NDArray]) -> [Int]? {
-        let rank = broadcast.first?.count ?? 0
-        var shape = Array(repeating: 1, count: rank)
-        var known = Array(repeating: false, count: rank)
-        for (i, x) in inputs.enumerated() {
-            guard x.rank == rank else { return nil }
-            for d in 0..<rank where !broadcast[i][d] {
-                if known[d] {
-                    if shape[d] != x.shape[d] { return nil }
-                } else {
-                    shape[d] = x.shape[d]
-                    known[d] = true
-                }
-            }
-        }
-        return shape
-    }
+    func broadcastShape(_ inputs: [NDArray]) -> [Int]? { staticBroadcastShape(inputs, broadcast) }
 
     private func invoke(shape: [Int64], strides: [Int64], operands: [NDArray], reduceAxes: Int, pool: ThreadPool?) -> Int32 {
         withExtendedLifetime(operands) {

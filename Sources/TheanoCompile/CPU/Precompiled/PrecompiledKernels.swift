@@ -81,32 +81,6 @@ enum PrecompiledKernels {
     }
 }
 
-/// The broadcast shape of `inputs` under the static rule (an axis of static size 1
-/// broadcasts; every other size must agree), or nil when the run-time sizes disagree.
-private func staticBroadcastShape(_ inputs: [NDArray], _ broadcast: [[Bool]]) -> [Int]? {
-    let rank = broadcast.first?.count ?? 0
-    var shape = Array(repeating: 1, count: rank)
-    var known = Array(repeating: false, count: rank)
-    for (i, x) in inputs.enumerated() {
-        guard x.rank == rank else { return nil }
-        for d in 0..<rank where !broadcast[i][d] {
-            if known[d] {
-                if shape[d] != x.shape[d] { return nil }
-            } else {
-                shape[d] = x.shape[d]
-                known[d] = true
-            }
-        }
-    }
-    return shape
-}
-
-/// Whether arrays of `shape` and these dtypes have a valid size the machine can hold
-/// (broadcast views can stand for more elements than memory holds).
-private func fits(_ shape: [Int], _ dtypes: [DType]) -> Bool {
-    dtypes.allSatisfy { (try? checkedAllocation(shape, dtype: $0, context: "")) != nil }
-}
-
 private func baseAddress(_ x: NDArray) -> UnsafeMutableRawPointer {
     x.storage.baseAddress + x.offset * x.dtype.byteSize
 }
@@ -119,7 +93,7 @@ struct ElementwiseKernel: InPlaceKernel, @unchecked Sendable {
     let outputTypes: [DType]
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        guard let shape = staticBroadcastShape(inputs, broadcast), fits(shape, outputTypes) else {
+        guard let shape = staticBroadcastShape(inputs, broadcast), outputsFit(shape, outputTypes) else {
             return try node.op.perform(node, inputs)
         }
         let outputs = try outputTypes.map { try context.buffers.allocate(shape, $0) }
@@ -175,7 +149,7 @@ struct ReduceKernel: Kernel, @unchecked Sendable {
         let outShape = reduction.keepdims
             ? shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
             : shape.indices.filter { !axes.contains($0) }.map { shape[$0] }
-        guard fits(outShape, [outputType]) else { return try node.op.perform(node, inputs) }
+        guard outputsFit(outShape, [outputType]) else { return try node.op.perform(node, inputs) }
         let output = try context.buffers.allocate(outShape, outputType)
         let count = shapeSize(shape)
         let geometry = ReductionGeometry(shape: shape, reduced: axes)
