@@ -64,11 +64,11 @@ struct PoolForwardKernel: Kernel {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let p = op.parameters
-        let g = try p.geometry(inputs[0].shape, op: p.name)
+        let outline = try p.outline(inputs[0].shape, op: p.name)
         let dtype = node.outputTypes[0].dtype
         let x = inputs[0].astype(dtype).contiguous()
-        let out = try context.buffers.allocate(g.outputShape, dtype)
-        if p.mode == .max, let plain = PlainMaxPool2D(p, g) {
+        let out = try context.buffers.allocate(outline.lead + outline.output, dtype)
+        if p.mode == .max, let plain = PlainMaxPool2D(p, outline) {
             try withExtendedLifetime(x) {
                 switch dtype {
                 case .float32: try plain.forward(x, out, context.pool, Float.self)
@@ -77,6 +77,7 @@ struct PoolForwardKernel: Kernel {
             }
             return [out]
         }
+        let g = try p.geometry(inputs[0].shape, op: p.name)
         let table = WindowTable(g)
         try withExtendedLifetime(x) {
             switch dtype {
@@ -122,14 +123,14 @@ struct PoolBackwardKernel: Kernel {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let p = parameters, op = p.name + (max ? "MaxGrad" : "AverageGrad")
-        let g = try p.geometry(inputs[0].shape, op: op)
-        guard inputs[1].shape == g.outputShape else {
-            throw TheanoError.shapeMismatch("\(op): expected a second operand of shape \(formatShape(g.outputShape)) for an input of shape \(formatShape(inputs[0].shape)), got \(formatShape(inputs[1].shape))")
+        let outline = try p.outline(inputs[0].shape, op: op)
+        guard inputs[1].shape == outline.lead + outline.output else {
+            throw TheanoError.shapeMismatch("\(op): expected a second operand of shape \(formatShape(outline.lead + outline.output)) for an input of shape \(formatShape(inputs[0].shape)), got \(formatShape(inputs[1].shape))")
         }
         let dtype = node.outputTypes[0].dtype
         let x = inputs[0].astype(dtype).contiguous(), gy = inputs[1].astype(dtype).contiguous()
-        let out = try context.buffers.allocate(g.inputShape, dtype)
-        if max, let plain = PlainMaxPool2D(p, g) {
+        let out = try context.buffers.allocate(inputs[0].shape, dtype)
+        if max, let plain = PlainMaxPool2D(p, outline) {
             try withExtendedLifetime((x, gy)) {
                 switch dtype {
                 case .float32: try plain.backward(x, gy, out, context.pool, Float.self)
@@ -138,6 +139,7 @@ struct PoolBackwardKernel: Kernel {
             }
             return [out]
         }
+        let g = try p.geometry(inputs[0].shape, op: op)
         let table = WindowTable(g)
         try withExtendedLifetime((x, gy)) {
             switch dtype {
@@ -198,9 +200,9 @@ private func firstMaximum<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>, 
 private struct PlainMaxPool2D {
     let planes, height, width, outHeight, outWidth, windowH, windowW, strideH, strideW: Int
 
-    init?(_ p: PoolParameters, _ g: PoolGeometry) {
+    init?(_ p: PoolParameters, _ g: (lead: [Int], input: [Int], output: [Int])) {
         guard g.input.count == 2, p.padding.allSatisfy({ $0 == 0 }) else { return nil }
-        (planes, height, width) = (g.batch, g.input[0], g.input[1])
+        (planes, height, width) = (shapeSize(g.lead), g.input[0], g.input[1])
         (outHeight, outWidth) = (g.output[0], g.output[1])
         (windowH, windowW, strideH, strideW) = (p.window[0], p.window[1], p.stride[0], p.stride[1])
         // Every window whole: partial windows at the border (ignoreBorder false) take the

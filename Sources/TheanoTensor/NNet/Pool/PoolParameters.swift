@@ -112,15 +112,22 @@ public struct PoolParameters: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The geometry for an input of this run-time shape.
-    public func geometry(_ shape: [Int], op: String) throws -> PoolGeometry {
+    /// The leading, pooled and output sizes for an input of `shape`, checked as
+    /// ``geometry(_:op:)`` checks them, without listing the windows (for kernels that walk the
+    /// windows directly).
+    public func outline(_ shape: [Int], op: String) throws -> (lead: [Int], input: [Int], output: [Int]) {
         try validate(op)
         let n = spatialRank
         guard shape.count >= n else {
             throw TheanoError.shapeMismatch("\(op): the input must have at least \(n) axes, got shape \(formatShape(shape))")
         }
-        let lead = Array(shape[..<(shape.count - n)])
         let input = Array(shape[(shape.count - n)...])
         let output = try (0..<n).map { try outputSize(input[$0], axis: $0, op: op) }
+        return (Array(shape[..<(shape.count - n)]), input, output)
+    }
+
+    public func geometry(_ shape: [Int], op: String) throws -> PoolGeometry {
+        let (lead, input, output) = try outline(shape, op: op)
         // The geometry lists every window's cells: refuse a list larger than memory.
         _ = try checkedAllocation([try checkedProduct(output, context: op), try checkedProduct(window, context: op)], dtype: .int64, context: op)
         return PoolGeometry(parameters: self, lead: lead, input: input, output: output)
