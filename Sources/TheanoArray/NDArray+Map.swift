@@ -104,14 +104,35 @@ extension NDArray {
             throw TheanoError.shapeMismatch("assign: source of shape \(formatShape(source.shape)) does not fit a destination of shape \(formatShape(view.shape))")
         }
         let src = source.astype(view.dtype)
-        func run<T: NDArrayElement>(_: T.Type) {
-            let ps = src.storagePointer(as: T.self)
-            let pd = view.storagePointer(as: T.self)
-            let walk = StridedWalk(shape: view.shape, strides: [view.strides, src.strides], offsets: [view.offset, src.offset])
-            walk.forEachRow { offs, n, inner in
-                for i in 0..<n { pd[offs[0] + i * inner[0]] = ps[offs[1] + i * inner[1]] }
+        let size = view.dtype.byteSize
+        if src.isContiguous && view.isContiguous {
+            // One block (copyMemory moves overlapping blocks correctly).
+            (view.storage.baseAddress + view.offset * size).copyMemory(
+                from: src.storage.baseAddress + src.offset * size, byteCount: view.count * size)
+            return
+        }
+        // Elements copied as plain words of their size: one specialised loop per width.
+        switch size {
+        case 1: copyStrided(UInt8.self, from: src, into: view)
+        case 2: copyStrided(UInt16.self, from: src, into: view)
+        case 4: copyStrided(UInt32.self, from: src, into: view)
+        default: copyStrided(UInt64.self, from: src, into: view)
+        }
+    }
+
+    /// Copies `src`'s elements into `view` (same shape and element width) as words of type `W`.
+    private static func copyStrided<W: FixedWidthInteger>(_: W.Type, from src: NDArray, into view: NDArray) {
+        let ps = src.storage.baseAddress.assumingMemoryBound(to: W.self)
+        let pd = view.storage.baseAddress.assumingMemoryBound(to: W.self)
+        let walk = StridedWalk(shape: view.shape, strides: [view.strides, src.strides], offsets: [view.offset, src.offset])
+        walk.forEachRow { offs, n, inner in
+            let d = pd + offs[0], s = ps + offs[1]
+            if inner[0] == 1 && inner[1] == 1 {
+                UnsafeMutableRawPointer(d).copyMemory(from: UnsafeRawPointer(s), byteCount: n * MemoryLayout<W>.stride)
+            } else {
+                let (a, b) = (inner[0], inner[1])
+                for i in 0..<n { d[i * a] = s[i * b] }
             }
         }
-        run(view.dtype.elementType)
     }
 }

@@ -120,7 +120,8 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
     /// Names that custom passes read from the exclusion set, besides their own.
     static var customNames: [String: [String]] {
         ["blas": ["blas_walk", "blas_equilibrium"] + BLASRewrites.all.rewrites.map(\.name),
-         "fusion": ["fusion_reduce"]]
+         "fusion": ["fusion_reduce"],
+         "scan": ScanRewrites.ruleNames]
     }
 
     /// One line per pass and rule name.
@@ -135,6 +136,12 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "blas": "Turns matrix products with scale factors, added terms and transposes into single Gemm, Gemv and Ger nodes.",
         "blas_walk": "The BLAS rules in one walk from the outputs (folds a whole expression at its root).",
         "blas_equilibrium": "The BLAS rules again to a fixed point (picks up what the walk exposed).",
+        "scan": "Rewrites loops (`Scan` nodes) while their bodies are as built: drops unused work, moves loop-invariant and per-sequence work out of the loop, turns accumulators into sums after it, keeps only the rows that are read.",
+        "scan_prune": "Scan outputs nobody reads (directly or through another output's taps) are not computed; sequences and non-sequences the body no longer reads are not passed.",
+        "scan_pushout_nonseq": "Body computations that depend only on non-sequences and constants run once before the loop.",
+        "scan_pushout_seq": "Elementwise ops, axis shuffles and matrix products of sequence rows with non-sequences run once over the whole sequences before the loop (`x_t @ W` becomes one product); not in `until` loops.",
+        "scan_pushout_add": "An accumulator `acc + f_t` whose last value only is read becomes a sum of the collected `f_t` after the loop; a product of per-step matrices becomes one `tensordot` over the steps.",
+        "scan_save_mem": "A scan output read only through its last rows (`out[-1]`, `out[-2]`) keeps a ring of those rows instead of one row per step.",
         "fusion": "Fuses connected elementwise nodes into one `Composite` node (one generated loop).",
         "fusion_reduce": "Fuses an elementwise subgraph read only by a reduction into one `CompositeReduce` node.",
         "inplace": "Lets nodes overwrite inputs nobody else needs (including shared variables they update).",

@@ -21,12 +21,26 @@ extension Workloads {
         let xb = try NDArray.randomNormal([steps, batch, inputs], using: &rng, .float32)
         // The weights move a little every call (SGD); the work per call is the same.
         let t = try medianTime(runs: 30) { _ = try step(xb) }
-        var result = Result(values: [("rnn_T100_B32_H128_step_s", t), ("rnn_compile_s", compileTime)])
+        var result = Result(values: [("rnn_T100_B32_H128_step_s", t), ("rnn_compile_s", compileTime),
+                                     ("scan_step_overhead_s", try scanStepOverhead())])
         if breakdown {
             result.notes.append(describe("rnn compile", step.compileStatistics))
             result.notes.append("rnn step kernels (the loops' bodies nested):\n\(step.kernelReport)")
         }
         if let p = step.profile { result.notes.append(p.summary(top: 25)) }
         return result
+    }
+
+    /// `scan_step_overhead_s`: the time per step of a loop whose body is a scalar `h + 1`
+    /// (10,000 steps in one call, float64), so nearly all of it is the loop's own work.
+    static func scanStepOverhead() throws -> Double {
+        let steps = 10_000
+        let n = Tensor.variable("n", .int64, shape: [])
+        let h0 = try zeros([], .float64)
+        let hs = try scan({ a in [try a[0] + 1] }, outputsInfo: [h0], nSteps: n, name: "count").output
+        let f = try function([n], [hs[-1]], options: CompileOptions(kernelCompilation: .wait))
+        let count = NDArray(scalar: Int64(steps))
+        let total = try medianTime(runs: 9) { _ = try f(count) }
+        return total / Double(steps)
     }
 }

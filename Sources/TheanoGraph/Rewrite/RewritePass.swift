@@ -253,7 +253,7 @@ public struct RewritePipeline: Sendable, CustomStringConvertible {
 
 extension RewriteContext {
     /// Records a rule's error; rethrows it, naming the rule and node, when rules are strict.
-    func ruleFailed(_ rule: String, _ node: Apply, _ error: any Error) throws {
+    public func ruleFailed(_ rule: String, _ node: Apply, _ error: any Error) throws {
         let message = (error as? TheanoError)?.message ?? "\(error)"
         let entry = RewriteFailureLog.Entry(rewrite: rule, node: "\(node.op)", message: message)
         failures.record(entry)

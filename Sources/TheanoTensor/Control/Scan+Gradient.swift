@@ -14,6 +14,9 @@ extension Scan {
     /// step. With `truncateGradient: k`, only the last `k` steps are walked.
     public func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
         let d = definition
+        if let k = d.storedRows.firstIndex(where: { $0 != nil }) {
+            throw TheanoError.graph("\(self): output \(k) keeps only its last rows (the scan_save_mem rewrite made it so while compiling); differentiate the graph before compiling it")
+        }
         let outputCount = d.taps.count
         let seqs = node.inputs[sequenceRange].map(Tensor.init)
         let inits = node.inputs[initialRange].map(Tensor.init)

@@ -31,9 +31,13 @@ public struct Scan: InnerGraphOp {
         let hasUntil: Bool
         let truncateGradient: Int?
         let outputTypes: [TensorType]
+        /// Per output: the last rows the node returns (nil: all). Set by the `scan_save_mem`
+        /// rewrite when only those rows are read; the loop then keeps a ring of rows instead
+        /// of one row per step.
+        let storedRows: [KeptRows?]
 
         init(name: String, body: InnerGraph, sequenceCount: Int, taps: [[Int]], nonSequenceCount: Int, hasUntil: Bool,
-             truncateGradient: Int?, outputTypes: [TensorType]) {
+             truncateGradient: Int?, outputTypes: [TensorType], storedRows: [KeptRows?]? = nil) {
             self.name = name
             self.body = body
             self.sequenceCount = sequenceCount
@@ -42,14 +46,37 @@ public struct Scan: InnerGraphOp {
             self.hasUntil = hasUntil
             self.truncateGradient = truncateGradient
             self.outputTypes = outputTypes
+            self.storedRows = storedRows ?? Array(repeating: nil, count: taps.count)
         }
+    }
+
+    /// The rows an output returns when only its last rows are read: of its rows after the
+    /// first `skipping` (initial rows, for readers of the steps only), the last `last` (fewer
+    /// when there are fewer).
+    public struct KeptRows: Hashable, Sendable, CustomStringConvertible {
+        public let last: Int
+        public let skipping: Int
+
+        public init(last: Int, skipping: Int = 0) {
+            self.last = last
+            self.skipping = skipping
+        }
+
+        /// How many rows are returned out of `total`.
+        func count(of total: Int) -> Int { Swift.max(0, Swift.min(last, total - skipping)) }
+
+        public var description: String { skipping == 0 ? "last \(last)" : "last \(last) after \(skipping)" }
     }
 
     let definition: Definition
 
     init(definition: Definition) { self.definition = definition }
 
-    public var description: String { definition.name == "scan" ? "Scan" : "Scan{\(definition.name)}" }
+    public var description: String {
+        let base = definition.name == "scan" ? "Scan" : "Scan{\(definition.name)}"
+        let kept = definition.storedRows.enumerated().compactMap { k, m in m.map { "\(k): \($0)" } }
+        return kept.isEmpty ? base : base + "[" + kept.joined(separator: ", ") + "]"
+    }
 
     public static func == (a: Scan, b: Scan) -> Bool { a.definition === b.definition }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(definition)) }
@@ -66,6 +93,17 @@ public struct Scan: InnerGraphOp {
     public var hasUntil: Bool { definition.hasUntil }
     /// How many steps back the gradient goes (nil: all).
     public var truncateGradient: Int? { definition.truncateGradient }
+    /// Per output: how many of its last rows the node returns (nil: all rows).
+    public var storedRows: [KeptRows?] { definition.storedRows }
+
+    /// How many rows output `k`'s buffer needs for a loop of `steps` steps: every row, or a
+    /// ring holding the rows returned and (for a recurrent output) the rows the taps read plus
+    /// the one being written, so a step never overwrites a row it reads.
+    func bufferRows(_ k: Int, steps: Int) -> Int {
+        let all = depth(k) + steps
+        guard let kept = definition.storedRows[k] else { return all }
+        return Swift.min(Swift.max(kept.last, depth(k) + 1), all)
+    }
 
     /// The outputs with feedback, in order.
     var recurrent: [Int] { definition.taps.indices.filter { !definition.taps[$0].isEmpty } }
@@ -87,7 +125,8 @@ public struct Scan: InnerGraphOp {
         let d = definition
         return Scan(definition: Definition(name: d.name, body: graphs[0], sequenceCount: d.sequenceCount, taps: d.taps,
                                            nonSequenceCount: d.nonSequenceCount, hasUntil: d.hasUntil,
-                                           truncateGradient: d.truncateGradient, outputTypes: d.outputTypes))
+                                           truncateGradient: d.truncateGradient, outputTypes: d.outputTypes,
+                                           storedRows: d.storedRows))
     }
 
     public func makeNode(_ inputs: [Variable]) throws -> Apply {
@@ -150,6 +189,10 @@ public struct Scan: InnerGraphOp {
         }
         let nonSequences = Array(inputs[nonSequenceRange])
         let outputs = d.taps.count
+        // Each output's buffer: one row per time, or (outputs whose last rows only are
+        // returned) a ring where absolute row `a` lives at `a % rows`.
+        let rows = (0..<outputs).map { bufferRows($0, steps: n) }
+        func slot(_ k: Int, _ a: Int) -> Int { d.storedRows[k] == nil ? a : a % rows[k] }
         var buffers: [NDArray?] = Array(repeating: nil, count: outputs)
         for (r, k) in recurrent.enumerated() {
             let initial = inputs[initialRange.lowerBound + r]
@@ -157,7 +200,7 @@ public struct Scan: InnerGraphOp {
             guard initial.shape[0] == depth else {
                 throw TheanoError.shapeMismatch("\(self): the initial value of output \(k) has \(initial.shape[0]) rows (shape \(formatShape(initial.shape))); taps \(d.taps[k]) need \(depth)")
             }
-            let buffer = try allocate([depth + n] + initial.shape.dropFirst(), d.outputTypes[k].dtype)
+            let buffer = try allocate([rows[k]] + initial.shape.dropFirst(), d.outputTypes[k].dtype)
             try NDArray.assign(initial, into: buffer.slice([.slice(start: 0, stop: depth, step: 1)]))
             buffers[k] = buffer
         }
@@ -169,16 +212,16 @@ public struct Scan: InnerGraphOp {
             for s in sequences { arguments.append(try s.slice([.index(t)])) }
             for k in recurrent {
                 let buffer = buffers[k]!
-                for tap in d.taps[k] { arguments.append(try buffer.slice([.index(depth(k) + t + tap)])) }
+                for tap in d.taps[k] { arguments.append(try buffer.slice([.index(slot(k, depth(k) + t + tap))])) }
             }
             arguments += nonSequences
             var results = try step(arguments)
             for k in 0..<outputs {
                 let value = results[k]
                 if buffers[k] == nil {
-                    buffers[k] = try allocate([n] + value.shape, d.outputTypes[k].dtype)
+                    buffers[k] = try allocate([rows[k]] + value.shape, d.outputTypes[k].dtype)
                 }
-                let row = try buffers[k]!.slice([.index(depth(k) + t)])
+                let row = try buffers[k]!.slice([.index(slot(k, depth(k) + t))])
                 guard value.shape == row.shape else {
                     throw TheanoError.shapeMismatch("\(self): step \(t): output \(k) has shape \(formatShape(value.shape)), but \(d.taps[k].isEmpty ? "the first step's" : "the state's") rows have shape \(formatShape(row.shape)); every step must produce the same shape")
                 }
@@ -195,12 +238,27 @@ public struct Scan: InnerGraphOp {
             }
         }
         return try (0..<outputs).map { k in
-            let rows = depth(k) + steps
+            let total = depth(k) + steps
             guard let buffer = buffers[k] else {
                 // No step ran: an empty output, unknown sizes taken as 0.
                 return try NDArray.zeros([0] + d.outputTypes[k].shape.dropFirst().map { $0 ?? 0 }, d.outputTypes[k].dtype)
             }
-            return buffer.shape[0] == rows ? buffer : try buffer.slice([.slice(start: 0, stop: rows, step: 1)])
+            guard let kept = d.storedRows[k] else {
+                return buffer.shape[0] == total ? buffer : try buffer.slice([.slice(start: 0, stop: total, step: 1)])
+            }
+            // The last `count` rows, in order: one slice of the ring, or two pieces copied.
+            let count = kept.count(of: total)
+            let first = count == 0 ? 0 : slot(k, total - count)
+            if first + count <= rows[k] {
+                return try buffer.slice([.slice(start: first, stop: first + count, step: 1)])
+            }
+            let out = try allocate([count] + buffer.shape.dropFirst(), d.outputTypes[k].dtype)
+            let head = rows[k] - first
+            try NDArray.assign(try buffer.slice([.slice(start: first, stop: rows[k], step: 1)]),
+                               into: try out.slice([.slice(start: 0, stop: head, step: 1)]))
+            try NDArray.assign(try buffer.slice([.slice(start: 0, stop: count - head, step: 1)]),
+                               into: try out.slice([.slice(start: head, stop: count, step: 1)]))
+            return out
         }
     }
 
@@ -216,8 +274,12 @@ public struct Scan: InnerGraphOp {
         let inner = innerOutputShapes(d.body, bodyShapes)
         let steps = node.inputs[0]
         return try node.outputs.enumerated().map { k, out in
-            let first: Variable = d.hasUntil ? try ShapeIndex(0).makeNode([out]).output
+            var first: Variable = d.hasUntil ? try ShapeIndex(0).makeNode([out]).output
                 : (depth(k) == 0 ? steps : try ShapeMath.add(steps, shapeConstant(depth(k))))
+            if let kept = d.storedRows[k], !d.hasUntil {
+                let after = kept.skipping == 0 ? Tensor(first) : try maximum(Tensor(first) - Tensor(integerLiteral: kept.skipping), Tensor(integerLiteral: 0))
+                first = try minimum(after, Tensor(shapeConstant(kept.last))).variable
+            }
             var dims = [first]
             if let r = recurrent.firstIndex(of: k) {
                 dims += inputShapes[initialRange.lowerBound + r].dropFirst()

@@ -4,7 +4,7 @@ import TheanoGraph
 /// The optimiser's plans, as explicit values. Read them top to bottom.
 public enum StandardPipelines {
     /// Everything: inlining, merge, constant folding, canonicalisation (with shape inference),
-    /// numerical stabilisation, specialisation, merge again, then elementwise fusion. Constant folding also runs as a
+    /// the scan rewrites, numerical stabilisation, specialisation, merge again, then elementwise fusion. Constant folding also runs as a
     /// rule inside canonicalisation and specialisation, so constant subexpressions that their
     /// rules create fold at once.
     public static var fastRun: RewritePipeline {
@@ -14,6 +14,7 @@ public enum StandardPipelines {
             mergePass,
             constantFoldingPass(),
             .equilibrium("canonicalize", folding + ShapeRewrites.all + Canonicalize.all),
+            ScanRewrites.pass,
             .equilibrium("stabilize", RewriteSet(Stabilize.all + StabilizeCrossEntropy.all)),
             .equilibrium("specialize", folding + Specialize.all),
             blasPass,
