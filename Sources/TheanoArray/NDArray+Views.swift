@@ -185,6 +185,16 @@ extension NDArray {
         return NDArray(storage: storage, dtype: dtype, shape: newShape, strides: newStrides, offset: newOffset)
     }
 
+    /// Row `t` along axis 0, as a view (`slice([.index(t)])` for a valid non-negative `t`,
+    /// without its general index handling: the loops read one row per step).
+    public func row(_ t: Int) throws -> NDArray {
+        guard rank >= 1, t >= 0, t < shape[0] else {
+            throw TheanoError.outOfRange("row \(t) is out of range for an array of shape \(formatShape(shape))")
+        }
+        return NDArray(storage: storage, dtype: dtype, shape: Array(shape.dropFirst()), strides: Array(strides.dropFirst()),
+                       offset: offset + t * strides[0])
+    }
+
     /// A view with the order of elements along `axis` reversed.
     public func flipped(axis: Int) throws -> NDArray {
         let a = try normalizeAxis(axis, rank: rank, context: "flip")

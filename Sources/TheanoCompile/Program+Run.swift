@@ -22,21 +22,38 @@ extension Program {
     /// A nested program (an inner graph run by a kernel) runs in its caller's `context`, so
     /// that both allocate from one recycler, reads shared values from the caller's snapshot,
     /// and leaves lending its results to the caller.
-    func run(_ arguments: [NDArray], in callerContext: KernelContext? = nil) throws -> [NDArray] {
+    ///
+    /// `scratch` (for a nested program run many times in a row, such as a loop's body) keeps
+    /// the call's working arrays between runs, so a run allocates none of its own.
+    func run(_ arguments: [NDArray], in callerContext: KernelContext? = nil, scratch: ProgramScratch? = nil) throws -> [NDArray] {
         if callerContext != nil || sharedAccess.isEmpty {
-            return try execute(arguments, callerContext: callerContext, locked: false)
+            return try execute(arguments, callerContext: callerContext, locked: false, scratch: scratch)
         }
         return try SharedValue.lockAll(sharedAccess) {
-            try execute(arguments, callerContext: nil, locked: true)
+            try execute(arguments, callerContext: nil, locked: true, scratch: scratch)
         }
     }
 
-    private func execute(_ arguments: [NDArray], callerContext: KernelContext?, locked: Bool) throws -> [NDArray] {
+    private func execute(_ arguments: [NDArray], callerContext: KernelContext?, locked: Bool,
+                         scratch: ProgramScratch?) throws -> [NDArray] {
         let context = callerContext ?? self.context
         let buffers = context.buffers
         buffers.beginCall()
         defer { buffers.endCall() }
-        var slots = [NDArray?](repeating: nil, count: slotCount)
+        var slots: [NDArray?]
+        if let scratch, scratch.slots.count == slotCount {
+            slots = scratch.slots
+            scratch.slots = []
+        } else {
+            slots = [NDArray?](repeating: nil, count: slotCount)
+        }
+        defer {
+            if let scratch {
+                // Keep the array, not the values.
+                for i in slots.indices { slots[i] = nil }
+                scratch.slots = slots
+            }
+        }
         for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
         for (s, value) in constants { slots[s] = value }
         for (s, storage, overwritten) in sharedReads {
@@ -54,7 +71,9 @@ extension Program {
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         var runner = NodeRunner(instructions: instructions, kernels: kernels.current(), checksKernels: checksKernels,
-                                context: context, profiling: profiling, maxInputs: maxInputCount)
+                                context: context, profiling: profiling, maxInputs: maxInputCount,
+                                arguments: scratch?.takeArguments() ?? [])
+        defer { scratch?.arguments = runner.arguments }
 
         // Inner graphs read the shared values this call read.
         func runAll() throws {
@@ -139,13 +158,15 @@ private struct NodeRunner {
     var arguments: [NDArray] = []
 
     init(instructions: [Program.Instruction], kernels: [KernelTable.Entry], checksKernels: Bool, context: KernelContext,
-         profiling: Bool, maxInputs: Int) {
+         profiling: Bool, maxInputs: Int, arguments: [NDArray]) {
         self.instructions = instructions
         self.kernels = kernels
         self.checksKernels = checksKernels
         self.context = context
         self.profiling = profiling
-        arguments.reserveCapacity(maxInputs)
+        self.arguments = arguments
+        self.arguments.removeAll(keepingCapacity: true)
+        self.arguments.reserveCapacity(maxInputs)
     }
 
     func inputs(of inst: Program.Instruction, _ slots: [NDArray?]) throws -> [NDArray] {
@@ -183,5 +204,20 @@ private struct NodeRunner {
         for (s, r) in zip(inst.outputSlots, results) { slots[s] = r }
         for s in inst.release { context.buffers.release(&slots[s]) }
         if profiling { times[index] = Double(DispatchTime.now().uptimeNanoseconds - nodeStart) / 1e9 }
+    }
+}
+
+/// The working arrays of a program's run, kept between the runs of a nested program that
+/// runs many times in a row (a loop's body), so that each run allocates none. One per loop
+/// call: not shared between threads.
+final class ProgramScratch {
+    var slots: [NDArray?] = []
+    var arguments: [NDArray] = []
+
+    init(slotCount: Int) { slots = Array(repeating: nil, count: slotCount) }
+
+    func takeArguments() -> [NDArray] {
+        defer { arguments = [] }
+        return arguments
     }
 }

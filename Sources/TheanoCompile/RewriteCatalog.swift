@@ -139,7 +139,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "scan": "Rewrites loops (`Scan` nodes) while their bodies are as built: drops unused work, moves loop-invariant and per-sequence work out of the loop, turns accumulators into sums after it, keeps only the rows that are read.",
         "scan_prune": "Scan outputs nobody reads (directly or through another output's taps) are not computed; sequences and non-sequences the body no longer reads are not passed.",
         "scan_pushout_nonseq": "Body computations that depend only on non-sequences and constants run once before the loop.",
-        "scan_pushout_seq": "Elementwise ops, axis shuffles and matrix products of sequence rows with non-sequences run once over the whole sequences before the loop (`x_t @ W` becomes one product); not in `until` loops.",
+        "scan_pushout_seq": "Matrix products of sequence rows with non-sequences (and the elementwise ops and shuffles on rows they read, or whose result the body returns) run once over the whole sequences before the loop (`x_t @ W` becomes one product); not in `until` loops.",
         "scan_pushout_add": "An accumulator `acc + f_t` whose last value only is read becomes a sum of the collected `f_t` after the loop; a product of per-step matrices becomes one `tensordot` over the steps.",
         "scan_save_mem": "A scan output read only through its last rows (`out[-1]`, `out[-2]`) keeps a ring of those rows instead of one row per step.",
         "fusion": "Fuses connected elementwise nodes into one `Composite` node (one generated loop).",

@@ -61,10 +61,13 @@ public final class CompiledGraph: Sendable {
     /// The inner graph's name.
     public let name: String
     let program: Program
+    /// The inner graph's input types, checked against each call's inputs.
+    let inputTypes: [TensorType]
 
     init(name: String, program: Program) {
         self.name = name
         self.program = program
+        self.inputTypes = program.graph.inputs.map(\.type)
     }
 
     /// How each node of the inner graph runs.
@@ -78,15 +81,30 @@ public final class CompiledGraph: Sendable {
     /// returns an input, a view of one, or one value twice gets copies), so the outer graph
     /// may treat every output as a new value.
     public func run(_ inputs: [NDArray], in context: KernelContext) throws -> [NDArray] {
-        let types = program.graph.inputs.map(\.type)
-        guard inputs.count == types.count else {
-            throw TheanoError.invalidArgument("\(name): the inner graph takes \(types.count) inputs, got \(inputs.count)")
+        try checkInputs(inputs)
+        return unaliasedOutputs(try program.run(inputs, in: context), from: inputs)
+    }
+
+    /// Runs one step of a loop: checks the inputs only when `checkingInputs` (a loop checks
+    /// its first step; later steps receive values of the same types), and returns results that
+    /// may share storage with the inputs (the loop copies them into its own buffers before
+    /// the next step).
+    func runStep(_ inputs: [NDArray], in context: KernelContext, checkingInputs: Bool, scratch: ProgramScratch) throws -> [NDArray] {
+        if checkingInputs { try checkInputs(inputs) }
+        return try program.run(inputs, in: context, scratch: scratch)
+    }
+
+    /// Working arrays for running this graph many times in a row (``runStep(_:in:checkingInputs:scratch:)``).
+    func makeScratch() -> ProgramScratch { ProgramScratch(slotCount: program.slotCount) }
+
+    private func checkInputs(_ inputs: [NDArray]) throws {
+        guard inputs.count == inputTypes.count else {
+            throw TheanoError.invalidArgument("\(name): the inner graph takes \(inputTypes.count) inputs, got \(inputs.count)")
         }
-        for (i, (value, type)) in zip(inputs, types).enumerated() {
+        for (i, (value, type)) in zip(inputs, inputTypes).enumerated() {
             if let problem = type.mismatch(with: value) {
                 throw TheanoError.typeMismatch("\(name): input \(i) of the inner graph: \(problem)")
             }
         }
-        return unaliasedOutputs(try program.run(inputs, in: context), from: inputs)
     }
 }

@@ -38,8 +38,9 @@ struct ScanKernel: Kernel {
     let body: CompiledGraph
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) }) { arguments in
-            try body.run(arguments, in: context)
+        let scratch = body.makeScratch()
+        return try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) }) { t, arguments in
+            try body.runStep(arguments, in: context, checkingInputs: t == 0, scratch: scratch)
         }
     }
 }

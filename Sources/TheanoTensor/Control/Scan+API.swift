@@ -112,6 +112,11 @@ public struct ScanResult {
 /// stand-ins, and the loop runs the graph it built. Tensors it reads from outside (weights,
 /// shared variables) are passed to the loop as non-sequences automatically.
 ///
+/// Random draws made in the body (``RandomStreams``) give new numbers at every step: the
+/// loop carries their states from step to step, and functions compiled from its results store
+/// the state after the last step (it becomes the draws' default update), so the next call
+/// draws new numbers too. The gradient replays each step's numbers.
+///
 /// The number of steps is `nSteps` if given (every sequence must be at least that long),
 /// else the shortest sequence's length. `goBackwards` walks the sequences from their end
 /// (outputs are still stacked in step order). `truncateGradient: k` stops the gradient `k`
@@ -266,7 +271,27 @@ func buildScan(
     // The body, built once on the stand-ins.
     let step = try fn((rows + states + explicit).map(Tensor.init))
     var outputs = step.outputs.map(\.variable)
-    guard !outputs.isEmpty || !step.updates.isEmpty else {
+    // Shared variables with a default update that the body reads (the states of random
+    // draws): the loop advances them from step to step, as Theano's scan does, so each step
+    // draws new numbers; after the loop, their default update is the last step's value.
+    var stepUpdates = step.updates
+    var advanced: [Shared] = []
+    let userStandIns = Set(rows + states + explicit)
+    var frontier = outputs + stepUpdates.values.map(\.variable) + (step.until.map { [$0.variable] } ?? [])
+    while !frontier.isEmpty {
+        let roots = graphRoots(outputs: frontier, stoppingAt: userStandIns)
+        frontier = []
+        for root in roots {
+            guard let storage = root.sharedValue, let builder = storage.defaultUpdate,
+                  !stepUpdates.keys.contains(where: { $0.storage === storage }) else { continue }
+            let shared = try Shared(sharedVariable: root)
+            let update = Tensor(try builder.build(root))
+            stepUpdates[shared] = update
+            advanced.append(shared)
+            frontier.append(update.variable)
+        }
+    }
+    guard !outputs.isEmpty || !stepUpdates.isEmpty else {
         throw TheanoError.invalidArgument("\(name): the step function must return at least one output or update")
     }
     let infos = outputsInfo.isEmpty ? Array(repeating: ScanOutput.none, count: outputs.count) : outputsInfo
@@ -286,7 +311,7 @@ func buildScan(
     }
     // Shared variables the step updates: recurrent states read through the variable itself,
     // carried as extra outputs after the user's.
-    let updated = step.updates.sorted { ($0.key.name ?? "") < ($1.key.name ?? "") }
+    let updated = stepUpdates.sorted { ($0.key.name ?? "") < ($1.key.name ?? "") }
     var hiddenStates: [Variable] = []
     for (w, value) in updated {
         let expected = w.type
@@ -365,5 +390,9 @@ func buildScan(
     let stepsOnly = try full.prefix(userOutputs).enumerated().map { k, t in taps[k].isEmpty ? t : try t[(-taps[k][0])...] }
     var updates: [Shared: Tensor] = [:]
     for (i, (w, _)) in updated.enumerated() { updates[w] = try full[userOutputs + i][-1] }
+    for shared in advanced {
+        guard let last = updates[shared]?.variable else { continue }
+        shared.storage.defaultUpdate = SharedValue.DefaultUpdate { _ in last }
+    }
     return BuiltScan(node: node, full: full, outputs: stepsOnly, updates: updates)
 }

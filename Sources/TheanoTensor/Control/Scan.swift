@@ -166,18 +166,20 @@ public struct Scan: InnerGraphOp {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        try run(inputs, allocate: { try NDArray.zeros($0, $1) }) { arguments in
+        try run(inputs, allocate: { try NDArray.zeros($0, $1) }) { _, arguments in
             try evaluateGraph(inputs: definition.body.inputs, outputs: definition.body.outputs, values: arguments)
         }
     }
 
-    /// The loop, shared by every backend: `step` runs the body on one step's arguments (values
-    /// of the body's input types) and returns its outputs (new arrays); `allocate` provides
-    /// the output buffers, filled row by row; `recycle` receives each step's results once
-    /// they are copied (so the next step can reuse their storage).
+    /// The loop, shared by every backend: `step` runs the body on step `t`'s arguments (values
+    /// of the body's input types, with the same shapes at every step once the first step
+    /// passed) and returns its outputs (which may be views of the arguments: they are copied
+    /// into the output buffers before the next step); `allocate` provides the output buffers,
+    /// filled row by row; `recycle` receives each step's results once they are copied (so the
+    /// next step can reuse their storage).
     public func run(_ inputs: [NDArray], allocate: ([Int], DType) throws -> NDArray,
                     recycle: (inout NDArray?) -> Void = { _ in },
-                    step: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
+                    step: (_ t: Int, _ arguments: [NDArray]) throws -> [NDArray]) throws -> [NDArray] {
         let d = definition
         let n = Int(try inputs[0].item(Int64.self))
         guard n >= 0 else {
@@ -207,21 +209,21 @@ public struct Scan: InnerGraphOp {
         var steps = n
         var arguments: [NDArray] = []
         arguments.reserveCapacity(d.body.inputs.count)
+        // Per tap of each recurrent output: the output and the tap's offset from the step's row.
+        let tapReads: [(k: Int, offset: Int)] = recurrent.flatMap { k in d.taps[k].map { (k, depth(k) + $0) } }
+        let depths = (0..<outputs).map(depth)
         for t in 0..<n {
             arguments.removeAll(keepingCapacity: true)
-            for s in sequences { arguments.append(try s.slice([.index(t)])) }
-            for k in recurrent {
-                let buffer = buffers[k]!
-                for tap in d.taps[k] { arguments.append(try buffer.slice([.index(slot(k, depth(k) + t + tap))])) }
-            }
+            for s in sequences { arguments.append(try s.row(t)) }
+            for (k, offset) in tapReads { arguments.append(try buffers[k]!.row(slot(k, t + offset))) }
             arguments += nonSequences
-            var results = try step(arguments)
+            var results = try step(t, arguments)
             for k in 0..<outputs {
                 let value = results[k]
                 if buffers[k] == nil {
                     buffers[k] = try allocate([rows[k]] + value.shape, d.outputTypes[k].dtype)
                 }
-                let row = try buffers[k]!.slice([.index(slot(k, depth(k) + t))])
+                let row = try buffers[k]!.row(slot(k, depths[k] + t))
                 guard value.shape == row.shape else {
                     throw TheanoError.shapeMismatch("\(self): step \(t): output \(k) has shape \(formatShape(value.shape)), but \(d.taps[k].isEmpty ? "the first step's" : "the state's") rows have shape \(formatShape(row.shape)); every step must produce the same shape")
                 }

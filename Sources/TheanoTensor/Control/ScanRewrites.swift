@@ -17,10 +17,12 @@ import TheanoGraph
 ///   values available per step (possibly transposed), the sum is one `tensordot` over the
 ///   steps and rows (the weight gradients of backpropagation through time become one large
 ///   product each). Tried before the next rule, which would move the transposes out.
-/// - `scan_pushout_seq`: elementwise operations, axis shuffles and matrix products whose
-///   inputs are sequence rows, non-sequences and constants run once over whole sequences
-///   before the loop (the `x_t @ Wx` of an RNN becomes one product of the `[T * B, I]`
-///   sequence by `Wx`) and come in as new sequences. Not done in loops with `until` (the
+/// - `scan_pushout_seq`: matrix products whose inputs are sequence rows and non-sequences run
+///   once over whole sequences before the loop (the `x_t @ Wx` of an RNN becomes one product
+///   of the `[T * B, I]` sequence by `Wx`) and come in as new sequences, with the elementwise
+///   operations and axis shuffles on rows they read; so do such operations whose result is an
+///   output of the body (the loop may then disappear). Elementwise work feeding only the
+///   loop's own computation stays inside, fused with it. Not done in loops with `until` (the
 ///   loop may stop before the sequences end).
 /// - `scan_save_mem`: an output whose only readers take one of its last rows (`out[-1]`,
 ///   `out[-2]`, ...), or that nobody outside reads, keeps a ring of rows instead of one row per
@@ -245,8 +247,11 @@ public enum ScanRewrites {
         let sequenceOf = Dictionary(parts.sequences.map { ($0.inner, $0.outer) }, uniquingKeysWith: { a, _ in a })
         let nonSequenceOf = Dictionary(parts.nonSequences.map { ($0.inner, $0.outer) }, uniquingKeysWith: { a, _ in a })
         let outputs = parts.bodyOutputs
-        for n in toposort(outputs: outputs, stoppingAt: bodyInputs) {
-            guard n.outputs.count == 1, n.inputs.contains(where: { sequenceOf[$0] != nil }),
+        let nodes = toposort(outputs: outputs, stoppingAt: bodyInputs)
+        let wanted = worthMoving(nodes, outputs, sequences: Set(sequenceOf.keys), nonSequences: Set(nonSequenceOf.keys),
+                                 bodyInputs: bodyInputs)
+        for n in nodes where wanted.contains(ObjectIdentifier(n)) {
+            guard n.inputs.contains(where: { sequenceOf[$0] != nil }),
                   n.inputs.allSatisfy({ sequenceOf[$0] != nil || nonSequenceOf[$0] != nil || isConstant($0, bodyInputs) }),
                   let whole = try batched(n, parts, sequenceOf, nonSequenceOf) else { continue }
             let row = n.outputs[0]
@@ -260,6 +265,36 @@ public enum ScanRewrites {
             return true
         }
         return false
+    }
+
+    /// The body nodes worth running over whole sequences: the ones that can (elementwise
+    /// operations, axis shuffles and matrix products on sequence rows, non-sequences,
+    /// constants and one another's results) and lead to a matrix product (which becomes one
+    /// large product) or to a body output (which then needs no loop), with what they read
+    /// among the movable nodes. Elementwise work feeding only the loop's own computation
+    /// stays inside, fused with it: moving it out would only add a pass over the sequences.
+    static func worthMoving(_ nodes: [Apply], _ outputs: [Variable], sequences: Set<Variable>, nonSequences: Set<Variable>,
+                            bodyInputs: Set<Variable>) -> Set<ObjectIdentifier> {
+        var perRow = Set<Variable>()  // values computed from rows, non-sequences and constants
+        var movable: [Apply] = []
+        for n in nodes where n.outputs.count == 1 && (n.op is Elemwise || n.op is DimShuffle || n.op is MatMul) {
+            let reads = n.inputs.allSatisfy {
+                sequences.contains($0) || nonSequences.contains($0) || perRow.contains($0) || isConstant($0, bodyInputs)
+            }
+            guard reads, n.inputs.contains(where: { sequences.contains($0) || perRow.contains($0) }) else { continue }
+            perRow.insert(n.outputs[0])
+            movable.append(n)
+        }
+        let results = Set(outputs)
+        var wanted = Set<ObjectIdentifier>()
+        var work = movable.filter { $0.op is MatMul || results.contains($0.outputs[0]) }
+        while let n = work.popLast() {
+            guard wanted.insert(ObjectIdentifier(n)).inserted else { continue }
+            for v in n.inputs where perRow.contains(v) {
+                if let owner = v.owner { work.append(owner) }
+            }
+        }
+        return wanted
     }
 
     /// Node `n` of a body applied to whole sequences at once (rows in step order), or nil for
