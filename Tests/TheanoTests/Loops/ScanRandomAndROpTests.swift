@@ -59,3 +59,53 @@ final class ScanRandomAndROpTests: BackendTestCase {
         assertValues(a, zip(plus.doubles, minus.doubles).map { ($0 - $1) / (2 * eps) }, rtol: 1e-6, atol: 1e-8)
     }
 }
+
+/// `scanCheckpoints`: the saved states and the gradient equal a plain scan's.
+final class ScanCheckpointTests: BackendTestCase {
+    private func step(_ w: Tensor) -> ([Tensor]) throws -> [Tensor] {
+        { a in [try tanh(a[1].matmul(w) + a[0])] }
+    }
+
+    func testSavedStatesAreEveryNthStepAndTheLast() throws {
+        let x = Tensor.matrix("x", .float64), w = Tensor.matrix("w", .float64), h0 = Tensor.vector("h0", .float64)
+        let plain = try scan(step(w), sequences: [x], outputsInfo: [h0]).output
+        let saved = try scanCheckpoints(step(w), sequences: [x], outputsInfo: [h0], saveEveryN: 3).output
+        let f = try function([x, w, h0], [plain, saved])
+        var rng = RandomGenerator(seed: 5)
+        let values = [try NDArray.randomNormal([7, 2], using: &rng), try NDArray.randomNormal([2, 2], using: &rng),
+                      try NDArray.randomNormal([2], using: &rng)]
+        let r = try f.call(values)
+        XCTAssertEqual(r[1].shape, [3, 2])
+        for (row, t) in [2, 5, 6].enumerated() {
+            assertClose(try r[1].row(row), try r[0].row(t), rtol: 1e-12, atol: 1e-14)
+        }
+        // A multiple of N, and fewer steps than N.
+        for steps in [6, 2] {
+            let part = try x[..<steps]
+            let g = try function([x, w, h0], [try scanCheckpoints(step(w), sequences: [part], outputsInfo: [h0], saveEveryN: 3).output[-1],
+                                              try scan(step(w), sequences: [part], outputsInfo: [h0]).output[-1]])
+            let out = try g.call(values)
+            assertClose(out[0], out[1], rtol: 1e-12, atol: 1e-14)
+        }
+        assertThrows(.invalidArgument, containing: ["saveEveryN"]) {
+            try scanCheckpoints(step(w), sequences: [x], outputsInfo: [h0], saveEveryN: 0)
+        }
+    }
+
+    func testGradientMatchesThePlainLoop() throws {
+        let x = Tensor.matrix("x", .float64), w = Tensor.matrix("w", .float64), h0 = Tensor.vector("h0", .float64)
+        let plain = try (scan(step(w), sequences: [x], outputsInfo: [h0]).output[-1] ** 2).sum()
+        let saved = try (scanCheckpoints(step(w), sequences: [x], outputsInfo: [h0], saveEveryN: 3).output[-1] ** 2).sum()
+        let g1 = try grad(plain, wrt: [x, w, h0])
+        let g2 = try grad(saved, wrt: [x, w, h0])
+        var rng = RandomGenerator(seed: 6)
+        let values = [try NDArray.randomNormal([8, 2], using: &rng), try NDArray.randomNormal([2, 2], using: &rng),
+                      try NDArray.randomNormal([2], using: &rng)]
+        let a = try function([x, w, h0], g1).call(values)
+        let b = try function([x, w, h0], g2).call(values)
+        for (p, q) in zip(a, b) { assertClose(q, p, rtol: 1e-10, atol: 1e-12) }
+        try verifyGrad({ v in
+            try (scanCheckpoints(self.step(v[1]), sequences: [v[0]], outputsInfo: [v[2]], saveEveryN: 3).output[-1] ** 2).sum()
+        }, at: values)
+    }
+}
