@@ -22,7 +22,12 @@ public final class BufferRecycler: Sendable {
         var lent: [ArrayStorage] = []
         /// Bytes held in `free` and `lent`.
         var bytes = 0
-        /// Requests per byte size in the calls under way, and the most seen in one call.
+        /// Buffers per byte size taken and not yet given back in the calls under way, the most
+        /// outstanding at once so far (`requests`), and the most seen in one call (`demand`).
+        /// Counting what is outstanding at once, not every request, keeps a loop that takes
+        /// and gives back a buffer per step (a nested program run thousands of times in one
+        /// call) from raising the demand with each step.
+        var outstanding: [Int: Int] = [:]
         var requests: [Int: Int] = [:]
         var demand: [Int: Int] = [:]
         var callsUnderWay = 0
@@ -63,6 +68,7 @@ public final class BufferRecycler: Sendable {
             guard s.callsUnderWay == 0 else { return }
             for (bytes, n) in s.requests where n > s.demand[bytes, default: 0] { s.demand[bytes] = n }
             s.requests.removeAll(keepingCapacity: true)
+            s.outstanding.removeAll(keepingCapacity: true)
             for (bytes, list) in s.free {
                 let keep = s.demand[bytes, default: 0]
                 if list.count > keep {
@@ -75,7 +81,9 @@ public final class BufferRecycler: Sendable {
 
     private func take(_ bytes: Int) -> ArrayStorage? {
         state.withLock { s -> ArrayStorage? in
-            s.requests[bytes, default: 0] += 1
+            let now = s.outstanding[bytes, default: 0] + 1
+            s.outstanding[bytes] = now
+            if now > s.requests[bytes, default: 0] { s.requests[bytes] = now }
             if var list = s.free[bytes], let storage = list.popLast() {
                 s.free[bytes] = list
                 s.bytes -= bytes
@@ -109,6 +117,7 @@ public final class BufferRecycler: Sendable {
         let storage = value.storage
         state.withLock { s in
             let bytes = storage.byteCount
+            if let n = s.outstanding[bytes], n > 0 { s.outstanding[bytes] = n - 1 }
             guard s.bytes + bytes <= capacity, s.free[bytes, default: []].count < s.wanted(bytes) else { return }
             s.free[bytes, default: []].append(storage)
             s.bytes += bytes

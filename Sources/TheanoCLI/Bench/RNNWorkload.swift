@@ -42,4 +42,49 @@ extension Workloads {
         let total = try medianTime(runs: 9) { _ = try f(count) }
         return total / Double(steps)
     }
+
+    /// The peak memory of one gradient step of a long RNN (T=2000, batch 32, hidden 128,
+    /// float32) with a plain `scan` and with `scanCheckpoints` every 45 steps: how much the
+    /// process's peak resident size grows over two calls (Linux: `/proc/self/clear_refs`
+    /// resets the peak), after a short call that loads the kernels and the BLAS libraries'
+    /// own buffers. A note, not a key (keys are times).
+    static func checkpointMemory() throws -> String {
+        let steps = 2000, batch = 32, hidden = 128
+        var rng = RandomGenerator(seed: 1)
+        let wh = Shared(try NDArray.randomNormal([hidden, hidden], std: 1 / Double(hidden).squareRoot(), using: &rng, .float32), name: "Wh")
+        let x = Tensor.variable("x", .float32, shape: [nil, batch, hidden])
+        let h0 = try zeros([batch, hidden], .float32)
+        let body: ([Tensor]) throws -> [Tensor] = { a in [try tanh(a[0] + a[1].matmul(wh))] }
+        let xb = try NDArray.randomNormal([steps, batch, hidden], using: &rng, .float32)
+        let short = try NDArray.randomNormal([2, batch, hidden], using: &rng, .float32)
+        func compiled(_ last: Tensor) throws -> Function {
+            let g = try grad((last ** 2).sum(), wrt: wh)
+            let f = try function([x], [g], options: CompileOptions(kernelCompilation: .wait))
+            _ = try f(short)
+            return f
+        }
+        func peakGrowth(_ f: Function) throws -> Int {
+            guard let before = try residentBytes(resetPeak: true) else { return 0 }
+            _ = try f(xb)
+            _ = try f(xb)
+            return (try residentBytes(resetPeak: false, field: "VmHWM:") ?? before) - before
+        }
+        let checkpointed = try compiled(try scanCheckpoints(body, sequences: [x], outputsInfo: [h0], saveEveryN: 45).output[-1])
+        let looped = try compiled(try scan(body, sequences: [x], outputsInfo: [h0]).output[-1])
+        // Checkpoints first: memory the other run frees may stay resident and hide growth.
+        let saved = try peakGrowth(checkpointed)
+        let plain = try peakGrowth(looped)
+        func mb(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1e6) }
+        return "rnn T=\(steps) B=\(batch) H=\(hidden) gradient, peak memory growth over two calls: scan \(mb(plain)), scanCheckpoints(every 45) \(mb(saved))"
+    }
+
+    /// The resident set size (`VmRSS:`) or another `/proc/self/status` field in bytes, after
+    /// resetting the peak when asked; nil where /proc is missing.
+    private static func residentBytes(resetPeak: Bool, field: String = "VmRSS:") throws -> Int? {
+        if resetPeak { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
+              let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kb * 1024
+    }
 }

@@ -56,25 +56,24 @@ public func scanCheckpoints(
     }
     let n = Tensor(integerLiteral: saveEveryN)
     let blocks = try floorDivide(steps + (n - 1), n)
-    let padded = try blocks * n
 
-    // Sequences cut to the steps, padded to whole blocks, one block per row.
-    let blocked: [Tensor] = try sequences.enumerated().map { i, s in
-        let rows = try Tensor(LoopRows(context: "\(name): sequence \(i)").makeNode([s.variable, steps.variable]).outputs[0])
-        let rest = try Array(s.shapeList().dropFirst())
-        let filler = try zeros([padded - steps] + rest, s.dtype)
-        return try reshape(concatenate([rows, filler], axis: 0), [blocks, n] + rest)
+    // Each block reads its rows of the sequences (cut to the steps, with the loop's checks)
+    // as views: no padded copy.
+    let whole: [Tensor] = try sequences.enumerated().map { i, s in
+        try Tensor(LoopRows(context: "\(name): sequence \(i)").makeNode([s.variable, steps.variable]).outputs[0])
     }
     let sequenceCount = sequences.count
     let outputCount = outputsInfo.count
     return try scan({ a in
         let block = a[0]
-        let rows = Array(a[1..<(1 + sequenceCount)])
-        let states = Array(a[(1 + sequenceCount)..<(1 + sequenceCount + outputCount)])
-        let fixed = Array(a[(1 + sequenceCount + outputCount)...])
-        let inBlock = try minimum(n, steps - block * n)
+        let states = Array(a[1..<(1 + outputCount)])
+        let fixed = Array(a[(1 + outputCount)..<(1 + outputCount + nonSequences.count)])
+        let all = Array(a[(1 + outputCount + nonSequences.count)...])
+        let start = try block * n
+        let inBlock = try minimum(n, steps - start)
+        let rows = try all.prefix(sequenceCount).map { try $0[.symbolicSlice(start, start + inBlock)] }
         let inner = try scan({ b in try fn(b) }, sequences: rows, outputsInfo: states, nonSequences: fixed,
                              nSteps: inBlock, name: name + "_block")
         return try inner.outputs.map { try $0[-1] }
-    }, sequences: [try arange(blocks)] + blocked, outputsInfo: outputsInfo, nonSequences: nonSequences, name: name)
+    }, sequences: [try arange(blocks)], outputsInfo: outputsInfo, nonSequences: nonSequences + whole, name: name)
 }
