@@ -37,6 +37,19 @@ package enum SGEMMLibrary: Equatable {
         openMPIsPassive && m >= oneDNNMinimumSide && n >= oneDNNMinimumSide ? .oneDNN : .openBLAS
     }
 
+    /// Products with fewer multiply-adds (`m * n * k`) run on one OpenMP thread: waking the
+    /// sleeping (passive) threads costs more than they save. A 32x128x128 product (an RNN
+    /// step's) took 3x longer on two threads than on one; the dense layers' products (tens of
+    /// millions) stay on all threads.
+    static let singleThreadProductLimit = 1 << 22
+
+    /// Whether `m * n * k` is under ``singleThreadProductLimit`` (without overflowing).
+    static func isSmall(m: Int, n: Int, k: Int) -> Bool {
+        let (mn, o1) = m.multipliedReportingOverflow(by: n)
+        let (mnk, o2) = mn.multipliedReportingOverflow(by: k)
+        return !o1 && !o2 && mnk < singleThreadProductLimit
+    }
+
     /// Whether this process started with `OMP_WAIT_POLICY=PASSIVE`.
     package static let openMPIsPassive: Bool = getenv("OMP_WAIT_POLICY").map { String(cString: $0).lowercased() == "passive" } ?? false
 
@@ -60,10 +73,12 @@ func sgemm(
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    if SGEMMLibrary.choose(m: m, n: n, k: k) == .oneDNN,
-       oneDNNSGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) == dnnl_success {
-        return
+    if SGEMMLibrary.choose(m: m, n: n, k: k) == .oneDNN {
+        let status = OpenMPThreads.one(when: SGEMMLibrary.isSmall(m: m, n: n, k: k)) {
+            oneDNNSGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+        if status == dnnl_success { return }
     }
     cblas_sgemm(
         CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
@@ -82,4 +97,27 @@ func oneDNNSGEMM(
         CChar(UInt8(ascii: transposeA ? "T" : "N")), CChar(UInt8(ascii: transposeB ? "T" : "N")),
         dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha, a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb),
         beta, c, dnnl_dim_t(ldc))
+}
+
+/// The calling thread's OpenMP thread count (an OpenMP setting per thread), reached at run
+/// time in the OpenMP runtime that oneDNN loads, so no OpenMP header or link is needed.
+enum OpenMPThreads {
+    private typealias SetThreads = @convention(c) (Int32) -> Void
+    private typealias GetThreads = @convention(c) () -> Int32
+
+    private static let set: SetThreads? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads")
+        .map { unsafeBitCast($0, to: SetThreads.self) }
+    private static let get: GetThreads? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_get_max_threads")
+        .map { unsafeBitCast($0, to: GetThreads.self) }
+
+    /// Runs `body` with this thread's OpenMP regions on one thread when `condition` holds (and
+    /// the runtime is found), restoring the count after.
+    static func one<R>(when condition: Bool, _ body: () -> R) -> R {
+        guard condition, let set, let get else { return body() }
+        let saved = get()
+        guard saved > 1 else { return body() }
+        set(1)
+        defer { set(saved) }
+        return body()
+    }
 }

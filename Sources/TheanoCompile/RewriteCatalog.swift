@@ -141,6 +141,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "scan_pushout_nonseq": "Body computations that depend only on non-sequences and constants run once before the loop.",
         "scan_pushout_seq": "Matrix products of sequence rows with non-sequences (and the elementwise ops and shuffles on rows they read, or whose result the body returns) run once over the whole sequences before the loop (`x_t @ W` becomes one product); not in `until` loops.",
         "scan_pushout_add": "An accumulator `acc + f_t` whose last value only is read becomes a sum of the collected `f_t` after the loop; a product of per-step matrices becomes one `tensordot` over the steps.",
+        "scan_merge": "Two loops over the same number of steps, neither reading the other's results (no `until`), become one loop running both bodies.",
         "scan_save_mem": "A scan output read only through its last rows (`out[-1]`, `out[-2]`) keeps a ring of those rows instead of one row per step.",
         "fusion": "Fuses connected elementwise nodes into one `Composite` node (one generated loop).",
         "fusion_reduce": "Fuses an elementwise subgraph read only by a reduction into one `CompositeReduce` node.",

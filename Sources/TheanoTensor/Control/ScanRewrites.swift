@@ -28,6 +28,10 @@ import TheanoGraph
 ///   `out[-2]`, ...), or that nobody outside reads, keeps a ring of rows instead of one row per
 ///   step.
 ///
+/// - `scan_merge`: two loops over the same number of steps (the same variable), neither
+///   reading the other's results, without `until` and with the same gradient truncation,
+///   become one loop computing both bodies at each step.
+///
 /// Every rule builds a new node and swaps it in; the old one is pruned with its unused inputs.
 public enum ScanRewrites {
     /// The pass (a whole-graph transformation named `scan`).
@@ -48,6 +52,7 @@ public enum ScanRewrites {
         Rule(name: "scan_pushout_add", apply: pushOutAccumulators),
         Rule(name: "scan_pushout_seq", apply: pushOutSequenceWork),
         Rule(name: "scan_save_mem", apply: saveMemory),
+        Rule(name: "scan_merge", apply: merge),
     ]
 
     static func run(_ graph: FunctionGraph, _ context: RewriteContext) throws {
@@ -457,5 +462,44 @@ public enum ScanRewrites {
         let mapping: [Int?] = (0..<parts.outputs.count).map { changed[$0] == nil ? $0 : nil }
         try swap(graph, node, newNode, mapping, "scan_save_mem", context)
         return true
+    }
+
+    // MARK: scan_merge
+
+    static func merge(_ graph: FunctionGraph, _ node: Apply, _ op: Scan, _ context: RewriteContext) throws -> Bool {
+        guard !op.hasUntil else { return false }
+        for other in graph.toposort() where other !== node {
+            guard let second = other.op as? Scan, !second.hasUntil, other.inputs[0] === node.inputs[0],
+                  second.truncateGradient == op.truncateGradient else { continue }
+            // Neither may read the other's results.
+            let beforeOther = toposort(outputs: other.inputs)
+            let beforeNode = toposort(outputs: node.inputs)
+            guard !beforeOther.contains(where: { $0 === node }), !beforeNode.contains(where: { $0 === other }) else { continue }
+            var parts = ScanParts(node, op)
+            let more = ScanParts(other, second)
+            // Sequences both read come in once: the second body's row is the first's.
+            var rename: [Variable: Variable] = [:]
+            for s in more.sequences {
+                if let same = parts.sequences.first(where: { $0.outer === s.outer }) {
+                    rename[s.inner] = same.inner
+                } else {
+                    parts.sequences.append(s)
+                }
+            }
+            var added = more.outputs
+            if !rename.isEmpty {
+                let values = substituting(added.map(\.value), rename)
+                for k in added.indices { added[k].value = values[k] }
+            }
+            let firstCount = parts.outputs.count
+            parts.outputs += added
+            parts.nonSequences += more.nonSequences
+            if op.definition.name != second.definition.name { parts.name = op.definition.name + "+" + second.definition.name }
+            let merged = try parts.build()
+            try swap(graph, node, merged, Array(0..<firstCount), "scan_merge", context)
+            try swap(graph, other, merged, Array(firstCount..<(firstCount + added.count)), "scan_merge", context)
+            return true
+        }
+        return false
     }
 }

@@ -233,3 +233,22 @@ final class ScanRewriteTests: BackendTestCase {
         XCTAssertTrue(bodyOps(op).contains { $0.contains("exp") }, "\(bodyOps(op))")
     }
 }
+
+/// `scan_merge`: loops over the same steps run as one.
+final class ScanMergeTests: BackendTestCase {
+    func testLoopsOverTheSameStepsRunAsOne() throws {
+        let x = Tensor.vector("x", .float64)
+        let sums = try scan({ a in [try a[1] + a[0]] }, sequences: [x], outputsInfo: [Tensor(0.0)]).output
+        let products = try scan({ a in [try a[1] * a[0]] }, sequences: [x], outputsInfo: [Tensor(1.0)]).output
+        let f = try function([x], [sums, products])
+        XCTAssertEqual(f.graph.count(Scan.self), 1, "\(f.graph)")
+        let r = try f.call([NDArray([1.0, 2.0, 3.0])])
+        assertValues(r[0], [1, 3, 6])
+        assertValues(r[1], [1, 2, 6])
+        // A loop that reads the other's results stays apart.
+        let chained = try scan({ a in [try a[1] + a[0]] }, sequences: [sums], outputsInfo: [Tensor(0.0)]).output
+        let g = try function([x], [sums, chained])
+        XCTAssertEqual(g.graph.count(Scan.self), 2, "\(g.graph)")
+        assertValues(try g.call([NDArray([1.0, 2.0, 3.0])])[1], [1, 4, 10])
+    }
+}
