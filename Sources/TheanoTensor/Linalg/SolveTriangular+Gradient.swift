@@ -1,0 +1,15 @@
+import TheanoArray
+import TheanoGraph
+
+/// The gradient of a triangular solve `x = A^{-1} b`: `b̄ = A^{-T} x̄` (a solve with the
+/// transposed matrix, whose triangle is the other one) and `Ā = -b̄ x^T` restricted to the
+/// triangle the op reads (as PyTensor's `SolveTriangular.L_op`).
+extension SolveTriangular {
+    public func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let gv = outputGradients[0] else { return [nil, nil] }
+        let a = Tensor(node.inputs[0]), x = Tensor(node.outputs[0])
+        let gb = try SolveTriangular(lower: !lower, vectorRHS: vectorRHS).apply([matrixTranspose(a), Tensor(gv)])
+        let ga = try trianglePart(-outerOfBlocks(gb, x, vectors: vectorRHS), lower: lower)
+        return [try reduceToInput(ga, node, 0).variable, try reduceToInput(gb, node, 1).variable]
+    }
+}
