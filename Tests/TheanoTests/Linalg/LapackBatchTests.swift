@@ -1,0 +1,129 @@
+import Theano
+import XCTest
+
+/// Batching of the linear-algebra ops: a batched call equals looping over its matrices,
+/// batch axes broadcast between operands, static shapes follow the batch, and `inferShape`
+/// agrees with the computed shapes (unknown sizes, batches, broadcasting, empty batches).
+final class LapackBatchTests: BackendTestCase {
+    var data = TestData(seed: 77)
+
+    func diagonallyDominant(_ shape: [Int]) throws -> NDArray {
+        let n = shape[shape.count - 1]
+        let a = data.array(shape, low: -1, high: 1)
+        let eye = try NDArray.eye(n, n, .float64).broadcast(to: shape)
+        return try NDArray(zip(a.doubles, eye.doubles).map { $0 + Double(n + 1) * $1 }, shape: shape)
+    }
+
+    /// `f` applied to `[2, 3, n, n]` equals `f` applied to each `[n, n]` matrix.
+    func assertBatchedEqualsLooped(_ name: String, _ f: (Tensor) throws -> Tensor, symmetric: Bool = false) throws {
+        let n = 3
+        var value = try diagonallyDominant([2, 3, n, n])
+        if symmetric {
+            // Symmetric positive definite: A + A^T plus a larger diagonal.
+            let t = try value.transposed([0, 1, 3, 2]).copy()
+            value = try NDArray(zip(value.doubles, t.doubles).map { $0 + $1 }, shape: value.shape)
+        }
+        let batched = Tensor.variable("a", .float64, shape: [nil, nil, nil, nil])
+        let single = Tensor.matrix("m", .float64)
+        let fb = try function([batched], [f(batched)])
+        let fs = try function([single], [f(single)])
+        let result = try fb.call([value])[0]
+        for i in 0..<2 {
+            for j in 0..<3 {
+                let matrix = try value.slice([.index(i), .index(j)]).copy()
+                let expected = try fs.call([matrix])[0]
+                let got = try result.slice([.index(i), .index(j)]).copy()
+                assertClose(got, expected, rtol: 1e-12, atol: 1e-13, "\(name) block [\(i), \(j)]")
+            }
+        }
+    }
+
+    func testBatchedEqualsLooped() throws {
+        try assertBatchedEqualsLooped("inv") { try inv($0) }
+        try assertBatchedEqualsLooped("det") { try det($0) }
+        try assertBatchedEqualsLooped("slogdet") { try slogdet($0).logAbsDet }
+        try assertBatchedEqualsLooped("cholesky", { try cholesky($0) }, symmetric: true)
+        try assertBatchedEqualsLooped("eigvalsh", { try eigvalsh($0) }, symmetric: true)
+        try assertBatchedEqualsLooped("trace") { try trace($0) }
+        try assertBatchedEqualsLooped("matrixPower") { try matrixPower($0, 3) }
+        try assertBatchedEqualsLooped("solve") { a in try solve(a, Tensor.constant(NDArray([1.0, 2.0, 3.0]))) }
+        try assertBatchedEqualsLooped("solveTriangular") { a in
+            try solveTriangular(a, Tensor.constant(try NDArray([[1.0], [2.0], [3.0]])), lower: true)
+        }
+    }
+
+    func testBatchAxesBroadcast() throws {
+        // A: [2, 1, 3, 3], b: [4, 3, 2] -> x: [2, 4, 3, 2].
+        let a = Tensor.variable("a", .float64, shape: [nil, 1, 3, 3]), b = Tensor.variable("b", .float64, shape: [nil, 3, 2])
+        let x = try solve(a, b)
+        XCTAssertEqual(x.staticShape, [nil, nil, 3, 2])
+        let av = try diagonallyDominant([2, 1, 3, 3]), bv = data.array([4, 3, 2])
+        let result = try evaluate(x, [a, b], [av, bv])
+        XCTAssertEqual(result.shape, [2, 4, 3, 2])
+        let m = Tensor.matrix("m", .float64), r = Tensor.matrix("r", .float64)
+        let single = try function([m, r], [solve(m, r)])
+        for i in 0..<2 {
+            for j in 0..<4 {
+                let expected = try single.call([try av.slice([.index(i), .index(0)]).copy(), try bv.slice([.index(j)]).copy()])[0]
+                assertClose(try result.slice([.index(i), .index(j)]).copy(), expected, rtol: 1e-12, atol: 1e-13)
+            }
+        }
+        try checkInferShape(x, [a, b], [av, bv])
+        // Static batch sizes that differ cannot broadcast.
+        assertThrows(.shapeMismatch, containing: ["solve", "batch", "2", "4"]) {
+            try solve(Tensor.variable("p", .float64, shape: [2, 3, 3]), Tensor.variable("q", .float64, shape: [4, 3, 1]))
+        }
+        // Unknown sizes must agree at run time.
+        let p = Tensor.variable("p", .float64, shape: [nil, 3, 3]), q = Tensor.variable("q", .float64, shape: [nil, 3, 1])
+        assertThrows(.shapeMismatch, containing: ["solve", "batch", "2", "4"]) {
+            try evaluate(try solve(p, q), [p, q], [try diagonallyDominant([2, 3, 3]), data.array([4, 3, 1])])
+        }
+    }
+
+    func testStaticShapes() throws {
+        let a = Tensor.variable("a", .float32, shape: [5, nil, 3])
+        XCTAssertEqual(try inv(a).staticShape, [5, 3, 3])
+        XCTAssertEqual(try det(a).staticShape, [5])
+        XCTAssertEqual(try slogdet(a).sign.staticShape, [5])
+        XCTAssertEqual(try cholesky(a).staticShape, [5, 3, 3])
+        XCTAssertEqual(try eigh(a).values.staticShape, [5, 3])
+        XCTAssertEqual(try eigh(a).vectors.staticShape, [5, 3, 3])
+        XCTAssertEqual(try eigvalsh(a).staticShape, [5, 3])
+        XCTAssertEqual(try trace(a).staticShape, [5])
+        XCTAssertEqual(try solve(a, Tensor.vector("b", size: 3)).staticShape, [5, 3])
+        XCTAssertEqual(try solve(a, Tensor.matrix("b", shape: [nil, 7])).staticShape, [5, 3, 7])
+        XCTAssertEqual(try kron(Tensor.matrix("k", shape: [2, 3]), Tensor.matrix("l", shape: [4, 5])).staticShape, [8, 15])
+        XCTAssertEqual(try inv(a).dtype, .float32)
+        XCTAssertEqual(try solve(a, Tensor.vector("b", .float64)).dtype, .float64)
+    }
+
+    func testInferShape() throws {
+        let a = Tensor.variable("a", .float64, shape: [nil, nil, nil])
+        let av = try diagonallyDominant([2, 3, 3])
+        try checkInferShape(try inv(a), [a], [av])
+        try checkInferShape(try det(a), [a], [av])
+        try checkInferShape(try slogdet(a).logAbsDet, [a], [av])
+        try checkInferShape(try cholesky(a + a.transpose(axes: [0, 2, 1])), [a], [av])
+        try checkInferShape(try eigh(a).vectors, [a], [av])
+        try checkInferShape(try eigh(a).values, [a], [av])
+        try checkInferShape(try trace(a), [a], [av])
+        let b = Tensor.vector("b", .float64)
+        try checkInferShape(try solve(a, b), [a, b], [av, data.array([3])])
+        try checkInferShape(try solveTriangular(a, b), [a, b], [av, data.array([3])])
+        let k = Tensor.matrix("k", .float64), l = Tensor.variable("l", .float64, shape: [nil, nil, nil])
+        try checkInferShape(try kron(k, l), [k, l], [data.array([2, 3]), data.array([2, 1, 4])])
+        // Empty batches and empty matrices.
+        try checkInferShape(try inv(a), [a], [data.array([0, 3, 3])])
+        XCTAssertEqual(try evaluate(try inv(a), [a], [data.array([2, 0, 0])]).shape, [2, 0, 0])
+        XCTAssertEqual(try evaluate(try det(a), [a], [data.array([2, 0, 0])]).doubles, [1, 1])
+        XCTAssertEqual(try evaluate(try solve(a, b), [a, b], [data.array([0, 3, 3]), data.array([3])]).shape, [0, 3])
+    }
+
+    func testNonContiguousInputs() throws {
+        let a = Tensor.matrix("a", .float64)
+        let value = try diagonallyDominant([3, 3])
+        let view = try value.transposed()
+        let expected = try evaluate(try inv(a), [a], [view.copy()])
+        assertClose(try evaluate(try inv(a), [a], [view]), expected, rtol: 0, atol: 0)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Theano
+import XCTest
+
+/// The linear-algebra ops against NumPy/SciPy results (`LinalgFixtures.swift`, made by
+/// `Tests/Generators/generate_linalg_fixtures.py`). Each case runs in float64 with inputs of
+/// unknown static shape and again with static shapes; float32 inputs are checked against the
+/// same numbers at float32 tolerance. Eigenvectors and singular vectors are compared after
+/// `signNormalised` (each is unique only up to sign).
+final class LapackFixtureTests: BackendTestCase {
+    func testInverse() throws { try runCases("inv") { [try inv($0[0])] } }
+    func testDeterminant() throws { try runCases("det") { [try det($0[0])] } }
+
+    func testSignLogDeterminant() throws {
+        try runCases("slogdet") { x in
+            let (sign, log) = try slogdet(x[0])
+            return [sign, log]
+        }
+    }
+
+    func testSolve() throws {
+        try runCases("solve") { x, p in [try solve(x[0], x[1], assume: SolveAssumption(rawValue: p.assume ?? "general") ?? .general)] }
+    }
+
+    func testSolveTriangular() throws {
+        try runCases("solveTriangular") { x, p in [try solveTriangular(x[0], x[1], lower: p.lower ?? false)] }
+    }
+
+    func testCholesky() throws { try runCases("cholesky") { x, p in [try cholesky(x[0], lower: p.lower ?? true)] } }
+    func testChoSolve() throws { try runCases("choSolve") { x, p in [try choSolve(x[0], x[1], lower: p.lower ?? true)] } }
+
+    func testEigh() throws {
+        try runCases("eigh", normalise: [1: .columns]) { x, p in
+            let (w, v) = try eigh(x[0], lower: p.lower ?? true)
+            return [w, v]
+        }
+    }
+
+    func testEigvalsh() throws { try runCases("eigvalsh") { x, p in [try eigvalsh(x[0], lower: p.lower ?? true)] } }
+    func testTrace() throws { try runCases("trace") { [try trace($0[0])] } }
+    func testKron() throws { try runCases("kron") { [try kron($0[0], $0[1])] } }
+    func testMatrixPower() throws { try runCases("matrixPower") { x, p in [try matrixPower(x[0], p.n ?? 1)] } }
+
+    // MARK: - Running cases
+
+    /// How vectors of an output are made unique before comparing.
+    enum SignNormalisation { case columns, rows }
+
+    func runCases(_ op: String, normalise: [Int: SignNormalisation] = [:], _ build: @escaping ([Tensor]) throws -> [Tensor]) throws {
+        try runCases(op, normalise: normalise) { x, _ in try build(x) }
+    }
+
+    func runCases(
+        _ op: String, normalise: [Int: SignNormalisation] = [:],
+        _ build: @escaping ([Tensor], LinalgFixture.Params) throws -> [Tensor]
+    ) throws {
+        let cases = try LinalgFixture.shared.cases.filter { $0.op == op }
+        XCTAssertFalse(cases.isEmpty, "no fixture cases for \(op)")
+        for c in cases {
+            let values = try c.inputs.map { try $0.array() }
+            let expected = try c.outputs.map { try $0.array() }
+            // Values beyond float32's range (the huge slogdet case) are checked in float64 only.
+            let fitsFloat32 = values.allSatisfy { $0.doubles.allSatisfy { abs($0) < 1e30 } }
+            let runs: [(DType, Bool)] = fitsFloat32 ? [(.float64, false), (.float64, true), (.float32, false)] : [(.float64, false), (.float64, true)]
+            for (dtype, exact) in runs {
+                let cast = values.map { $0.astype(dtype) }
+                let inputs = cast.enumerated().map { i, v in
+                    Tensor.variable("x\(i)", dtype, shape: v.shape.map { exact || $0 == 1 ? $0 : nil })
+                }
+                let outputs = try build(inputs, c.params)
+                let results = try function(inputs, outputs).call(cast)
+                for (k, result) in results.enumerated() {
+                    let scale = max(1, expected[k].doubles.map(abs).max() ?? 1)
+                    let tolerance: (Double, Double) = dtype == .float32 ? (5e-4, 5e-4 * scale) : (1e-9, 1e-10 * scale)
+                    XCTAssertEqual(result.dtype, dtype, "\(c.name) output \(k)")
+                    var got = result.astype(.float64), want = expected[k]
+                    if let mode = normalise[k] {
+                        got = try signNormalised(got, mode)
+                        want = try signNormalised(want, mode)
+                    }
+                    assertClose(got, want, rtol: tolerance.0, atol: tolerance.1, "\(c.name), output \(k), \(dtype)\(exact ? ", static shape" : "")")
+                    for (axis, size) in outputs[k].staticShape.enumerated() {
+                        if let size { XCTAssertEqual(size, result.shape[axis], "\(c.name): static size of output \(k) axis \(axis)") }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each vector (column or row of the last two axes) flipped so that its largest-magnitude
+    /// entry is positive.
+    func signNormalised(_ a: NDArray, _ mode: SignNormalisation) throws -> NDArray {
+        var v = a.doubles
+        let (m, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let blocks = m * n == 0 ? 0 : v.count / (m * n)
+        for b in 0..<blocks {
+            let vectors = mode == .columns ? n : m, length = mode == .columns ? m : n
+            for j in 0..<vectors {
+                func index(_ i: Int) -> Int { b * m * n + (mode == .columns ? i * n + j : j * n + i) }
+                var best = 0.0
+                for i in 0..<length where abs(v[index(i)]) > abs(best) + 1e-9 { best = v[index(i)] }
+                if best < 0 { for i in 0..<length { v[index(i)] = -v[index(i)] } }
+            }
+        }
+        return try NDArray(v, shape: a.shape)
+    }
+}
+
+/// The decoded `linalgFixtureJSON`.
+struct LinalgFixture: Decodable, Sendable {
+    struct Values: Decodable, Sendable {
+        let shape: [Int]
+        let values: [Double]
+
+        func array() throws -> NDArray { try NDArray(values, shape: shape) }
+    }
+
+    struct Params: Decodable, Sendable {
+        let assume: String?
+        let lower: Bool?
+        let n: Int?
+        let mode: String?
+        let ord: String?
+        let axis: Int?
+        let trans: Bool?
+    }
+
+    struct Case: Decodable, Sendable {
+        let name: String
+        let op: String
+        let inputs: [Values]
+        let outputs: [Values]
+        let params: Params
+    }
+
+    let cases: [Case]
+
+    /// The fixture, decoded once.
+    static var shared: LinalgFixture {
+        get throws { try decoded.get() }
+    }
+
+    private static let decoded = Result<LinalgFixture, Error> {
+        try JSONDecoder().decode(LinalgFixture.self, from: Data(linalgFixtureJSON.utf8))
+    }
+}
