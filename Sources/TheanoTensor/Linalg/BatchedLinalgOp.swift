@@ -37,10 +37,14 @@ protocol BatchedLinalgOp: Op {
     func computeBlock<T: LAPACKScalar>(_ inputs: [[T]], _ shapes: [[Int]], _ location: String) throws -> [[T]]
     /// The dtype of output `i` (default: the inputs' float type).
     func outputDType(_ index: Int, input: DType) -> DType
+    /// Inputs that hold int32 indices (LU pivots) instead of floats (default: none). Their
+    /// blocks reach ``computeBlock(_:_:_:)`` converted to the float type. Input 0 is a float.
+    var integerInputs: Set<Int> { get }
 }
 
 extension BatchedLinalgOp {
     func outputDType(_ index: Int, input: DType) -> DType { input }
+    var integerInputs: Set<Int> { [] }
 
     func makeBatchedNode(_ inputs: [Variable]) throws -> Apply {
         let ranks = coreRanks
@@ -49,6 +53,16 @@ extension BatchedLinalgOp {
         }
         let dtype = inputs[0].type.dtype
         for (i, v) in inputs.enumerated() {
+            if integerInputs.contains(i) {
+                guard v.type.dtype == .int32 else {
+                    throw TheanoError.typeMismatch("\(name): input \(i) \(describeVariable(v)) must be int32 (pivot indices), got \(v.type.dtype)")
+                }
+                guard v.type.rank >= ranks[i] else {
+                    throw TheanoError.invalidArgument(
+                        "\(name): input \(i) \(describeVariable(v)) has rank \(v.type.rank), but needs at least \(ranks[i]) (\(coreDescription(ranks[i])), after any batch axes)")
+                }
+                continue
+            }
             guard v.type.dtype == .float32 || v.type.dtype == .float64 else {
                 throw TheanoError.typeMismatch(
                     "\(name): input \(i) \(describeVariable(v)) must be float32 or float64 (cast integers with cast(x, .float64)), got \(v.type.dtype)")

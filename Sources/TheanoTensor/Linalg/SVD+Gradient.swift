@@ -27,7 +27,6 @@ extension SVD {
         }
         let factors = try mode == .reduced ? node.outputs.map(Tensor.init) : SVD(mode: .reduced).applyAll([a])
         let (u, s, vt) = (factors[0], factors[1], factors[2])
-        let v = try matrixTranspose(vt)
         let diagonal = DiagonalMatrix()
         var core: Tensor? = try gs.map { try diagonal.apply([Tensor($0)]) }
         var extra: Tensor? = nil

@@ -70,11 +70,12 @@ public struct SVD: Op, BatchedLinalgOp {
         var a = inputs[0]
         var s = [T](repeating: 0, count: k)
         var u = [T](repeating: 0, count: mode == .values ? 1 : m * uColumns)
-        var vt = [T](repeating: 0, count: mode == .values ? 1 : vtRows * n)
+        var vt = [T](repeating: 0, count: mode == .values ? Swift.max(n, 1) : vtRows * n)
         let (rows, columns) = (try lapackSize(m, name), try lapackSize(n, name))
         let job: UInt8 = mode == .full ? UInt8(ascii: "A") : mode == .reduced ? UInt8(ascii: "S") : UInt8(ascii: "N")
         let ldu = try lapackSize(mode == .values ? 1 : uColumns, name)
-        let ldvt = try lapackSize(mode == .values ? 1 : n, name)
+        // LAPACKE checks ldvt >= n even when Vt is not computed.
+        let ldvt = try lapackSize(n, name)
         let info = a.withUnsafeMutableBufferPointer { ap in
             s.withUnsafeMutableBufferPointer { sp in
                 u.withUnsafeMutableBufferPointer { up in

@@ -106,6 +106,40 @@ final class LapackGradientTests: BackendTestCase {
         check({ try matrixPower($0[0], -2) }, [a])
     }
 
+    func testDecompositions() throws {
+        let tall = data.array([4, 3])
+        check({ try svdvals($0[0]) }, [tall])
+        check({ try svd($0[0], fullMatrices: false).u }, [tall])
+        check({ try svd($0[0], fullMatrices: false).vt }, [tall])
+        check({ x in let (u, s, vt) = try svd(x[0], fullMatrices: false); return try sum(u) * sum(s) + sum(vt * vt * vt) }, [data.array([3, 4])])
+        check({ try svd($0[0]).s }, [tall])
+        check({ try qr($0[0]).q }, [tall])
+        check({ try qr($0[0]).r }, [tall])
+        check({ try qrR($0[0]) }, [try wellConditioned(3)])
+        check({ try qr($0[0], complete: true).q }, [try wellConditioned(3)])
+        check({ try pinv($0[0]) }, [tall])
+        check({ try pinv($0[0]) }, [data.array([2, 2, 3])])
+        check({ try lstsq($0[0], $0[1]) }, [tall, data.array([4])])
+        check({ try expm($0[0]) }, [data.array([3, 3], low: -1, high: 1)])
+        check({ try expm($0[0]) }, [data.array([2, 2, 2], low: -2, high: 2)])
+        let a = try wellConditioned(3)
+        check({ x in let (lu, p) = try luFactor(x[0]); return try luSolve(lu, p, x[1]) }, [a, data.array([3, 2])])
+        check({ x in let (lu, p) = try luFactor(x[0]); return try luSolve(lu, p, x[1], transposed: true) }, [a, data.array([3])])
+        check({ try luFactor($0[0]).lu }, [a])
+    }
+
+    func testNorms() throws {
+        let x = data.array([2, 4])
+        for ord in [2.0, 1, 3, .infinity, -.infinity] {
+            check({ try vectorNorm($0[0], ord: ord) }, [x])
+            check({ try vectorNorm($0[0], ord: ord, axis: 1, keepdims: true) }, [x])
+        }
+        let m = data.array([2, 4, 3])
+        for ord in [MatrixNormOrder.frobenius, .nuclear, .one, .minusOne, .two, .minusTwo, .infinity, .minusInfinity] {
+            check({ try matrixNorm($0[0], ord: ord) }, [m])
+        }
+    }
+
     /// The gradients compiled on this backend equal the reference evaluation.
     func testCompiledGradientsMatchReference() throws {
         let a = Tensor.variable("a", .float64, shape: [nil, 3, 3]), b = Tensor.matrix("b", .float64)
