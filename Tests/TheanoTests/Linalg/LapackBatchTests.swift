@@ -119,6 +119,52 @@ final class LapackBatchTests: BackendTestCase {
         XCTAssertEqual(try evaluate(try solve(a, b), [a, b], [data.array([0, 3, 3]), data.array([3])]).shape, [0, 3])
     }
 
+    func testInferShapeOfDecompositions() throws {
+        let a = Tensor.variable("a", .float64, shape: [nil, nil, nil])
+        for shape in [[2, 4, 3], [2, 3, 4], [1, 0, 3]] {
+            let value = data.array(shape)
+            let (u, s, vt) = try svd(a)
+            let reduced = try svd(a, fullMatrices: false)
+            for t in [u, s, vt, reduced.u, reduced.s, reduced.vt, try svdvals(a), try pinv(a)] {
+                try checkInferShape(t, [a], [value])
+            }
+            let (q, r) = try qr(a), complete = try qr(a, complete: true)
+            for t in [q, r, complete.q, complete.r, try qrR(a)] { try checkInferShape(t, [a], [value]) }
+        }
+        let square = try diagonallyDominant([2, 3, 3])
+        try checkInferShape(try expm(a), [a], [square])
+        let (lu, pivots) = try luFactor(a)
+        try checkInferShape(lu, [a], [square])
+        try checkInferShape(pivots, [a], [square])
+        XCTAssertEqual(pivots.dtype, .int32)
+        let b = Tensor.variable("b", .float64, shape: [nil, nil])
+        try checkInferShape(try luSolve(lu, pivots, b), [a, b], [square, data.array([3, 2])])
+        try checkInferShape(try lstsq(a, b), [a, b], [data.array([2, 4, 3]), data.array([4, 2])])
+        XCTAssertEqual(try svd(Tensor.matrix("m", shape: [4, 3])).s.staticShape, [3])
+        XCTAssertEqual(try qr(Tensor.matrix("m", shape: [4, 3])).q.staticShape, [4, 3])
+        XCTAssertEqual(try pinv(Tensor.matrix("m", shape: [4, 3])).staticShape, [3, 4])
+        XCTAssertEqual(try matrixNorm(Tensor.variable("m", .float64, shape: [5, 4, 3]), keepdims: true).staticShape, [5, 1, 1])
+    }
+
+    /// The LAPACK ops run their host implementation on every backend, which strict
+    /// compilation accepts.
+    func testKernelReport() throws {
+        let a = Tensor.variable("a", .float64, shape: [nil, 3, 3]), b = Tensor.vector("b", .float64)
+        let (_, logdet) = try slogdet(a)
+        let cost = try sum(solve(a, b)) + sum(logdet) + sum(eigvalsh(a)) + sum(svdvals(a))
+        let g = try grad(cost, wrt: a)
+        let options = CompileOptions(backend: CompileOptions.current.backend, strict: true)
+        let f = try function([a, b], [cost, g], options: options)
+        XCTAssertTrue(f.kernelReport.missing.isEmpty, f.kernelReport.description)
+        for op in ["Solve", "SignLogDeterminant", "MatrixInverse", "Eigh", "SVD"] {
+            let entries = f.kernelReport.entries.filter { $0.op == op }
+            XCTAssertFalse(entries.isEmpty, "\(op) not in \(f.kernelReport)")
+            XCTAssertTrue(entries.allSatisfy { $0.kind == .reference }, f.kernelReport.description)
+        }
+        let results = try f.call([try diagonallyDominant([2, 3, 3]), data.array([3])])
+        XCTAssertEqual(results[1].shape, [2, 3, 3])
+    }
+
     func testNonContiguousInputs() throws {
         let a = Tensor.matrix("a", .float64)
         let value = try diagonallyDominant([3, 3])

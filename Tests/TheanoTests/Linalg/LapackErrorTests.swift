@@ -77,6 +77,24 @@ final class LapackErrorTests: BackendTestCase {
         XCTAssertEqual(results[1].doubles, [-Double.infinity])
     }
 
+    func testLUAndDecompositionErrors() throws {
+        let a = Tensor.matrix("a", .float64), b = Tensor.vector("b", .float64)
+        let (lu, pivots) = try luFactor(a)
+        assertThrows(.typeMismatch, containing: ["luSolve", "input 1", "int32", "float64"]) {
+            try luSolve(lu, cast(pivots, .float64), b)
+        }
+        let p = Tensor.vector("p", .int32)
+        assertThrows(.outOfRange, containing: ["luSolve", "pivot 0 is 5"]) {
+            try evaluate(try luSolve(a, p, b), [a, p, b], [try NDArray.eye(2, 2, .float64), NDArray([5, 1] as [Int32]), NDArray([1.0, 2.0])])
+        }
+        // Gradients that are not defined say so when the gradient is built.
+        let wide = Tensor.matrix("w", .float64, shape: [2, 3])
+        assertThrows(.notDifferentiable, containing: ["qr", "m >= n", "2 x 3"]) { try grad(sum(qr(wide).r), wrt: wide) }
+        assertThrows(.notDifferentiable, containing: ["svd", "full", "reduced"]) { try grad(sum(svd(wide).u), wrt: wide) }
+        // The singular values of the full decomposition are differentiable.
+        XCTAssertNoThrow(try grad(sum(svd(wide).s), wrt: wide))
+    }
+
     func testNonFiniteValuesThrow() throws {
         let a = Tensor.matrix("a", .float64)
         for bad in [Double.nan, .infinity] {
