@@ -21,18 +21,27 @@ struct TrianglePart: Op {
     }
 
     func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        let x = inputs[0]
+        [try masked(inputs[0], inputs[0].dtype.elementType)]
+    }
+
+    /// The mask applied in the element type itself (exact for every dtype).
+    private func masked<T: NDArrayElement>(_ x: NDArray, _ type: T.Type) throws -> NDArray {
         let (m, n) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
-        var values = x.doubles
+        var values = x.toArray(of: T.self)
+        let zero = T.element(fromInt64: 0)
         for k in values.indices {
             let i = (k / Swift.max(n, 1)) % Swift.max(m, 1), j = k % Swift.max(n, 1)
             if i == j {
-                values[k] *= diagonal
+                if diagonal == 0 {
+                    values[k] = zero
+                } else if diagonal != 1 {
+                    values[k] = T.element(fromDouble: values[k].doubleValue * diagonal)
+                }
             } else if (i > j) != lower {
-                values[k] = 0
+                values[k] = zero
             }
         }
-        return [try NDArray(values, shape: x.shape).astype(x.dtype)]
+        return try NDArray(values, shape: x.shape)
     }
 
     func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] { inputShapes }
@@ -60,14 +69,18 @@ struct MatrixDiagonalPart: Op {
         guard m == n else {
             throw TheanoError.shapeMismatch("\(self): at run time, \(expressionText(node.inputs[0])) of shape \(formatShape(x.shape)) is not square in its last two axes")
         }
-        let values = x.doubles
+        return [try MatrixDiagonalPart.diagonal(x, n, x.dtype.elementType)]
+    }
+
+    private static func diagonal<T: NDArrayElement>(_ x: NDArray, _ n: Int, _ type: T.Type) throws -> NDArray {
+        let values = x.toArray(of: T.self)
         let count = shapeSize(Array(x.shape.dropLast(2)))
-        var out: [Double] = []
+        var out: [T] = []
         out.reserveCapacity(count * n)
         for b in 0..<count {
             for i in 0..<n { out.append(values[b * n * n + i * n + i]) }
         }
-        return [try NDArray(out, shape: Array(x.shape.dropLast())).astype(x.dtype)]
+        return try NDArray(out, shape: Array(x.shape.dropLast()))
     }
 
     func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
@@ -95,13 +108,17 @@ struct DiagonalMatrix: Op {
         let x = inputs[0]
         let n = x.shape[x.rank - 1]
         let shape = x.shape + [n]
-        let total = try checkedAllocation(shape, dtype: .float64, context: "\(self)") / 8
-        let values = x.doubles
-        var out = [Double](repeating: 0, count: total)
+        let total = try checkedAllocation(shape, dtype: x.dtype, context: "\(self)") / x.dtype.byteSize
+        return [try DiagonalMatrix.embed(x, n, total, x.dtype.elementType)]
+    }
+
+    private static func embed<T: NDArrayElement>(_ x: NDArray, _ n: Int, _ total: Int, _ type: T.Type) throws -> NDArray {
+        let values = x.toArray(of: T.self)
+        var out = [T](repeating: T.element(fromInt64: 0), count: total)
         for b in 0..<(n == 0 ? 0 : values.count / n) {
             for i in 0..<n { out[b * n * n + i * n + i] = values[b * n + i] }
         }
-        return [try NDArray(out, shape: shape).astype(x.dtype)]
+        return try NDArray(out, shape: x.shape + [n])
     }
 
     func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

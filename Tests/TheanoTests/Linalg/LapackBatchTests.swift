@@ -165,6 +165,19 @@ final class LapackBatchTests: BackendTestCase {
         XCTAssertEqual(results[1].shape, [2, 3, 3])
     }
 
+    func testTraceKronAndPowersOfIntegers() throws {
+        // Integers stay exact (no detour through float64): 2^60 + 1 + 1.
+        let m = Tensor.matrix("m", .int64)
+        let big = try NDArray([1 << 60 + 1, 7, 5, 1] as [Int64], shape: [2, 2])
+        XCTAssertEqual(try evaluate(try trace(m), [m], [big]).toArray(of: Int64.self), [1 << 60 + 2])
+        XCTAssertEqual(try trace(m).dtype, .int64)
+        let small = try NDArray([1, 2, 3, 4] as [Int64], shape: [2, 2])
+        XCTAssertEqual(try evaluate(try matrixPower(m, 0), [m], [small]).toArray(of: Int64.self), [1, 0, 0, 1])
+        XCTAssertEqual(try evaluate(try matrixPower(m, 2), [m], [small]).toArray(of: Int64.self), [7, 10, 15, 22])
+        XCTAssertEqual(try evaluate(try kron(m, m), [m], [small]).toArray(of: Int64.self),
+                       [1, 2, 2, 4, 3, 4, 6, 8, 3, 6, 4, 8, 9, 12, 12, 16])
+    }
+
     func testNonContiguousInputs() throws {
         let a = Tensor.matrix("a", .float64)
         let value = try diagonallyDominant([3, 3])
