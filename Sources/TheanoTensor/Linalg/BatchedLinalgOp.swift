@@ -253,15 +253,20 @@ enum LinalgBatch {
         return result
     }
 
-    /// `" (block [1, 0])"` for a batch, `""` without batch axes: where an error happened.
+    /// `" (at batch index [1, 0])"` for a batch, `""` without batch axes: where an error
+    /// happened.
     static func blockText(_ flat: Int, _ batch: [Int]) -> String {
-        if batch.isEmpty { return "" }
+        batch.isEmpty ? "" : " (at batch index \(batchIndex(flat, batch)))"
+    }
+
+    /// The batch index of the `flat`-th block (C order).
+    static func batchIndex(_ flat: Int, _ batch: [Int]) -> [Int] {
         var index = Array(repeating: 0, count: batch.count)
         var rest = flat
         for axis in stride(from: batch.count - 1, through: 0, by: -1) where batch[axis] > 0 {
             index[axis] = rest % batch[axis]
             rest /= batch[axis]
         }
-        return " (at batch index \(index))"
+        return index
     }
 }
