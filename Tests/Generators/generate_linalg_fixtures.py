@@ -154,6 +154,13 @@ for o in ["fro", "nuc", 1, -1, 2, -2, "inf", "-inf"]:
     case("matrix norm %s" % o, "matrixNorm", [m43], [np.linalg.matrix_norm(m43, ord=npo)], ord=str(o))
 case("matrix norm batch", "matrixNorm", [ab], [np.linalg.matrix_norm(ab)], ord="fro")
 
+# norm with NumPy's dispatch (ord as a string: "none", "fro", "nuc" or a number)
+t3 = r(2, 3, 4)
+for o, ax in [(None, None), (None, (1, 2)), ("fro", (0, 2)), ("nuc", (2, 1)), (1, (1, 2)), (np.inf, (0, 1)), (3, (1,)), (-np.inf, (2,))]:
+    case("norm %s %s" % (o, ax), "norm", [t3], [np.linalg.norm(t3, ord=o, axis=ax)], ord="none" if o is None else str(o), axes=list(ax) if ax else None)
+case("norm matrix default", "norm", [m43], [np.linalg.norm(m43, ord=2)], ord="2")
+case("norm keepdims", "norm", [t3], [np.linalg.norm(t3, ord="fro", axis=(0, 2), keepdims=True)], ord="fro", axes=[0, 2], keepdims=True)
+
 # expm
 e3 = r(3, 3) / 2
 case("expm 3x3", "expm", [e3], [sl.expm(e3)])

@@ -65,3 +65,80 @@ public func matrixNorm(_ a: Tensor, ord: MatrixNormOrder = .frobenius, keepdims:
     if !keepdims { return result }
     return try dimshuffle(result, Array(0..<(r - 2)) + [DimShuffle.newAxis, DimShuffle.newAxis])
 }
+
+/// The `ord` argument of ``norm(_:ord:axes:keepdims:)``: NumPy's `ord` values.
+public enum NormOrder: Hashable, Sendable {
+    /// The Frobenius norm (`'fro'`), matrices only.
+    case frobenius
+    /// The nuclear norm (`'nuc'`), matrices only.
+    case nuclear
+    /// A number: `p` for vectors; `1`, `-1`, `2`, `-2`, `±.infinity` for matrices.
+    case p(Double)
+}
+
+/// A vector or matrix norm with NumPy's `linalg.norm` rules.
+///
+/// - `axes` nil: with `ord` nil, the 2-norm of all elements (any rank); otherwise `x` must be
+///   1-D (a vector norm) or 2-D (a matrix norm).
+/// - one axis: the vector norm over it (``vectorNorm(_:ord:axis:keepdims:)``);
+/// - two axes: the matrix norm over them (``matrixNorm(_:ord:keepdims:)``), with `ord` nil
+///   meaning Frobenius.
+///
+/// - Throws: for an order that does not apply (`.nuclear` of a vector, `p(3)` of a matrix),
+///   axes out of range or repeated, or more than two axes.
+public func norm(_ x: Tensor, ord: NormOrder? = nil, axes: [Int]? = nil, keepdims: Bool = false) throws -> Tensor {
+    let resolved: [Int]
+    if let axes {
+        resolved = try axes.map { try normalizeAxis($0, rank: x.rank, context: "norm: \(describeVariable(x.variable))") }
+    } else if ord == nil {
+        return try vectorNorm(x, ord: 2, axis: nil, keepdims: keepdims)
+    } else {
+        resolved = Array(0..<x.rank)
+    }
+    switch resolved.count {
+    case 1:
+        guard case let .p(p) = ord ?? .p(2) else {
+            throw TheanoError.invalidArgument("norm: \(ord.map { "\($0)" } ?? "") is a matrix norm, but the norm of \(describeVariable(x.variable)) is taken over one axis")
+        }
+        return try vectorNorm(x, ord: p, axis: resolved[0], keepdims: keepdims)
+    case 2:
+        guard resolved[0] != resolved[1] else {
+            throw TheanoError.invalidArgument("norm: the two axes \(resolved) of \(describeVariable(x.variable)) must differ")
+        }
+        let order = try matrixOrder(ord ?? .frobenius)
+        let others = (0..<x.rank).filter { !resolved.contains($0) }
+        let moved = try transpose(x, axes: others + resolved)
+        let result = try matrixNorm(moved, ord: order)
+        if !keepdims { return result }
+        var order2: [Int] = []
+        var next = 0
+        for axis in 0..<x.rank {
+            if resolved.contains(axis) {
+                order2.append(DimShuffle.newAxis)
+            } else {
+                order2.append(next)
+                next += 1
+            }
+        }
+        return try dimshuffle(result, order2)
+    default:
+        throw TheanoError.invalidArgument(
+            "norm: a norm is over one axis (vector) or two (matrix); got axes \(resolved) of \(describeVariable(x.variable))")
+    }
+}
+
+/// The matrix order for a ``NormOrder``.
+private func matrixOrder(_ ord: NormOrder) throws -> MatrixNormOrder {
+    switch ord {
+    case .frobenius: return .frobenius
+    case .nuclear: return .nuclear
+    case .p(1): return .one
+    case .p(-1): return .minusOne
+    case .p(2): return .two
+    case .p(-2): return .minusTwo
+    case .p(.infinity): return .infinity
+    case .p(-.infinity): return .minusInfinity
+    case .p(let p):
+        throw TheanoError.invalidArgument("norm: \(p) is not a matrix norm order (use 1, -1, 2, -2, ±infinity, .frobenius or .nuclear)")
+    }
+}

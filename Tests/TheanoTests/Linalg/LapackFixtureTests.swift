@@ -74,6 +74,28 @@ final class LapackFixtureTests: BackendTestCase {
         try runCases("matrixNorm") { x, p in [try matrixNorm(x[0], ord: orders[p.ord ?? "fro"] ?? .frobenius)] }
     }
 
+    func testNumPyNorm() throws {
+        try runCases("norm") { x, p in
+            var ord: NormOrder? = nil
+            switch p.ord ?? "none" {
+            case "none": ord = nil
+            case "fro": ord = .frobenius
+            case "nuc": ord = .nuclear
+            case let number: ord = .p(Double(number) ?? 2)
+            }
+            return [try norm(x[0], ord: ord, axes: p.axes, keepdims: p.keepdims ?? false)]
+        }
+        assertThrows(.invalidArgument, containing: ["norm", "not a matrix norm order"]) {
+            try norm(Tensor.matrix("m"), ord: .p(3))
+        }
+        assertThrows(.invalidArgument, containing: ["norm", "matrix norm", "one axis"]) {
+            try norm(Tensor.matrix("m"), ord: .nuclear, axes: [0])
+        }
+        assertThrows(.invalidArgument, containing: ["norm", "one axis (vector) or two"]) {
+            try norm(Tensor.tensor3("t"), ord: .p(2))
+        }
+    }
+
     func testExpm() throws { try runCases("expm") { [try expm($0[0])] } }
 
     func testLUFactorAndSolve() throws {
@@ -171,6 +193,8 @@ struct LinalgFixture: Decodable, Sendable {
         let ord: String?
         let axis: Int?
         let trans: Bool?
+        let axes: [Int]?
+        let keepdims: Bool?
     }
 
     struct Case: Decodable, Sendable {

@@ -134,6 +134,8 @@ final class LapackGradientTests: BackendTestCase {
             check({ try vectorNorm($0[0], ord: ord) }, [x])
             check({ try vectorNorm($0[0], ord: ord, axis: 1, keepdims: true) }, [x])
         }
+        check({ try norm($0[0]) }, [data.array([2, 3, 2])])
+        check({ try norm($0[0], ord: .nuclear, axes: [2, 0], keepdims: true) }, [data.array([2, 3, 2])])
         let m = data.array([2, 4, 3])
         for ord in [MatrixNormOrder.frobenius, .nuclear, .one, .minusOne, .two, .minusTwo, .infinity, .minusInfinity] {
             check({ try matrixNorm($0[0], ord: ord) }, [m])
