@@ -131,7 +131,16 @@ extension BatchedLinalgOp {
                 }
                 blocks.append(block)
             }
-            let results = try computeBlock(blocks, cores, LinalgBatch.blockText(b, batch))
+            let results: [[T]]
+            do {
+                results = try computeBlock(blocks, cores, LinalgBatch.blockText(b, batch))
+            } catch let error as TheanoError {
+                // Name the inputs behind a numerical failure (singular, not positive definite).
+                let named = node.inputs.indices.map { i in
+                    "input \(i) is \(expressionText(node.inputs[i])) of shape \(formatShape(inputs[i].shape))"
+                }
+                throw TheanoError(error.kind, error.message + "; " + named.joined(separator: ", "))
+            }
             for k in results.indices {
                 guard results[k].count == outSizes[k] else {
                     throw TheanoError.graph("\(name): output \(k) has \(results[k].count) elements, expected \(outSizes[k])")
