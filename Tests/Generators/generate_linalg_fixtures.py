@@ -90,6 +90,7 @@ case("solveTriangular upper vector", "solveTriangular", [up, b4[:, 0]], [sl.solv
 # The op reads one triangle only: garbage in the other one must not matter.
 messy = lo + np.triu(r(4, 4), 1)
 case("solveTriangular reads one triangle", "solveTriangular", [messy, b4], [sl.solve_triangular(messy, b4, lower=True)], lower=True)
+case("solveTriangular unit diagonal", "solveTriangular", [messy, b4], [sl.solve_triangular(messy, b4, lower=True, unit_diagonal=True)], lower=True, unit=True)
 case("cholesky lower", "cholesky", [p4], [np.linalg.cholesky(p4)], lower=True)
 case("cholesky upper", "cholesky", [p4], [sl.cholesky(p4, lower=False)], lower=False)
 case("cholesky batch", "cholesky", [spd(3, (2, 2))], [np.linalg.cholesky(spd(3, (2, 2)))], lower=True)

@@ -55,14 +55,15 @@ public func solve(_ a: Tensor, _ b: Tensor, assume: SolveAssumption = .general) 
 }
 
 /// Solves `a x = b` for triangular `a` (SciPy's `linalg.solve_triangular`): only the lower
-/// (`lower: true`) or upper triangle of `a` is read. `b` as in ``solve(_:_:assume:)``.
+/// (`lower: true`) or upper triangle of `a` is read; with `unitDiagonal` the diagonal is taken
+/// as ones and not read. `b` as in ``solve(_:_:assume:)``.
 ///
 /// - Throws: as ``solve(_:_:assume:)``; at run time, when the diagonal has a zero.
-public func solveTriangular(_ a: Tensor, _ b: Tensor, lower: Bool = false) throws -> Tensor {
+public func solveTriangular(_ a: Tensor, _ b: Tensor, lower: Bool = false, unitDiagonal: Bool = false) throws -> Tensor {
     try LinalgChecks.rank("solveTriangular", a, 0, atLeast: 2)
     try LinalgChecks.rank("solveTriangular", b, 1, atLeast: 1)
     let (fa, fb) = try LinalgChecks.floatPair("solveTriangular", a, b)
-    return try SolveTriangular(lower: lower, vectorRHS: b.rank == 1).apply([fa, fb])
+    return try SolveTriangular(lower: lower, unitDiagonal: unitDiagonal, vectorRHS: b.rank == 1).apply([fa, fb])
 }
 
 /// The Cholesky factor of every symmetric positive-definite matrix: `L` with `a = L L^T`

@@ -18,8 +18,8 @@ protocol LAPACKScalar: BinaryFloatingPoint, NDArrayElement {
     static func potrs(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ b: UnsafeMutablePointer<Self>) -> Int32
     /// Solves a symmetric indefinite system reading one triangle (`sysv`, Bunch-Kaufman).
     static func sysv(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Self>, _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Self>) -> Int32
-    /// Solves a triangular system (`trtrs`).
-    static func trtrs(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ b: UnsafeMutablePointer<Self>) -> Int32
+    /// Solves a triangular system (`trtrs`); `unit` takes the diagonal as ones without reading it.
+    static func trtrs(_ lower: Bool, _ unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ b: UnsafeMutablePointer<Self>) -> Int32
     /// Eigenvalues (ascending) and optionally eigenvectors of a symmetric matrix (`syevd`).
     static func syevd(_ vectors: Bool, _ lower: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ w: UnsafeMutablePointer<Self>) -> Int32
     /// Singular value decomposition (`gesdd`); `job` is `A` (full), `S` (reduced) or `N` (values).
@@ -50,8 +50,8 @@ extension Float: LAPACKScalar {
     static func sysv(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Float>, _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Float>) -> Int32 {
         LAPACKE_ssysv(rowMajor, flag(lower ? "L" : "U"), n, nrhs, a, Swift.max(n, 1), ipiv, b, Swift.max(nrhs, 1))
     }
-    static func trtrs(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> Int32 {
-        LAPACKE_strtrs(rowMajor, flag(lower ? "L" : "U"), flag("N"), flag("N"), n, nrhs, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
+    static func trtrs(_ lower: Bool, _ unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>) -> Int32 {
+        LAPACKE_strtrs(rowMajor, flag(lower ? "L" : "U"), flag("N"), flag(unit ? "U" : "N"), n, nrhs, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
     }
     static func syevd(_ vectors: Bool, _ lower: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>) -> Int32 {
         LAPACKE_ssyevd(rowMajor, flag(vectors ? "V" : "N"), flag(lower ? "L" : "U"), n, a, Swift.max(n, 1), w)
@@ -83,8 +83,8 @@ extension Double: LAPACKScalar {
     static func sysv(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Double>, _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Double>) -> Int32 {
         LAPACKE_dsysv(rowMajor, flag(lower ? "L" : "U"), n, nrhs, a, Swift.max(n, 1), ipiv, b, Swift.max(nrhs, 1))
     }
-    static func trtrs(_ lower: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ b: UnsafeMutablePointer<Double>) -> Int32 {
-        LAPACKE_dtrtrs(rowMajor, flag(lower ? "L" : "U"), flag("N"), flag("N"), n, nrhs, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
+    static func trtrs(_ lower: Bool, _ unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ b: UnsafeMutablePointer<Double>) -> Int32 {
+        LAPACKE_dtrtrs(rowMajor, flag(lower ? "L" : "U"), flag("N"), flag(unit ? "U" : "N"), n, nrhs, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
     }
     static func syevd(_ vectors: Bool, _ lower: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ w: UnsafeMutablePointer<Double>) -> Int32 {
         LAPACKE_dsyevd(rowMajor, flag(vectors ? "V" : "N"), flag(lower ? "L" : "U"), n, a, Swift.max(n, 1), w)

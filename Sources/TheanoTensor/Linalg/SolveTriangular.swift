@@ -3,18 +3,23 @@ import TheanoGraph
 
 /// Solves `A x = b` for every triangular matrix `A` of input 0 (SciPy's
 /// `linalg.solve_triangular`, `trtrs`), batched over leading axes that broadcast. Only the
-/// ``lower`` (or upper) triangle of `A` is read. `b` is a vector when ``vectorRHS``, else a
-/// matrix. A zero on the diagonal throws `.invalidArgument` (SciPy's `LinAlgError`).
+/// ``lower`` (or upper) triangle of `A` is read, and with ``unitDiagonal`` its diagonal is
+/// taken as ones without being read. `b` is a vector when ``vectorRHS``, else a matrix. A zero
+/// on the diagonal throws `.invalidArgument` (SciPy's `LinAlgError`).
 public struct SolveTriangular: Op, BatchedLinalgOp {
     public let lower: Bool
+    public let unitDiagonal: Bool
     public let vectorRHS: Bool
 
-    public init(lower: Bool, vectorRHS: Bool) {
+    public init(lower: Bool, unitDiagonal: Bool = false, vectorRHS: Bool) {
         self.lower = lower
+        self.unitDiagonal = unitDiagonal
         self.vectorRHS = vectorRHS
     }
 
-    public var description: String { "SolveTriangular{\(lower ? "lower" : "upper")\(vectorRHS ? ", vector" : "")}" }
+    public var description: String {
+        "SolveTriangular{\(lower ? "lower" : "upper")\(unitDiagonal ? ", unit diagonal" : "")\(vectorRHS ? ", vector" : "")}"
+    }
     var name: String { "solveTriangular" }
     var coreRanks: [Int] { [2, vectorRHS ? 1 : 2] }
 
@@ -45,7 +50,7 @@ public struct SolveTriangular: Op, BatchedLinalgOp {
         var x = inputs[1]
         let (size, columns) = (try lapackSize(n, name), try lapackSize(nrhs, name))
         let info = inputs[0].withUnsafeBufferPointer { a in
-            x.withUnsafeMutableBufferPointer { xb in T.trtrs(lower, size, columns, a.baseAddress!, xb.baseAddress!) }
+            x.withUnsafeMutableBufferPointer { xb in T.trtrs(lower, unitDiagonal, size, columns, a.baseAddress!, xb.baseAddress!) }
         }
         try checkLAPACKStatus(info, routine: "trtrs", name)
         if info > 0 {

@@ -23,7 +23,7 @@ final class LapackFixtureTests: BackendTestCase {
     }
 
     func testSolveTriangular() throws {
-        try runCases("solveTriangular") { x, p in [try solveTriangular(x[0], x[1], lower: p.lower ?? false)] }
+        try runCases("solveTriangular") { x, p in [try solveTriangular(x[0], x[1], lower: p.lower ?? false, unitDiagonal: p.unit ?? false)] }
     }
 
     func testCholesky() throws { try runCases("cholesky") { x, p in [try cholesky(x[0], lower: p.lower ?? true)] } }
@@ -195,6 +195,7 @@ struct LinalgFixture: Decodable, Sendable {
         let trans: Bool?
         let axes: [Int]?
         let keepdims: Bool?
+        let unit: Bool?
     }
 
     struct Case: Decodable, Sendable {

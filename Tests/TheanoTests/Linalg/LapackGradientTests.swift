@@ -75,6 +75,7 @@ final class LapackGradientTests: BackendTestCase {
         let a = try wellConditioned(3)
         check({ try solveTriangular($0[0], $0[1], lower: true) }, [a, data.array([3, 2])])
         check({ try solveTriangular($0[0], $0[1], lower: false) }, [a, data.array([3])])
+        check({ try solveTriangular($0[0], $0[1], lower: true, unitDiagonal: true) }, [a, data.array([3, 2])])
         let spd = try positiveDefinite(3)
         check({ try cholesky($0[0]) }, [spd])
         check({ try cholesky($0[0], lower: false) }, [spd])
