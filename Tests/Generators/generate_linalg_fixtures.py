@@ -79,6 +79,11 @@ b4 = r(4, 2)
 case("solve symmetric", "solve", [s4, b4], [sl.solve(s4, b4, assume_a="sym", lower=True)], assume="symmetric")
 p4 = spd(4)
 case("solve positive definite", "solve", [p4, b4], [sl.solve(p4, b4, assume_a="pos", lower=True)], assume="positiveDefinite")
+# Symmetric and positive-definite solves read the lower triangle only.
+s4messy = np.tril(s4) + np.triu(r(4, 4), 1)
+case("solve symmetric reads lower", "solve", [s4messy, b4], [sl.solve(s4messy, b4, assume_a="sym", lower=True)], assume="symmetric")
+p4messy = np.tril(p4) + np.triu(r(4, 4), 1)
+case("solve positive definite reads lower", "solve", [p4messy, b4], [sl.solve(p4messy, b4, assume_a="pos", lower=True)], assume="positiveDefinite")
 pb = spd(3, (2,))
 case("solve positive definite batch vector", "solve", [pb, b3], [np.linalg.solve(pb, b3)], assume="positiveDefinite")
 
@@ -113,6 +118,9 @@ case("eigvalsh reads upper", "eigvalsh", [mixed], [np.linalg.eigvalsh(mixed, UPL
 
 # trace, kron, matrix power
 case("trace batch", "trace", [ab], [np.trace(ab, axis1=-2, axis2=-1)])
+rect = r(2, 3, 5)
+for off in [0, 2, -1, 4, -3, 7]:
+    case("trace rectangular offset %d" % off, "trace", [rect], [np.linalg.trace(rect, offset=off)], n=off)
 k1, k2 = r(2, 3), r(3, 2)
 case("kron matrices", "kron", [k1, k2], [np.kron(k1, k2)])
 k3 = r(3)

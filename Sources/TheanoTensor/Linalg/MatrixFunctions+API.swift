@@ -4,15 +4,14 @@ import TheanoGraph
 // Matrix functions built from other ops (so their gradients and batching come from those
 // ops): trace, Kronecker product, integer matrix powers.
 
-/// The sum of the diagonal of every square matrix in the last two axes (NumPy 2's
-/// `linalg.trace`), batched over the leading axes. Any dtype; integers and bool sum to int64.
+/// The sum of diagonal `offset` (0: main, positive: above, negative: below) of every matrix
+/// in the last two axes (NumPy 2's `linalg.trace`), batched over the leading axes; 0 where
+/// the diagonal lies outside the matrix. Any dtype; integers and bool sum to int64.
 ///
-/// - Throws: when `a` has rank < 2 or is statically not square (and, at run time, when it is
-///   not square).
-public func trace(_ a: Tensor) throws -> Tensor {
+/// - Throws: when `a` has rank < 2.
+public func trace(_ a: Tensor, offset: Int = 0) throws -> Tensor {
     try LinalgChecks.rank("trace", a, 0, atLeast: 2)
-    _ = try LinalgChecks.square("trace", [a.variable], 0, Array(a.staticShape.suffix(2)))
-    let diagonal = try MatrixDiagonalPart().apply([a])
+    let diagonal = try MatrixDiagonalPart(offset: offset).apply([a])
     return try sum(diagonal, axis: diagonal.rank - 1)
 }
 
@@ -69,6 +68,6 @@ public func matrixPower(_ a: Tensor, _ n: Int) throws -> Tensor {
 }
 
 extension Tensor {
-    /// The sum of the diagonal of every square matrix; see ``trace(_:)``.
-    public func trace() throws -> Tensor { try TheanoTensor.trace(self) }
+    /// The sum of a diagonal of every matrix; see ``trace(_:offset:)``.
+    public func trace(offset: Int = 0) throws -> Tensor { try TheanoTensor.trace(self, offset: offset) }
 }

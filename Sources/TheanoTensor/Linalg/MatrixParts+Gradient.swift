@@ -14,7 +14,15 @@ extension TrianglePart {
 extension MatrixDiagonalPart {
     func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
         guard let g = outputGradients[0] else { return [nil] }
-        return [try DiagonalMatrix().apply([Tensor(g)]).variable]
+        return [try DiagonalScatter(offset: offset).apply([Tensor(g), Tensor(node.inputs[0])]).variable]
+    }
+}
+
+extension DiagonalScatter {
+    func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
+        guard let g = outputGradients[0] else { return [nil, nil] }
+        let diagonal = try MatrixDiagonalPart(offset: offset).apply([Tensor(g)])
+        return [try LinalgBatch.reduce(diagonal, to: node.inputs[0], coreRank: 1).variable, nil]
     }
 }
 

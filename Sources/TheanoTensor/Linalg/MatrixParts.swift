@@ -47,9 +47,17 @@ struct TrianglePart: Op {
     func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] { inputShapes }
 }
 
-/// The diagonal of the last two (square) axes: `[..., n, n] -> [..., n]`.
+/// Diagonal `offset` of the last two axes (0: main, positive: above, negative: below):
+/// `[..., m, n] -> [..., k]`, `k` the diagonal's length (0 when it lies outside).
 struct MatrixDiagonalPart: Op {
-    var description: String { "MatrixDiagonalPart" }
+    var offset: Int = 0
+
+    var description: String { offset == 0 ? "MatrixDiagonalPart" : "MatrixDiagonalPart{offset: \(offset)}" }
+
+    /// The length of diagonal `offset` of an `m x n` matrix.
+    static func length(_ m: Int, _ n: Int, offset: Int) -> Int {
+        offset >= 0 ? Swift.max(0, Swift.min(m, n - offset)) : Swift.max(0, Swift.min(m + offset, n))
+    }
 
     func makeNode(_ inputs: [Variable]) throws -> Apply {
         guard inputs.count == 1, inputs[0].type.rank >= 2 else {
@@ -57,37 +65,83 @@ struct MatrixDiagonalPart: Op {
         }
         let t = inputs[0].type
         let (m, n) = (t.shape[t.rank - 2], t.shape[t.rank - 1])
-        if let m, let n, m != n {
-            throw TheanoError.shapeMismatch("\(self): \(describeVariable(inputs[0])) is not square in its last two axes (\(m) x \(n))")
-        }
-        return Apply(op: self, inputs: inputs, outputTypes: [TensorType(t.dtype, shape: Array(t.shape.dropLast(2)) + [m ?? n])])
+        var k: Int? = nil
+        if let m, let n { k = MatrixDiagonalPart.length(m, n, offset: offset) }
+        return Apply(op: self, inputs: inputs, outputTypes: [TensorType(t.dtype, shape: Array(t.shape.dropLast(2)) + [k])])
     }
 
     func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
-        let x = inputs[0]
-        let (m, n) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
-        guard m == n else {
-            throw TheanoError.shapeMismatch("\(self): at run time, \(expressionText(node.inputs[0])) of shape \(formatShape(x.shape)) is not square in its last two axes")
-        }
-        return [try MatrixDiagonalPart.diagonal(x, n, x.dtype.elementType)]
+        [try MatrixDiagonalPart.diagonal(inputs[0], offset, inputs[0].dtype.elementType)]
     }
 
-    private static func diagonal<T: NDArrayElement>(_ x: NDArray, _ n: Int, _ type: T.Type) throws -> NDArray {
+    private static func diagonal<T: NDArrayElement>(_ x: NDArray, _ offset: Int, _ type: T.Type) throws -> NDArray {
+        let (m, n) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        let k = length(m, n, offset: offset)
+        let (row0, column0) = offset >= 0 ? (0, offset) : (-offset, 0)
         let values = x.toArray(of: T.self)
         let count = shapeSize(Array(x.shape.dropLast(2)))
         var out: [T] = []
-        out.reserveCapacity(count * n)
+        out.reserveCapacity(count * k)
         for b in 0..<count {
-            for i in 0..<n { out.append(values[b * n * n + i * n + i]) }
+            for i in 0..<k { out.append(values[b * m * n + (row0 + i) * n + column0 + i]) }
         }
-        return try NDArray(out, shape: Array(x.shape.dropLast()))
+        return try NDArray(out, shape: Array(x.shape.dropLast(2)) + [k])
     }
 
     func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
         let s = inputShapes[0]
-        let known = node.outputTypes[0].shape.last ?? nil
-        return [Array(s.dropLast(2)) + [known.map(shapeConstant) ?? s[s.count - 1]]]
+        if let known = node.outputTypes[0].shape.last ?? nil { return [Array(s.dropLast(2)) + [shapeConstant(known)]] }
+        let m = Tensor(s[s.count - 2]), n = Tensor(s[s.count - 1])
+        let shift = Tensor(shapeConstant(Swift.abs(offset)))
+        let k = try offset >= 0 ? minimum(m, n - shift) : minimum(m - shift, n)
+        return [Array(s.dropLast(2)) + [try maximum(k, Tensor(shapeConstant(0))).variable]]
     }
+}
+
+/// A zero matrix shaped like input 1 (`[..., m, n]`) with input 0 (`[..., k]`) on diagonal
+/// `offset`: the adjoint of ``MatrixDiagonalPart``. Input 1 gives only its shape, which with
+/// `square` must be square (checked when built and at run time).
+struct DiagonalScatter: Op {
+    var offset: Int
+    var square: Bool = false
+
+    var description: String { "DiagonalScatter{offset: \(offset)\(square ? ", square" : "")}" }
+
+    func makeNode(_ inputs: [Variable]) throws -> Apply {
+        guard inputs.count == 2, inputs[0].type.rank >= 1, inputs[1].type.rank == inputs[0].type.rank + 1 else {
+            throw TheanoError.invalidArgument("\(self): expects a batch of diagonals and a batch of matrices one rank higher")
+        }
+        let t = inputs[1].type
+        if square, let m = t.shape[t.rank - 2], let n = t.shape[t.rank - 1], m != n {
+            throw TheanoError.shapeMismatch("\(self): \(describeVariable(inputs[1])) is not square in its last two axes (\(m) x \(n))")
+        }
+        return Apply(op: self, inputs: inputs, outputTypes: [TensorType(inputs[0].type.dtype, shape: inputs[1].type.shape)])
+    }
+
+    func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        let shape = inputs[1].shape
+        if square && shape[shape.count - 2] != shape[shape.count - 1] {
+            throw TheanoError.shapeMismatch(
+                "\(self): at run time, \(expressionText(node.inputs[1])) of shape \(formatShape(shape)) is not square in its last two axes")
+        }
+        return [try DiagonalScatter.scatter(inputs[0], shape, offset, inputs[0].dtype.elementType)]
+    }
+
+    private static func scatter<T: NDArrayElement>(_ d: NDArray, _ shape: [Int], _ offset: Int, _ type: T.Type) throws -> NDArray {
+        let (m, n) = (shape[shape.count - 2], shape[shape.count - 1])
+        let k = MatrixDiagonalPart.length(m, n, offset: offset)
+        let batch = Array(shape.dropLast(2))
+        let values = try d.broadcast(to: batch + [k]).toArray(of: T.self)
+        let (row0, column0) = offset >= 0 ? (0, offset) : (-offset, 0)
+        let total = try checkedAllocation(shape, dtype: T.dtype, context: "DiagonalScatter") / T.dtype.byteSize
+        var out = [T](repeating: T.element(fromInt64: 0), count: total)
+        for b in 0..<shapeSize(batch) {
+            for i in 0..<k { out[b * m * n + (row0 + i) * n + column0 + i] = values[b * k + i] }
+        }
+        return try NDArray(out, shape: shape)
+    }
+
+    func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] { [inputShapes[1]] }
 }
 
 /// A square matrix with the last axis on its diagonal: `[..., n] -> [..., n, n]`.
@@ -148,8 +202,9 @@ func foldToTriangle(_ g: Tensor, lower: Bool) throws -> Tensor {
     return try kept + matrixTranspose(other)
 }
 
-/// An identity matrix for every block of `t` (`[..., n, n]`, square), in `t`'s dtype.
+/// An identity matrix for every block of `t` (`[..., n, n]`, which must be square), in `t`'s
+/// dtype.
 func identityLike(_ t: Tensor) throws -> Tensor {
     let d = try MatrixDiagonalPart().apply([t])
-    return try DiagonalMatrix().apply([onesLike(d)])
+    return try DiagonalScatter(offset: 0, square: true).apply([onesLike(d), t])
 }

@@ -107,6 +107,18 @@ final class LapackBatchTests: BackendTestCase {
         try checkInferShape(try eigh(a).vectors, [a], [av])
         try checkInferShape(try eigh(a).values, [a], [av])
         try checkInferShape(try trace(a), [a], [av])
+        for offset in [-4, -1, 0, 2, 5] {
+            for shape in [[2, 3, 5], [1, 4, 2], [2, 0, 3]] {
+                let value = data.array(shape)
+                try checkInferShape(try trace(a, offset: offset), [a], [value])
+                // The diagonal itself: the input of trace's sum.
+                let t = try trace(a, offset: offset)
+                if let diagonal = t.variable.owner?.inputs[0] {
+                    try checkInferShape(Tensor(diagonal), [a], [value])
+                }
+            }
+        }
+        XCTAssertThrowsError(try evaluate(try matrixPower(a, 0), [a], [data.array([2, 2, 3])]))
         let b = Tensor.vector("b", .float64)
         try checkInferShape(try solve(a, b), [a, b], [av, data.array([3])])
         try checkInferShape(try solveTriangular(a, b), [a, b], [av, data.array([3])])

@@ -102,6 +102,8 @@ final class LapackGradientTests: BackendTestCase {
         let a = try wellConditioned(3)
         check({ try trace($0[0]) }, [a])
         check({ try trace($0[0]) }, [data.array([2, 3, 3])])
+        check({ try trace($0[0], offset: 1) }, [data.array([2, 3, 4])])
+        check({ try trace($0[0], offset: -2) }, [data.array([4, 3])])
         check({ try kron($0[0], $0[1]) }, [data.array([2, 3]), data.array([2, 2])])
         check({ try matrixPower($0[0], 3) }, [a])
         check({ try matrixPower($0[0], -2) }, [a])
