@@ -97,8 +97,8 @@ extension BatchedLinalgOp {
         }
     }
 
-    /// The loop over blocks: broadcasts the batch axes, copies each input to C order once,
-    /// and fills each output block by block.
+    /// The loop over blocks: copies each input to C order once (without repeating the blocks
+    /// of broadcast batch axes), and fills each output block by block.
     private func performBlocks<T: LAPACKScalar>(_ node: Apply, _ inputs: [NDArray], _ type: T.Type) throws -> [NDArray] {
         let ranks = coreRanks
         let batch = try LinalgBatch.runtimeShape(name, node, inputs, coreRanks: ranks)
@@ -111,9 +111,8 @@ extension BatchedLinalgOp {
         let count = try checkedShapeSize(batch, context: name)
         var flats: [[T]] = []
         for (i, value) in inputs.enumerated() {
-            let full = batch + cores[i]
-            _ = try checkedAllocation(full, dtype: value.dtype, context: "\(name): input \(i) broadcast to its batch")
-            flats.append(try value.broadcast(to: full).toArray(of: T.self))
+            _ = try checkedAllocation(value.shape, dtype: T.dtype, context: "\(name): input \(i)")
+            flats.append(value.toArray(of: T.self))
         }
         var outFlats: [[T]] = []
         for (k, core) in outCores.enumerated() {
@@ -122,9 +121,11 @@ extension BatchedLinalgOp {
         }
         let inSizes = cores.map(shapeSize), outSizes = outCores.map(shapeSize)
         for b in 0..<count {
+            let index = LinalgBatch.batchIndex(b, batch)
             var blocks: [[T]] = []
             for i in flats.indices {
-                let block = Array(flats[i][(b * inSizes[i])..<((b + 1) * inSizes[i])])
+                let start = LinalgBatch.blockOffset(index, own: Array(inputs[i].shape.dropLast(ranks[i]))) * inSizes[i]
+                let block = Array(flats[i][start..<(start + inSizes[i])])
                 if block.contains(where: { !$0.isFinite }) {
                     throw TheanoError.invalidArgument(
                         "\(name): input \(i) \(expressionText(node.inputs[i])) contains NaN or infinity\(LinalgBatch.blockText(b, batch)); linear algebra needs finite values")
@@ -266,6 +267,17 @@ enum LinalgBatch {
     /// happened.
     static func blockText(_ flat: Int, _ batch: [Int]) -> String {
         batch.isEmpty ? "" : " (at batch index \(batchIndex(flat, batch)))"
+    }
+
+    /// The position, among an input's own blocks (C order), of the block at batch `index`:
+    /// the input's batch axes (`own`, aligned to the right of the index) of size 1 broadcast.
+    static func blockOffset(_ index: [Int], own: [Int]) -> Int {
+        var offset = 0
+        let lead = index.count - own.count
+        for (j, size) in own.enumerated() {
+            offset = offset * size + (size == 1 ? 0 : index[lead + j])
+        }
+        return offset
     }
 
     /// The batch index of the `flat`-th block (C order).
