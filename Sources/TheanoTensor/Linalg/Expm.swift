@@ -48,6 +48,9 @@ public struct Expm: Op, BatchedLinalgOp {
             for i in 0..<n { column += Swift.abs(a[i * n + j]) }
             norm = Swift.max(norm, column)
         }
+        guard norm.isFinite else {
+            throw TheanoError.invalidArgument("\(op): the input's 1-norm overflows\(location); its exponential is not representable")
+        }
         let theta13 = 5.371920351148152
         let squarings = norm > theta13 ? Int(Double.log2(norm / theta13).rounded(.up)) : 0
         let scale = Double.exp2(Double(-squarings))

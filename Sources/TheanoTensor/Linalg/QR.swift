@@ -83,6 +83,10 @@ public struct QR: Op, BatchedLinalgOp {
         for i in 0..<m {
             for j in 0..<Swift.min(n, qColumns) { q[i * qColumns + j] = a[i * n + j] }
         }
+        if k == 0 {
+            // No reflectors: Q is the identity (complete) or has no columns (reduced).
+            return [mode == .complete ? LAPACKBlocks.identity(m, T.self) : q, r]
+        }
         if qColumns > 0 && m > 0 {
             let (rows, columns, reflectors) = (try lapackSize(m, name), try lapackSize(qColumns, name), try lapackSize(k, name))
             let info = q.withUnsafeMutableBufferPointer { qp in

@@ -92,6 +92,28 @@ final class LapackErrorTests: BackendTestCase {
         XCTAssertNoThrow(try grad(sum(svd(wide).s), wrt: wide))
     }
 
+    func testEmptyAndExtremeMatrices() throws {
+        let a = Tensor.matrix("a", .float64)
+        let wide = try NDArray.zeros([0, 3], .float64), tall = try NDArray.zeros([3, 0], .float64)
+        let (u, s, vt) = try svd(a)
+        let svdResults = try function([a], [u, s, vt]).call([wide])
+        XCTAssertEqual(svdResults.map(\.shape), [[0, 0], [0], [3, 3]])
+        XCTAssertEqual(svdResults[2], try NDArray.eye(3, 3, .float64))
+        let (q, r) = try qr(a, complete: true)
+        let qrResults = try function([a], [q, r]).call([tall])
+        XCTAssertEqual(qrResults[0], try NDArray.eye(3, 3, .float64))
+        XCTAssertEqual(qrResults[1].shape, [3, 0])
+        XCTAssertEqual(try function([a], [q, r]).call([wide]).map(\.shape), [[0, 0], [0, 3]])
+        XCTAssertEqual(try evaluate(try pinv(a), [a], [wide]).shape, [3, 0])
+        XCTAssertEqual(try evaluate(try expm(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0, 0])
+        XCTAssertEqual(try evaluate(try cholesky(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0, 0])
+        XCTAssertEqual(try evaluate(try eigvalsh(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0])
+        // A 1-norm beyond float64's range cannot be scaled: an error, not a trap.
+        assertThrows(.invalidArgument, containing: ["expm", "overflows", "input 0 is a"]) {
+            try evaluate(try expm(a), [a], [try NDArray([[1e308, 1e308], [1e308, 1e308]])])
+        }
+    }
+
     func testNonFiniteValuesThrow() throws {
         let a = Tensor.matrix("a", .float64)
         for bad in [Double.nan, .infinity] {
