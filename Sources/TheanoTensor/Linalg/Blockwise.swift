@@ -46,6 +46,9 @@ public struct Blockwise: Op {
         guard inputs.count == coreRanks.count else {
             throw TheanoError.invalidArgument("\(self): expected \(coreRanks.count) inputs (one per core rank), got \(inputs.count)")
         }
+        if let bad = coreRanks.first(where: { $0 < 0 }) {
+            throw TheanoError.invalidArgument("\(self): core ranks must not be negative, got \(bad) in \(coreRanks)")
+        }
         for (i, v) in inputs.enumerated() where v.type.rank < coreRanks[i] {
             throw TheanoError.invalidArgument(
                 "\(self): input \(i) \(describeVariable(v)) has rank \(v.type.rank), but its core has \(coreRanks[i]) axes")

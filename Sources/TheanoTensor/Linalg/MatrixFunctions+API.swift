@@ -11,7 +11,9 @@ import TheanoGraph
 /// - Throws: when `a` has rank < 2.
 public func trace(_ a: Tensor, offset: Int = 0) throws -> Tensor {
     try LinalgChecks.rank("trace", a, 0, atLeast: 2)
-    let diagonal = try MatrixDiagonalPart(offset: offset).apply([a])
+    // Beyond 2^60 every diagonal is empty; clamping keeps the size arithmetic in range.
+    let clamped = Swift.min(Swift.max(offset, -maxElementCount), maxElementCount)
+    let diagonal = try MatrixDiagonalPart(offset: clamped).apply([a])
     return try sum(diagonal, axis: diagonal.rank - 1)
 }
 
@@ -31,7 +33,13 @@ public func kron(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     let sa = pa.staticShape, sb = pb.staticShape
     var known: [Int] = []
     for i in 0..<rank {
-        if let x = sa[i], let y = sb[i] { known.append(x * y) }
+        guard let x = sa[i], let y = sb[i] else { continue }
+        let (size, overflow) = x.multipliedReportingOverflow(by: y)
+        guard !overflow else {
+            throw TheanoError.invalidArgument(
+                "kron: axis \(i) would have \(x) x \(y) elements, which overflows; input 0 is \(describeVariable(a.variable)), input 1 is \(describeVariable(b.variable))")
+        }
+        known.append(size)
     }
     if known.count == rank { return try reshape(product, known) }
     let shapeA = try pa.shapeList(), shapeB = try pb.shapeList()

@@ -108,6 +108,16 @@ final class LapackErrorTests: BackendTestCase {
         XCTAssertEqual(try evaluate(try expm(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0, 0])
         XCTAssertEqual(try evaluate(try cholesky(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0, 0])
         XCTAssertEqual(try evaluate(try eigvalsh(a), [a], [try NDArray.zeros([0, 0], .float64)]).shape, [0])
+        // Extreme arguments are errors or empty results, never traps.
+        XCTAssertEqual(try evaluate(try trace(a, offset: Int.min), [a], [try NDArray.eye(2, 2, .float64)]).doubles, [0])
+        XCTAssertEqual(try evaluate(try trace(a, offset: Int.max), [a], [try NDArray.eye(2, 2, .float64)]).doubles, [0])
+        assertThrows(.invalidArgument, containing: ["kron", "overflows"]) {
+            try kron(Tensor.vector("u", size: 1 << 40), Tensor.vector("v", size: 1 << 40))
+        }
+        assertThrows(.invalidArgument, containing: ["Blockwise", "negative"]) {
+            try blockwise(Outer(), coreRanks: [-1, 1], [Tensor.vector("u"), Tensor.vector("v")])
+        }
+        XCTAssertEqual(try evaluate(try matrixPower(a, Int.min + 1), [a], [try NDArray.eye(2, 2, .float64)]), try NDArray.eye(2, 2, .float64))
         // A 1-norm beyond float64's range cannot be scaled: an error, not a trap.
         assertThrows(.invalidArgument, containing: ["expm", "overflows", "input 0 is a"]) {
             try evaluate(try expm(a), [a], [try NDArray([[1e308, 1e308], [1e308, 1e308]])])
