@@ -84,6 +84,8 @@ s4messy = np.tril(s4) + np.triu(r(4, 4), 1)
 case("solve symmetric reads lower", "solve", [s4messy, b4], [sl.solve(s4messy, b4, assume_a="sym", lower=True)], assume="symmetric")
 p4messy = np.tril(p4) + np.triu(r(4, 4), 1)
 case("solve positive definite reads lower", "solve", [p4messy, b4], [sl.solve(p4messy, b4, assume_a="pos", lower=True)], assume="positiveDefinite")
+case("solve symmetric reads upper", "solve", [s4messy.T.copy(), b4], [sl.solve(s4messy.T, b4, assume_a="sym", lower=False)], assume="symmetric", lower=False)
+case("solve positive definite reads upper", "solve", [p4messy.T.copy(), b4], [sl.solve(p4messy.T, b4, assume_a="pos", lower=False)], assume="positiveDefinite", lower=False)
 pb = spd(3, (2,))
 case("solve positive definite batch vector", "solve", [pb, b3], [np.linalg.solve(pb, b3)], assume="positiveDefinite")
 

@@ -43,15 +43,16 @@ public func slogdet(_ a: Tensor) throws -> (sign: Tensor, logAbsDet: Tensor) {
 /// otherwise a stack of matrices `[..., n, k]` (NumPy 2's rule: to solve for a batch of
 /// vectors, pass `b[..., None]`). Batch axes broadcast. `assume` picks the factorisation:
 /// LU for ``SolveAssumption/general``, `LDL^T` for ``SolveAssumption/symmetric`` and Cholesky
-/// for ``SolveAssumption/positiveDefinite`` (both read only the lower triangle of `a`).
+/// for ``SolveAssumption/positiveDefinite``; both of the latter read only the `lower` (NumPy's
+/// convention, the default) or upper (SciPy's default) triangle of `a`.
 ///
 /// - Throws: on ranks, shapes or dtypes that do not fit; at run time, for a singular matrix
 ///   or, with `.positiveDefinite`, one that is not positive definite.
-public func solve(_ a: Tensor, _ b: Tensor, assume: SolveAssumption = .general) throws -> Tensor {
+public func solve(_ a: Tensor, _ b: Tensor, assume: SolveAssumption = .general, lower: Bool = true) throws -> Tensor {
     try LinalgChecks.rank("solve", a, 0, atLeast: 2)
     try LinalgChecks.rank("solve", b, 1, atLeast: 1)
     let (fa, fb) = try LinalgChecks.floatPair("solve", a, b)
-    return try Solve(assume: assume, vectorRHS: b.rank == 1).apply([fa, fb])
+    return try Solve(assume: assume, lower: lower, vectorRHS: b.rank == 1).apply([fa, fb])
 }
 
 /// Solves `a x = b` for triangular `a` (SciPy's `linalg.solve_triangular`): only the lower

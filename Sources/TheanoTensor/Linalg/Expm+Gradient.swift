@@ -33,6 +33,8 @@ public struct ExpmGradient: Op, BatchedLinalgOp {
     func computeBlock<T: LAPACKScalar>(_ inputs: [[T]], _ shapes: [[Int]], _ location: String) throws -> [[T]] {
         let n = shapes[0][0]
         let size = 2 * n
+        // The block matrix is four times the input: LAPACK must still index it.
+        _ = try lapackSize(size * size, name)
         var block = [Double](repeating: 0, count: size * size)
         for i in 0..<n {
             for j in 0..<n {

@@ -5,7 +5,7 @@ import TheanoGraph
 /// `b̄ = A^{-T} x̄` and `Ā = -b̄ x^T` (an outer product for a vector `b`).
 ///
 /// Under ``SolveAssumption/symmetric`` and ``SolveAssumption/positiveDefinite`` the op reads
-/// only the lower triangle of `A`, so `A^{-T} = A^{-1}` (the same solve) and `Ā` is folded
+/// only one triangle of `A`, so `A^{-T} = A^{-1}` (the same solve) and `Ā` is folded
 /// onto that triangle (each off-diagonal entry stands for itself and its mirror).
 extension Solve {
     public func pullback(_ node: Apply, _ outputGradients: [Variable?]) throws -> [Variable?] {
@@ -18,7 +18,7 @@ extension Solve {
             gb = try apply([a, g])
         }
         var ga = try -outerOfBlocks(gb, x, vectors: vectorRHS)
-        if assume != .general { ga = try foldToTriangle(ga, lower: true) }
+        if assume != .general { ga = try foldToTriangle(ga, lower: lower) }
         return [try reduceToInput(ga, node, 0).variable, try reduceToInput(gb, node, 1).variable]
     }
 }

@@ -5,9 +5,9 @@ import TheanoGraph
 public enum SolveAssumption: String, Hashable, Sendable {
     /// Any square matrix: LU with partial pivoting (`getrf`, `getrs`).
     case general
-    /// A symmetric matrix: Bunch-Kaufman `LDL^T` (`sysv`) reading the lower triangle only.
+    /// A symmetric matrix: Bunch-Kaufman `LDL^T` (`sysv`) reading one triangle only.
     case symmetric
-    /// A symmetric positive-definite matrix: Cholesky (`potrf`, `potrs`) reading the lower
+    /// A symmetric positive-definite matrix: Cholesky (`potrf`, `potrs`) reading one
     /// triangle only; a matrix that is not positive definite throws.
     case positiveDefinite
 }
@@ -16,19 +16,25 @@ public enum SolveAssumption: String, Hashable, Sendable {
 /// (SciPy's `linalg.solve` with `assume_a`), batched over leading axes that broadcast.
 ///
 /// `b` is a vector (core `[n]`) when ``vectorRHS`` (the function passes a 1-D `b` this way)
-/// and otherwise a matrix (core `[n, k]`), as NumPy 2's `linalg.solve`. A singular matrix
+/// and otherwise a matrix (core `[n, k]`), as NumPy 2's `linalg.solve`. Under the symmetric
+/// assumptions only the ``lower`` (or upper) triangle of `A` is read. A singular matrix
 /// throws `.invalidArgument` (NumPy's `LinAlgError`), as does a matrix that is not positive
 /// definite under ``SolveAssumption/positiveDefinite``.
 public struct Solve: Op, BatchedLinalgOp {
     public let assume: SolveAssumption
+    public let lower: Bool
     public let vectorRHS: Bool
 
-    public init(assume: SolveAssumption = .general, vectorRHS: Bool) {
+    public init(assume: SolveAssumption = .general, lower: Bool = true, vectorRHS: Bool) {
         self.assume = assume
+        self.lower = lower
         self.vectorRHS = vectorRHS
     }
 
-    public var description: String { "Solve{\(assume.rawValue)\(vectorRHS ? ", vector" : "")}" }
+    public var description: String {
+        let triangle = assume == .general ? "" : (lower ? ", lower" : ", upper")
+        return "Solve{\(assume.rawValue)\(triangle)\(vectorRHS ? ", vector" : "")}"
+    }
     var name: String { "solve" }
     var coreRanks: [Int] { [2, vectorRHS ? 1 : 2] }
 
@@ -74,7 +80,7 @@ public struct Solve: Op, BatchedLinalgOp {
         let (size, columns) = (try lapackSize(n, name), try lapackSize(nrhs, name))
         let info = factors.withUnsafeMutableBufferPointer { f in
             pivots.withUnsafeMutableBufferPointer { p in
-                x.withUnsafeMutableBufferPointer { xb in T.sysv(true, size, columns, f.baseAddress!, p.baseAddress!, xb.baseAddress!) }
+                x.withUnsafeMutableBufferPointer { xb in T.sysv(lower, size, columns, f.baseAddress!, p.baseAddress!, xb.baseAddress!) }
             }
         }
         try checkLAPACKStatus(info, routine: "sysv", name)
@@ -85,11 +91,11 @@ public struct Solve: Op, BatchedLinalgOp {
     }
 
     private func choleskySolve<T: LAPACKScalar>(_ a: [T], _ b: [T], _ n: Int, _ nrhs: Int, _ location: String) throws -> [T] {
-        let factor = try Cholesky.factor(a, n, lower: true, op: name, location)
+        let factor = try Cholesky.factor(a, n, lower: lower, op: name, location)
         var x = b
         let (size, columns) = (try lapackSize(n, name), try lapackSize(nrhs, name))
         let info = factor.withUnsafeBufferPointer { f in
-            x.withUnsafeMutableBufferPointer { xb in T.potrs(true, size, columns, f.baseAddress!, xb.baseAddress!) }
+            x.withUnsafeMutableBufferPointer { xb in T.potrs(lower, size, columns, f.baseAddress!, xb.baseAddress!) }
         }
         try checkLAPACKStatus(info, routine: "potrs", name)
         return x

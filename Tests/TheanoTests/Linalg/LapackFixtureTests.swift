@@ -19,7 +19,9 @@ final class LapackFixtureTests: BackendTestCase {
     }
 
     func testSolve() throws {
-        try runCases("solve") { x, p in [try solve(x[0], x[1], assume: SolveAssumption(rawValue: p.assume ?? "general") ?? .general)] }
+        try runCases("solve") { x, p in
+            [try solve(x[0], x[1], assume: SolveAssumption(rawValue: p.assume ?? "general") ?? .general, lower: p.lower ?? true)]
+        }
     }
 
     func testSolveTriangular() throws {

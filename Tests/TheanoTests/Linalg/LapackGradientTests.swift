@@ -69,6 +69,8 @@ final class LapackGradientTests: BackendTestCase {
         let spd = try positiveDefinite(3)
         check({ try solve($0[0], $0[1], assume: .symmetric) }, [spd, data.array([3, 2])])
         check({ try solve($0[0], $0[1], assume: .positiveDefinite) }, [spd, data.array([3])])
+        check({ try solve($0[0], $0[1], assume: .symmetric, lower: false) }, [spd, data.array([3])])
+        check({ try solve($0[0], $0[1], assume: .positiveDefinite, lower: false) }, [spd, data.array([3, 2])])
     }
 
     func testTriangularSolvesAndCholesky() throws {
