@@ -57,9 +57,9 @@ public func solve(_ a: Tensor, _ b: Tensor, assume: SolveAssumption = .general, 
 
 /// Solves `a x = b` for triangular `a` (SciPy's `linalg.solve_triangular`): only the lower
 /// (`lower: true`) or upper triangle of `a` is read; with `unitDiagonal` the diagonal is taken
-/// as ones and not read. `b` as in ``solve(_:_:assume:)``.
+/// as ones and not read. `b` as in ``solve(_:_:assume:lower:)``.
 ///
-/// - Throws: as ``solve(_:_:assume:)``; at run time, when the diagonal has a zero.
+/// - Throws: as ``solve(_:_:assume:lower:)``; at run time, when the diagonal has a zero.
 public func solveTriangular(_ a: Tensor, _ b: Tensor, lower: Bool = false, unitDiagonal: Bool = false) throws -> Tensor {
     try LinalgChecks.rank("solveTriangular", a, 0, atLeast: 2)
     try LinalgChecks.rank("solveTriangular", b, 1, atLeast: 1)
@@ -78,8 +78,8 @@ public func cholesky(_ a: Tensor, lower: Bool = true) throws -> Tensor {
 
 /// Solves `A x = b` given the Cholesky factor `c` of `A` (SciPy's `linalg.cho_solve`): `c`
 /// is `L` (`lower: true`, `A = L L^T`) or `U` (`A = U^T U`), and `b` is as in
-/// ``solve(_:_:assume:)``. Two triangular solves, so it batches and differentiates as
-/// ``solveTriangular(_:_:lower:)``.
+/// ``solve(_:_:assume:lower:)``. Two triangular solves, so it batches and differentiates as
+/// ``solveTriangular(_:_:lower:unitDiagonal:)``.
 public func choSolve(_ c: Tensor, _ b: Tensor, lower: Bool = true) throws -> Tensor {
     try LinalgChecks.rank("choSolve", c, 0, atLeast: 2)
     try LinalgChecks.rank("choSolve", b, 1, atLeast: 1)

@@ -74,7 +74,7 @@ public func luFactor(_ a: Tensor) throws -> (lu: Tensor, pivots: Tensor) {
 }
 
 /// Solves `A x = b` (or `A^T x = b` when `transposed`) from ``luFactor(_:)``'s outputs
-/// (SciPy's `linalg.lu_solve`); `b` as in ``solve(_:_:assume:)``.
+/// (SciPy's `linalg.lu_solve`); `b` as in ``solve(_:_:assume:lower:)``.
 public func luSolve(_ lu: Tensor, _ pivots: Tensor, _ b: Tensor, transposed: Bool = false) throws -> Tensor {
     try LinalgChecks.rank("luSolve", lu, 0, atLeast: 2)
     try LinalgChecks.rank("luSolve", pivots, 1, atLeast: 1)

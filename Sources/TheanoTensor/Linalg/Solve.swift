@@ -1,7 +1,7 @@
 import TheanoArray
 import TheanoGraph
 
-/// What ``solve(_:_:assume:)`` may assume about the matrix, which picks the factorisation.
+/// What ``solve(_:_:assume:lower:)`` may assume about the matrix, which picks the factorisation.
 public enum SolveAssumption: String, Hashable, Sendable {
     /// Any square matrix: LU with partial pivoting (`getrf`, `getrs`).
     case general
