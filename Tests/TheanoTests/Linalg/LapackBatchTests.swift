@@ -191,10 +191,32 @@ final class LapackBatchTests: BackendTestCase {
     }
 
     func testNonContiguousInputs() throws {
-        let a = Tensor.matrix("a", .float64)
-        let value = try diagonallyDominant([3, 3])
-        let view = try value.transposed()
-        let expected = try evaluate(try inv(a), [a], [view.copy()])
-        assertClose(try evaluate(try inv(a), [a], [view]), expected, rtol: 0, atol: 0)
+        // Fortran order, negative strides and strided slices give the contiguous results.
+        let a = Tensor.variable("a", .float64, shape: [nil, nil, nil])
+        let value = try diagonallyDominant([2, 3, 3])
+        let symmetric = try NDArray(zip(value.doubles, try value.transposed([0, 2, 1]).copy().doubles).map { $0 + $1 }, shape: [2, 3, 3])
+        let builders: [(String, (Tensor) throws -> Tensor, Bool)] = [
+            ("inv", { try inv($0) }, false), ("det", { try det($0) }, false),
+            ("slogdet", { try slogdet($0).logAbsDet }, false), ("cholesky", { try cholesky($0) }, true),
+            ("eigvalsh", { try eigvalsh($0) }, true), ("svdvals", { try svdvals($0) }, false),
+            ("qrR", { try qrR($0) }, false), ("pinv", { try pinv($0) }, false), ("expm", { try expm($0) }, false),
+            ("luFactor", { try luFactor($0).lu }, false), ("trace", { try trace($0, offset: 1) }, false),
+            ("solve", { try solve($0, Tensor.constant(NDArray([1.0, -2.0, 0.5]))) }, false),
+        ]
+        for (name, build, needsSymmetric) in builders {
+            let base = needsSymmetric ? symmetric : value
+            let f = try function([a], [build(a)])
+            let expected = try f.call([base.copy()])[0]
+            let fortran = try base.transposed().copy().transposed()
+            let reversed = try base.flipped(axis: 0).copy().flipped(axis: 0)
+            // Every other matrix of a longer batch: a stride over the batch axis.
+            let doubled = try NDArray.concatenate([base, base], axis: 0)
+            let strided = try doubled.slice([.slice(start: nil, stop: nil, step: 2)])
+            let stridedExpected = try f.call([strided.copy()])[0]
+            for view in [fortran, reversed] {
+                assertClose(try f.call([view])[0], expected, rtol: 0, atol: 0, "\(name)")
+            }
+            assertClose(try f.call([strided])[0], stridedExpected, rtol: 0, atol: 0, "\(name), strided")
+        }
     }
 }
