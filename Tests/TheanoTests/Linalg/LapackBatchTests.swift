@@ -177,6 +177,21 @@ final class LapackBatchTests: BackendTestCase {
         XCTAssertEqual(results[1].shape, [2, 3, 3])
     }
 
+    func testMethodsMatchFunctions() throws {
+        let a = Tensor.matrix("a", .float64), b = Tensor.vector("b", .float64)
+        let value = try diagonallyDominant([3, 3]), rhs = data.array([3])
+        let pairs: [(Tensor, Tensor)] = [
+            (try a.solve(b), try solve(a, b)), (try a.solveTriangular(b, lower: true), try solveTriangular(a, b, lower: true)),
+            (try a.slogdet().logAbsDet, try slogdet(a).logAbsDet), (try a.eigvalsh(), try eigvalsh(a)),
+            (try a.svdvals(), try svdvals(a)), (try a.qr().r, try qr(a).r), (try a.pinv(), try pinv(a)),
+            (try a.expm(), try expm(a)), (try a.matrixPower(2), try matrixPower(a, 2)), (try a.kron(a), try kron(a, a)),
+            (try a.norm(), try norm(a)), (try a.inv(), try inv(a)), (try a.trace(offset: 1), try trace(a, offset: 1)),
+        ]
+        for (method, function) in pairs {
+            assertClose(try evaluate(method, [a, b], [value, rhs]), try evaluate(function, [a, b], [value, rhs]), rtol: 0, atol: 0)
+        }
+    }
+
     func testTraceKronAndPowersOfIntegers() throws {
         // Integers stay exact (no detour through float64): 2^60 + 1 + 1.
         let m = Tensor.matrix("m", .int64)
