@@ -147,6 +147,17 @@ final class LapackGradientTests: BackendTestCase {
         }
     }
 
+    /// Gradients are graphs of differentiable ops, so they differentiate again.
+    func testSecondOrder() throws {
+        let a = try wellConditioned(3), spd = try positiveDefinite(3)
+        check({ x in try grad(sum(slogdet(x[0]).logAbsDet), wrt: x[0]) }, [a])
+        check({ x in try grad(sum(inv(x[0]) * inv(x[0])), wrt: x[0]) }, [a])
+        check({ x in try grad(sum(solve(x[0], x[1]) * x[1]), wrt: x[0]) }, [a, data.array([3])])
+        check({ x in try grad(sum(cholesky(x[0]) * cholesky(x[0])), wrt: x[0]) }, [spd])
+        check({ x in try grad(sum(eigvalsh(x[0]) * eigvalsh(x[0])), wrt: x[0]) }, [try separatedSymmetric(3)])
+        check({ x in try grad(sum(svdvals(x[0])), wrt: x[0]) }, [data.array([3, 2])])
+    }
+
     /// The gradients compiled on this backend equal the reference evaluation.
     func testCompiledGradientsMatchReference() throws {
         let a = Tensor.variable("a", .float64, shape: [nil, 3, 3]), b = Tensor.matrix("b", .float64)
