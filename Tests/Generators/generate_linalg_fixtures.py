@@ -183,6 +183,10 @@ case("expm zero", "expm", [np.zeros((2, 2))], [np.eye(2)])
 # lu_factor / lu_solve (pivots 0-based as SciPy's)
 lu, piv = sl.lu_factor(a3)
 case("luFactor", "luFactor", [a3], [lu, piv.astype(np.float64)])
+pp, ll, uu = sl.lu(a3)
+case("lu", "lu", [a3], [pp, ll, uu])
+case("lu batch", "lu", [ab], [np.zeros(1)])
+cases[-1]["outputs"] = [enc(np.stack([np.stack([f(m) for m in row]) for row in ab])) for f in (lambda m: sl.lu(m)[0], lambda m: sl.lu(m)[1], lambda m: sl.lu(m)[2])]
 case("luSolve", "luSolve", [a3, b32], [sl.lu_solve((lu, piv), b32)])
 case("luSolve transposed", "luSolve", [a3, b32], [sl.lu_solve((lu, piv), b32, trans=1)], trans=True)
 

@@ -73,6 +73,17 @@ public func luFactor(_ a: Tensor) throws -> (lu: Tensor, pivots: Tensor) {
     return (outs[0], outs[1])
 }
 
+/// The LU decomposition `a = p l u` of every square matrix (SciPy's `linalg.lu`): `p` a
+/// permutation matrix, `l` unit lower triangular, `u` upper triangular, all in `a`'s dtype.
+/// Composed from ``luFactor(_:)``, so it batches and differentiates as that (`p` is piecewise
+/// constant).
+public func lu(_ a: Tensor) throws -> (p: Tensor, l: Tensor, u: Tensor) {
+    let (packed, pivots) = try luFactor(a)
+    let (l, u) = try unpackLU(packed)
+    let p = try PivotRows(inverse: true).apply([identityLike(packed), pivots])
+    return (p, l, u)
+}
+
 /// Solves `A x = b` (or `A^T x = b` when `transposed`) from ``luFactor(_:)``'s outputs
 /// (SciPy's `linalg.lu_solve`); `b` as in ``solve(_:_:assume:lower:)``.
 public func luSolve(_ lu: Tensor, _ pivots: Tensor, _ b: Tensor, transposed: Bool = false) throws -> Tensor {

@@ -105,6 +105,10 @@ final class LapackFixtureTests: BackendTestCase {
             let (lu, pivots) = try luFactor(x[0])
             return [lu, try cast(pivots, x[0].dtype)]
         }
+        try runCases("lu") { x in
+            let (p, l, u) = try lu(x[0])
+            return [p, l, u]
+        }
         try runCases("luSolve") { x, p in
             let (lu, pivots) = try luFactor(x[0])
             return [try luSolve(lu, pivots, x[1], transposed: p.trans ?? false)]

@@ -131,6 +131,7 @@ final class LapackGradientTests: BackendTestCase {
         check({ x in let (lu, p) = try luFactor(x[0]); return try luSolve(lu, p, x[1]) }, [a, data.array([3, 2])])
         check({ x in let (lu, p) = try luFactor(x[0]); return try luSolve(lu, p, x[1], transposed: true) }, [a, data.array([3])])
         check({ try luFactor($0[0]).lu }, [a])
+        check({ x in let (p, l, u) = try lu(x[0]); return try matmul(p, l) + u }, [a])
     }
 
     func testNorms() throws {
