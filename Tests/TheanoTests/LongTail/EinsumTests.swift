@@ -39,15 +39,37 @@ final class EinsumTests: BackendTestCase {
 
     func testLowering() throws {
         let a = Tensor.matrix("a", .float64), b = Tensor.matrix("b", .float64)
+        // A pair without batch letters is one TensorDot.
         let y = try einsum("ij,jk->ik", a, b)
-        let f = try function([a, b], [y])
-        let ops = f.debugDescription()
-        XCTAssertFalse(ops.isEmpty)
-        let product = try evaluate(y, [a, b], [try LongTail.input("A"), try LongTail.input("B")])
-        try assertFixture(product, "einsum_mm")
-        // A single operand without contraction is a view-level transpose.
+        XCTAssertTrue(y.variable.owner?.op is TensorDot, "\(y)")
+        try assertFixture(try evaluate(y, [a, b], [try LongTail.input("A"), try LongTail.input("B")]), "einsum_mm")
+        // A pair with batch letters is a batched MatMul between reshapes.
+        let u = Tensor.tensor3("u", .float64), v = Tensor.tensor3("v", .float64)
+        let batched = try einsum("bij,bjk->bik", u, v)
+        XCTAssertTrue(containsOp(batched, MatMul.self))
+        XCTAssertFalse(containsOp(batched, Elemwise.self) && !containsOp(batched, MatMul.self))
+        // A single operand without contraction is a transpose; the identity is the input.
         XCTAssertTrue(try einsum("ij->ji", a).variable.owner?.op is DimShuffle)
         XCTAssertTrue(try einsum("ij", a) == a)
+        // Integer operands stay integers; mixed dtypes promote as in tensordot.
+        let i = Tensor.matrix("i", .int64), f = Tensor.matrix("f", .float32)
+        let ii = try einsum("ij,jk", i, i)
+        XCTAssertEqual(ii.dtype, .int64)
+        let two = try NDArray([Int64(1), 2, 3, 4], shape: [2, 2])
+        XCTAssertEqual(try evaluate(ii, [i], [two]).toArray(of: Int64.self), [7, 10, 15, 22])
+        XCTAssertEqual(try einsum("ij,jk", f, f).dtype, .float32)
+    }
+
+    /// Whether `t`'s graph (up to its inputs) has a node of op type `type`.
+    private func containsOp<T: Op>(_ t: Tensor, _ type: T.Type) -> Bool {
+        var work = [t.variable]
+        var seen = Set<ObjectIdentifier>()
+        while let v = work.popLast() {
+            guard let node = v.owner, seen.insert(ObjectIdentifier(node)).inserted else { continue }
+            if node.op is T { return true }
+            work.append(contentsOf: node.inputs)
+        }
+        return false
     }
 
     func testGradients() throws {

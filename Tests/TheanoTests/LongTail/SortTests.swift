@@ -102,6 +102,17 @@ final class SortTests: BackendTestCase {
         assertValues(gv, [1, 2, 0])
     }
 
+    func testNewOpsRunTheirReferenceOnTheCPU() throws {
+        // No CPU kernel: the backend runs `perform` (reported, not an error).
+        let x = Tensor.matrix("x", .float64)
+        let f = try function([x], [sort(x), cumsum(x, axis: 0)], mode: .fastRun)
+        let kinds = f.kernelReport.entries.filter { $0.op == "ArgSort" || $0.op == "CumSum" }
+        XCTAssertEqual(kinds.count, 2, "\(f.kernelReport.entries.map(\.op))")
+        XCTAssertTrue(kinds.allSatisfy { $0.kind != .kernel }, f.kernelReport.description)
+        let r = try f.call([try LongTail.input("m34")])
+        try assertFixture(r[1], "cumsum_m34_0")
+    }
+
     func testErrors() {
         let s = Tensor.scalar("s")
         assertThrows(.outOfRange, containing: ["sort", "rank 0", "axis: nil"]) { try sort(s) }
