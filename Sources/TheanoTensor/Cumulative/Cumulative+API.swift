@@ -9,7 +9,7 @@ import TheanoGraph
 /// let c = try cumsum(x)                    // [1, 2, 3] -> [1, 3, 6]
 /// ```
 public func cumsum(_ x: Tensor, axis: Int? = nil) throws -> Tensor {
-    let (input, a) = try cumulativeInput(x, axis: axis, function: "cumsum")
+    let (input, a) = try inputAlongAxis(x, axis: axis, function: "cumsum")
     return try CumOp(.sum, axis: a).apply([input])
 }
 
@@ -21,7 +21,7 @@ public func cumsum(_ x: Tensor, axis: Int? = nil) throws -> Tensor {
 /// let c = try cumprod(x)                   // [1, 2, 3] -> [1, 2, 6]
 /// ```
 public func cumprod(_ x: Tensor, axis: Int? = nil) throws -> Tensor {
-    let (input, a) = try cumulativeInput(x, axis: axis, function: "cumprod")
+    let (input, a) = try inputAlongAxis(x, axis: axis, function: "cumprod")
     return try CumOp(.prod, axis: a).apply([input])
 }
 
@@ -52,12 +52,6 @@ public func diff(_ x: Tensor, n: Int = 1, axis: Int = -1) throws -> Tensor {
         result = x.dtype == .bool ? try neq(later, earlier) : try sub(later, earlier)
     }
     return result
-}
-
-/// The input and non-negative axis of a cumulative op: `x` flattened for a nil axis.
-func cumulativeInput(_ x: Tensor, axis: Int?, function: String) throws -> (Tensor, Int) {
-    guard let axis else { return (try flatten(x), 0) }
-    return (x, try normalizeAxis(axis, rank: x.rank, context: "\(function) of \(describeVariable(x.variable))"))
 }
 
 extension Tensor {

@@ -20,8 +20,7 @@ public func `repeat`(_ x: Tensor, repeats: Tensor, axis: Int? = nil) throws -> T
     if repeats.rank == 0, let n = repeats.constantValue.flatMap({ try? $0.item(Int.self) }) {
         return try `repeat`(x, repeats: n, axis: axis)
     }
-    let (input, a) = axis == nil ? (try flatten(x), 0)
-        : (x, try normalizeAxis(axis!, rank: x.rank, context: "repeat of \(describeVariable(x.variable))"))
+    let (input, a) = try inputAlongAxis(x, axis: axis, function: "repeat")
     let size = try input.shape(a)
     // A scalar count is one count for every element (RepeatIndices broadcasts a single count).
     let counts = repeats.rank == 0 ? try dimshuffle(repeats, [DimShuffle.newAxis]) : repeats

@@ -90,3 +90,11 @@ func floatBefore(_ a: Double, _ b: Double) -> Bool {
     if b.isNaN { return true }
     return a < b
 }
+
+/// The input and non-negative axis of an op that works along one axis, NumPy style: `x`
+/// flattened (axis 0) when `axis` is nil, else `x` with `axis` normalised (negative counts
+/// from the end). `function` names the caller in errors.
+func inputAlongAxis(_ x: Tensor, axis: Int?, function: String) throws -> (Tensor, Int) {
+    guard let axis else { return (try flatten(x), 0) }
+    return (x, try normalizeAxis(axis, rank: x.rank, context: "\(function) of \(describeVariable(x.variable))"))
+}
