@@ -181,6 +181,8 @@ einsum_cases = {
     "ellipsis_implicit": ("...j,j", ["A", "a3"]),
     "bilinear": ("i,ij,j->", ["a3", "B", "b4"]),
     "broadcast1": ("ij,kj->ik", ["R", "A"]),
+    "hadamard": ("i,i->i", ["a3", "a3"]),
+    "batch_outer": ("bi,bj->bji", ["A", "A"]),
 }
 einsum_inputs = {}
 for name, (spec, names) in einsum_cases.items():

@@ -23,7 +23,8 @@ import TheanoGraph
 /// letters used by one operand only and not in the output are summed at once, and the
 /// operands are contracted two at a time in a greedy order (see ``einsumPath(_:_:)``): a pair
 /// without shared output letters is a ``tensordot``, a pair with shared output ("batch")
-/// letters a batched ``matmul`` between reshapes. Everything is built from existing ops, so
+/// letters a batched ``matmul`` between reshapes, or an elementwise product when nothing is
+/// summed. Everything is built from existing ops, so
 /// gradients, shape inference and the BLAS rewrites apply as usual.
 ///
 /// - Throws: `invalidArgument` for malformed subscripts (a term count that differs from the
@@ -196,6 +197,17 @@ struct EinsumPlan {
         if batch.isEmpty {
             let product = try tensordot(a.tensor, b.tensor, axes: (axes(a, summed), axes(b, summed)))
             return EinsumTerm(tensor: product, labels: aOnly + bOnly)
+        }
+        if summed.isEmpty {
+            // Nothing to sum: an elementwise product, each side given the other's letters as
+            // new axes of size 1 (fusable with its neighbours, unlike a matmul with K = 1).
+            let left = try transpose(a.tensor, axes: axes(a, batch + aOnly))
+            let right = try transpose(b.tensor, axes: axes(b, batch + bOnly))
+            let nb = batch.count, na = aOnly.count, nr = bOnly.count
+            let leftOrder = Array(0..<(nb + na)) + Array(repeating: DimShuffle.newAxis, count: nr)
+            let rightOrder = Array(0..<nb) + Array(repeating: DimShuffle.newAxis, count: na) + Array(nb..<(nb + nr))
+            let product = try mul(dimshuffle(left, leftOrder), dimshuffle(right, rightOrder))
+            return EinsumTerm(tensor: product, labels: batch + aOnly + bOnly)
         }
         // Batched: [batch, M, K] @ [batch, K, N] with the letters of each group merged.
         let left = try transpose(a.tensor, axes: axes(a, batch + aOnly + summed))

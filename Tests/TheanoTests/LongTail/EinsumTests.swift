@@ -8,7 +8,7 @@ final class EinsumTests: BackendTestCase {
 
     func testFixtureCases() throws {
         let cases = LongTail.einsumCases
-        XCTAssertEqual(cases.count, 17)
+        XCTAssertEqual(cases.count, 19)
         for c in cases {
             let values = try c.operands.map(LongTail.input)
             for fixed in [true, false] where fixed || !staticOnly.contains(c.name) {
@@ -48,6 +48,11 @@ final class EinsumTests: BackendTestCase {
         let batched = try einsum("bij,bjk->bik", u, v)
         XCTAssertTrue(containsOp(batched, MatMul.self))
         XCTAssertFalse(containsOp(batched, Elemwise.self) && !containsOp(batched, MatMul.self))
+        // Nothing summed: an elementwise product, no MatMul.
+        let w = Tensor.matrix("w", .float64)
+        let outer = try einsum("bi,bj->bji", w, w)
+        XCTAssertFalse(containsOp(outer, MatMul.self))
+        XCTAssertTrue(containsOp(outer, Elemwise.self))
         // A single operand without contraction is a transpose; the identity is the input.
         XCTAssertTrue(try einsum("ij->ji", a).variable.owner?.op is DimShuffle)
         XCTAssertTrue(try einsum("ij", a) == a)
@@ -84,6 +89,8 @@ final class EinsumTests: BackendTestCase {
         try check("...ij,...jk->...ik", ["P", "Q"])
         try check("i,ij,j->", ["a3", "B", "b4"])
         try check("i,j->ji", ["a3", "b4"])
+        try check("i,i->i", ["a3", "a3"])
+        try check("bi,bj->bji", ["A", "A"])
     }
 
     func testSizesZeroAndOne() throws {
