@@ -14,8 +14,8 @@ public func cumsum(_ x: Tensor, axis: Int? = nil) throws -> Tensor {
 }
 
 /// The running product of `x` along `axis` (negative counts from the end), or of the flattened
-/// `x` when `axis` is nil (NumPy's `cumprod`). Its gradient is exact where `x` has zeros
-/// (see ``CumprodGrad``); second derivatives are not implemented.
+/// `x` when `axis` is nil (NumPy's `cumprod`). Its gradient divides by nothing, so it is
+/// exact where `x` has zeros, and is itself differentiable (see ``LinearRecurrence``).
 ///
 /// ```swift
 /// let c = try cumprod(x)                   // [1, 2, 3] -> [1, 2, 6]

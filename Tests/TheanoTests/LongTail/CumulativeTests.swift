@@ -63,9 +63,12 @@ final class CumulativeTests: BackendTestCase {
         let g = try grad(sum(cumprod(x)), wrt: [x])[0]
         // d/dx of x0 + x0 x1 + x0 x1 x2 at (2, 0, 5): (1 + 0 + 0, 2 + 10, 0).
         assertValues(try evaluate(g, [x], [NDArray([2.0, 0, 5])]), [1, 12, 0])
-        assertThrows(.notDifferentiable, containing: ["CumprodGrad"]) {
-            try grad(sum(g), wrt: [x])
-        }
+        // Second derivatives: the gradient is differentiable again, zeros included.
+        try verifyGrad({ v in try grad(sum(cumprod(v[0], axis: 1) * v[0]), wrt: [v[0]])[0] }, at: [z])
+        try verifyGrad({ v in try grad(sum(cumprod(v[0], axis: 0)), wrt: [v[0]])[0] }, at: [m])
+        let h = try hessian(sum(cumprod(x)), wrt: x)
+        // d2/dxi dxj of x0 + x0 x1 + x0 x1 x2 at (2, 0, 5): [[0, 1 + x2, x1], [., 0, x0], [., ., 0]].
+        assertValues(try evaluate(h, [x], [NDArray([2.0, 0, 5])]), [0, 6, 0, 6, 0, 2, 0, 2, 0], shape: [3, 3])
     }
 
     func testErrors() {

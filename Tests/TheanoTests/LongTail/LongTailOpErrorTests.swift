@@ -30,14 +30,37 @@ final class LongTailOpErrorTests: BackendTestCase {
         }
     }
 
+    func testLinearRecurrence() throws {
+        let a = Tensor.vector("a", .float64), b = Tensor.vector("b", .float64)
+        let av = NDArray([9.0, 2, 3]), bv = NDArray([1.0, 1, 1])
+        // y = [1, 2*1 + 1, 3*3 + 1] forward; [1 + 9*(1 + 2*1), 1 + 2*1, 1] reversed.
+        assertValues(try evaluate(LinearRecurrence(axis: 0).apply([a, b]), [a, b], [av, bv]), [1, 3, 10])
+        let backward = try LinearRecurrence(axis: 0, reverse: true).apply([a, b])
+        assertValues(try evaluate(backward, [a, b], [av, bv]), [28, 3, 1])
+        try checkInferShape(backward, [a, b], [av, bv])
+        assertThrows(.shapeMismatch, containing: ["LinearRecurrence", "[3]", "[2]"]) {
+            try function([a, b], [backward]).call([av, NDArray([1.0, 2])])
+        }
+        var data = TestData(seed: 5)
+        let p = data.array([3, 4]), q = data.array([3, 4])
+        for reverse in [false, true] {
+            for axis in [0, 1] {
+                try verifyGrad({ try LinearRecurrence(axis: axis, reverse: reverse).apply($0) }, at: [p, q])
+            }
+        }
+    }
+
     func testOtherOps() {
         let m = Tensor.matrix("m", .float64)
         assertThrows(.invalidArgument, containing: ["SearchSorted", "expected 2 inputs"]) { try SearchSorted().apply([m]) }
         assertThrows(.invalidArgument, containing: ["Bincount", "1 or 2 inputs"]) { try Bincount().apply([m, m, m]) }
-        assertThrows(.typeMismatch, containing: ["CumprodGrad", "floating-point", "i"]) {
-            try CumprodGrad(axis: 0).apply([Tensor.matrix("i", .int64), m])
+        assertThrows(.typeMismatch, containing: ["LinearRecurrence", "floating-point", "i"]) {
+            try LinearRecurrence(axis: 0).apply([Tensor.matrix("i", .int64), m])
         }
-        assertThrows(.shapeMismatch, containing: ["CumprodGrad", "ranks"]) { try CumprodGrad(axis: 0).apply([m, Tensor.vector("v", .float64)]) }
+        assertThrows(.shapeMismatch, containing: ["LinearRecurrence", "ranks"]) { try LinearRecurrence(axis: 0).apply([m, Tensor.vector("v", .float64)]) }
+        assertThrows(.shapeMismatch, containing: ["LinearRecurrence", "axis 1", "size 2", "3"]) {
+            try LinearRecurrence(axis: 0).apply([Tensor.matrix("p", .float64, shape: [4, 2]), Tensor.matrix("q", .float64, shape: [4, 3])])
+        }
         assertThrows(.invalidArgument, containing: ["Nonzero", "expected 1 input"]) { try Nonzero().apply([m, m]) }
         assertThrows(.invalidArgument, containing: ["Unique{counts}", "expected 1 input"]) { try Unique(returnCounts: true).apply([m, m]) }
         XCTAssertEqual(ArgSort(axis: 1, descending: true, count: 3).description, "ArgSort{axis=1, descending, count=3}")
