@@ -31,3 +31,13 @@ public func meshgrid(_ inputs: [Tensor], indexing: MeshgridIndexing = .xy) throw
         return try broadcastTo(dimshuffle(v, order), sizes)
     }
 }
+
+/// Coordinate arrays from coordinate vectors, written as NumPy's `meshgrid(x, y, ...)`; see
+/// ``meshgrid(_:indexing:)-([Tensor],MeshgridIndexing)``.
+///
+/// ```swift
+/// let grid = try meshgrid(x, y, indexing: .ij)
+/// ```
+public func meshgrid(_ inputs: Tensor..., indexing: MeshgridIndexing = .xy) throws -> [Tensor] {
+    try meshgrid(inputs, indexing: indexing)
+}

@@ -73,6 +73,11 @@ extension Tensor {
     public func sort(axis: Int? = -1, descending: Bool = false) throws -> Tensor {
         try TheanoTensor.sort(self, axis: axis, descending: descending)
     }
+    /// Where each of `values` would be inserted into this ascending vector; see
+    /// ``searchsorted(_:_:side:)``.
+    public func searchsorted(_ values: Tensor, side: SearchSorted.Side = .left) throws -> Tensor {
+        try TheanoTensor.searchsorted(self, values, side: side)
+    }
     /// The `k` largest (or smallest) elements and their positions; see ``topk(_:_:axis:largest:)``.
     public func topk(_ k: Int, axis: Int = -1, largest: Bool = true) throws -> (values: Tensor, indices: Tensor) {
         try TheanoTensor.topk(self, k, axis: axis, largest: largest)

@@ -17,6 +17,8 @@ final class GridCloseTests: BackendTestCase {
         XCTAssertEqual(fixed[0].staticShape, [3, 2])
         try verifyGrad({ v in try meshgrid(v)[0] * meshgrid(v)[1] }, at: [a, b])
         XCTAssertEqual(try meshgrid([]).count, 0)
+        let variadic = try meshgrid(x, y, indexing: .ij)
+        try assertFixture(try function([x, y], variadic).call([a, b])[1], "meshgrid_ij_1")
     }
 
     func testIsClose() throws {

@@ -73,7 +73,7 @@ final class SortTests: BackendTestCase {
         let si = Tensor.vector("si", .int64), vi = Tensor.vector("vi", .int64)
         let r = try evaluate(try searchsorted(si, vi, side: .right), [si, vi], [NDArray([Int64(1), 3, 3, 7]), NDArray([Int64(3), 0, 9])])
         XCTAssertEqual(r.toArray(of: Int64.self), [3, 0, 4])
-        let e = try evaluate(try searchsorted(si, vi), [si, vi], [NDArray([Int64]()), NDArray([Int64(3)])])
+        let e = try evaluate(try si.searchsorted(vi), [si, vi], [NDArray([Int64]()), NDArray([Int64(3)])])
         XCTAssertEqual(e.toArray(of: Int64.self), [0])
         assertThrows(.invalidArgument, containing: ["SearchSorted", "vector", "rank 2"]) { try searchsorted(Tensor.matrix("m"), p) }
     }
