@@ -44,6 +44,19 @@ public func topk(_ x: Tensor, _ k: Int, axis: Int = -1, largest: Bool = true) th
     return (try takeAlongAxis(input, indices, axis: a), indices)
 }
 
+/// The `k` largest (or smallest) elements of `x` along `axis` and their positions, with a
+/// symbolic count `k` (an integer scalar); see ``topk(_:_:axis:largest:)-(Tensor,Int,Int,Bool)``.
+/// The axis size of the results is known only at run time (unless `k` is a constant); a
+/// negative `k` or one above the axis size throws then.
+public func topk(_ x: Tensor, _ k: Tensor, axis: Int = -1, largest: Bool = true) throws -> (values: Tensor, indices: Tensor) {
+    if k.rank == 0, let n = k.constantValue.flatMap({ try? $0.item(Int.self) }) {
+        return try topk(x, n, axis: axis, largest: largest)
+    }
+    let (input, a) = try sortInput(x, axis: axis, function: "topk")
+    let indices = try ArgSort(axis: a, descending: largest).apply([input, k])
+    return (try takeAlongAxis(input, indices, axis: a), indices)
+}
+
 /// For each element of `values`, the int64 position in the ascending vector `sorted` where it
 /// would be inserted to keep the order: before equal elements (`side: .left`) or after them
 /// (`.right`) (NumPy's `searchsorted`). The result has `values`' shape. See ``SearchSorted``.

@@ -59,6 +59,30 @@ final class SortTests: BackendTestCase {
         assertThrows(.invalidArgument, containing: ["ArgSort", "non-negative"]) { try topk(y, -1) }
     }
 
+    func testTopKWithSymbolicCount() throws {
+        let value = try LongTail.input("x35")
+        let x = symbolic("x", like: value)
+        let k = Tensor.scalar("k", .int32)
+        let (v, i) = try topk(x, k)
+        XCTAssertEqual(v.staticShape, [nil, nil])
+        let r = try function([x, k], [v, i]).call([value, NDArray(scalar: Int32(2))])
+        try assertFixture(r[0], "topk2_val")
+        try assertFixture(r[1], "topk2_idx")
+        try checkInferShape(v, [x, k], [value, NDArray(scalar: Int32(2))])
+        try checkInferShape(i, [x, k], [try strided(value), NDArray(scalar: Int32(0))])
+        assertThrows(.shapeMismatch, containing: ["ArgSort", "6 positions", "only 5"]) {
+            try function([x, k], [v]).call([value, NDArray(scalar: Int32(6))])
+        }
+        assertThrows(.invalidArgument, containing: ["ArgSort", "non-negative", "-1"]) {
+            try function([x, k], [v]).call([value, NDArray(scalar: Int32(-1))])
+        }
+        assertThrows(.typeMismatch, containing: ["ArgSort", "integer scalar"]) { try topk(x, Tensor.scalar("f")) }
+        assertThrows(.invalidArgument, containing: ["ArgSort", "expected 1 input"]) { try ArgSort(axis: 0, count: 1).apply([x, k]) }
+        let m = try LongTail.input("m34")
+        let kc = try cast(sum(Tensor.constant(NDArray([Int64(1), 1]))), .int64)
+        try verifyGrad({ try topk($0[0], kc, axis: 0, largest: false).values }, at: [m])
+    }
+
     func testSearchSorted() throws {
         let a = try LongTail.input("sorted"), v = try LongTail.input("probe")
         let s = symbolic("s", like: a), p = symbolic("p", like: v)
