@@ -57,7 +57,8 @@ public struct Bincount: Op {
         }
         let largest = values.max().map { Int($0) + 1 } ?? 0
         let length = Swift.max(largest, minlength)
-        _ = try checkedShapeSize(known: [length], context: "\(self): the result")
+        // A huge value asks for a huge result: refuse it before allocating (8 bytes a bin).
+        _ = try checkedAllocation([length], dtype: .float64, context: "\(self): the result for the largest value \(largest - 1)")
         guard inputs.count == 2 else {
             var counts = Array(repeating: Int64(0), count: length)
             for v in values { counts[Int(v)] += 1 }

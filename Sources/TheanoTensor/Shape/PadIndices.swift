@@ -55,6 +55,7 @@ public struct PadIndices: Op {
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
         let n = try inputs[0].item(Int.self)
         let total = try checkedSum([n, before, after], context: "\(self): the padded size")
+        _ = try checkedAllocation([total], dtype: .int64, context: "\(self): the padded positions")
         if n == 0 && total > 0 {
             throw TheanoError.invalidArgument("\(self): cannot pad an empty axis in \(mode.rawValue) mode (there is no element to copy); use constant padding")
         }

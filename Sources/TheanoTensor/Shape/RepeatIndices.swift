@@ -40,6 +40,7 @@ public struct RepeatIndices: Op {
             throw TheanoError.invalidArgument("\(self): repetition counts must be non-negative, got \(negative) in \(describeVariable(node.inputs[0]))")
         }
         let total = try checkedSum(counts.map { Int($0) }, context: "\(self): the repeated size")
+        _ = try checkedAllocation([total], dtype: .int64, context: "\(self): the repeated positions")
         var positions: [Int64] = []
         positions.reserveCapacity(total)
         for (i, c) in counts.enumerated() {

@@ -50,6 +50,18 @@ final class LongTailOpErrorTests: BackendTestCase {
         }
     }
 
+    func testHugeValueSizedResultsThrow() throws {
+        // Sizes from values are checked against memory before anything is allocated.
+        let x = Tensor.vector("x", .int64)
+        assertThrows(.outOfMemory, containing: ["Bincount"]) {
+            try function([x], [bincount(x)]).call([NDArray([Int64(1) << 58])])
+        }
+        let c = Tensor.vector("c", .int64), n = Tensor.scalar("n", .int64)
+        assertThrows(.outOfMemory, containing: ["RepeatIndices"]) {
+            try function([c, n], [RepeatIndices().apply([c, n])]).call([NDArray([Int64(1) << 58]), NDArray(scalar: Int64(1))])
+        }
+    }
+
     func testOtherOps() {
         let m = Tensor.matrix("m", .float64)
         assertThrows(.invalidArgument, containing: ["SearchSorted", "expected 2 inputs"]) { try SearchSorted().apply([m]) }
