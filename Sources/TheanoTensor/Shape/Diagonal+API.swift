@@ -24,7 +24,7 @@ public func diagonal(_ x: Tensor, offset: Int = 0, axis1: Int = 0, axis2: Int = 
         throw TheanoError.invalidArgument("diagonal: axis1 and axis2 name the same axis (\(axis1), \(axis2)) of \(describeVariable(x.variable))")
     }
     let moved = try transpose(x, axes: (0..<x.rank).filter { $0 != a1 && $0 != a2 } + [a1, a2])
-    let rowStart = Swift.max(0, -offset), columnStart = Swift.max(0, offset)
+    let (rowStart, columnStart) = diagonalStarts(offset)
     let positions: Tensor
     if let n1 = x.staticShape[a1], let n2 = x.staticShape[a2] {
         positions = try arange(Swift.max(0, Swift.min(n1 - rowStart, n2 - columnStart)))
@@ -50,16 +50,23 @@ public func diag(_ x: Tensor, k: Int = 0) throws -> Tensor {
     case 2:
         return try diagonal(x, offset: k)
     case 1:
-        let magnitude = k.magnitude > UInt(Int.max) ? Int.max : Int(k.magnitude)
-        let size = try add(x.shape(0), Tensor(shapeConstant(magnitude)))
+        let (rowStart, columnStart) = diagonalStarts(k)
+        let size = try add(x.shape(0), Tensor(shapeConstant(rowStart + columnStart)))
         let matrix = try zeros([size, size], x.dtype)
         let positions = try arange(x.shape(0))
-        let rows = try add(positions, Tensor(shapeConstant(Swift.max(0, -k))))
-        let columns = try add(positions, Tensor(shapeConstant(Swift.max(0, k))))
+        let rows = try add(positions, Tensor(shapeConstant(rowStart)))
+        let columns = try add(positions, Tensor(shapeConstant(columnStart)))
         return try setSubtensor(matrix.indexed([rows, columns]), x)
     default:
         throw TheanoError.invalidArgument("diag: needs a vector (to build a matrix) or a matrix (to read a diagonal), got \(describeVariable(x.variable)) of rank \(x.rank)")
     }
+}
+
+/// Where the `offset`-th diagonal starts: (row, column), one of them 0; `Int.min` counts as
+/// `-Int.max` (no overflow).
+private func diagonalStarts(_ offset: Int) -> (Int, Int) {
+    if offset >= 0 { return (0, offset) }
+    return (offset == Int.min ? Int.max : -offset, 0)
 }
 
 extension Tensor {

@@ -25,6 +25,12 @@ final class TriangleDiagonalTests: BackendTestCase {
         try checkUnary("v3", "diag_v3_1") { try diag($0, k: 1) }
         try checkUnary("v3", "diag_v3_m2") { try diag($0, k: -2) }
         XCTAssertEqual(try diagonal(Tensor.matrix("m", shape: [3, 4]), offset: 2).staticShape, [2])
+        // Extreme offsets give empty diagonals, without overflow.
+        let m = Tensor.matrix("m", .float64)
+        for offset in [Int.min, Int.max] {
+            XCTAssertEqual(try diagonal(Tensor.matrix("s", shape: [3, 4]), offset: offset).staticShape, [0])
+            XCTAssertEqual(try evaluate(diagonal(m, offset: offset), [m], [try LongTail.input("m34")]).shape, [0])
+        }
     }
 
     func testSizeZeroAndOne() throws {
