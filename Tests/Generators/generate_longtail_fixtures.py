@@ -41,6 +41,8 @@ inputs = {
     "idx31": np.array([[3], [0], [1]], np.int64),
     "nz": np.array([[0, 1.5, 0], [nan, 0, -2]]),
     "dup": np.array([[3, nan, 1, 3], [nan, 2, 1, 3]]),
+    "rows": np.array([[1.0, 2], [0, 5], [1, 2], [0, 4], [0, 5]]),
+    "t232": np.arange(12.0).reshape(2, 3, 2) % 4,
     "g2": np.array([1.0, 2.0]),
     "g4": np.array([-1.0, 0.0, 1.0, 2.0]),
     "close_a": np.array([1, 1e10, inf, -inf, nan, 1e-8, 0, inf]),
@@ -141,6 +143,12 @@ add("unique_values", values)
 add("unique_index", index)
 add("unique_inverse", inverse)
 add("unique_counts", counts)
+for name, axis in (("rows", 0), ("t232", 1)):
+    values, index, inverse, counts = np.unique(x[name], axis=axis, return_index=True, return_inverse=True, return_counts=True)
+    add("unique_%s_values" % name, values)
+    add("unique_%s_index" % name, index)
+    add("unique_%s_inverse" % name, inverse)
+    add("unique_%s_counts" % name, counts)
 add("bincount_i7", np.bincount(x["i7"]))
 add("bincount_i7_w", np.bincount(x["i7"], weights=x["w7"]))
 add("bincount_i7_min9", np.bincount(x["i7"], minlength=9))

@@ -48,6 +48,29 @@ final class ValueSizedTests: BackendTestCase {
         XCTAssertEqual(try evaluate(ui, [i], [NDArray([Int8]())]).shape, [0])
     }
 
+    func testUniqueAlongAnAxis() throws {
+        for (name, axis) in [("rows", 0), ("t232", -2)] {
+            let value = try LongTail.input(name)
+            let x = symbolic("x", like: value, fixed: axis == 0)
+            let u = try unique(x, returnIndex: true, returnInverse: true, returnCounts: true, axis: axis)
+            guard let index = u.index, let inverse = u.inverse, let counts = u.counts else { return XCTFail("missing outputs") }
+            let r = try function([x], [u.values, index, inverse, counts]).call([value])
+            try assertFixture(r[0], "unique_\(name)_values")
+            try assertFixture(r[1], "unique_\(name)_index")
+            try assertFixture(r[2], "unique_\(name)_inverse")
+            try assertFixture(r[3], "unique_\(name)_counts")
+            try checkInferShape(u.values, [x], [value])
+            try checkInferShape(inverse, [x], [value])
+        }
+        // Rows holding NaN stay distinct (NumPy compares them so); an empty axis gives nothing.
+        let m = Tensor.matrix("m", .float64)
+        let rows = try unique(m, axis: 0).values
+        let nan = try NDArray([Double.nan, 1, .nan, 1], shape: [2, 2])
+        XCTAssertEqual(try evaluate(rows, [m], [nan]).shape, [2, 2])
+        XCTAssertEqual(try evaluate(rows, [m], [try NDArray.zeros([0, 3], .float64)]).shape, [0, 3])
+        assertThrows(.outOfRange, containing: ["unique", "axis 2"]) { try unique(m, axis: 2) }
+    }
+
     func testBincount() throws {
         let values = try LongTail.input("i7"), weights = try LongTail.input("w7")
         let x = symbolic("x", like: values), w = symbolic("w", like: weights)
