@@ -1,9 +1,10 @@
 import TheanoArray
 import TheanoGraph
 
-// Helpers for ops that work along one axis (sorting, cumulative sums): the input's values as
-// "lanes", the 1-d sequences along the axis, stored one after another in C order with the
-// axis moved last; and the way back from such lanes to an array with the axis in place.
+// Helpers for ops that work along one axis (sorting, cumulative ops, unique): the input's
+// values as "lanes", the 1-d sequences along the axis, stored one after another in C order
+// with the axis moved last; and the way back from such lanes to an array with the axis in
+// place.
 
 /// The layout of an array's lanes along `axis`.
 struct AxisLanes {
@@ -32,8 +33,8 @@ struct AxisLanes {
         try x.transposed(moveLast).toArray(of: T.self)
     }
 
-    /// A C-contiguous array of `dtype` whose lanes are `values` (lane after lane, `newLength`
-    /// elements each), with the lane axis put back at `axis`.
+    /// A C-contiguous array of `T`'s dtype whose lanes are `values` (lane after lane,
+    /// `newLength` elements each), with the lane axis put back at `axis`.
     func array<T: NDArrayElement>(_ values: [T], newLength: Int? = nil) throws -> NDArray {
         var moved = movedShape
         moved[moved.count - 1] = newLength ?? length
