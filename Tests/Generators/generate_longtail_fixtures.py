@@ -129,6 +129,7 @@ add("pad_m23_constant", np.pad(x["m23"], ((1, 2), (2, 0)), mode="constant", cons
 for mode in ("edge", "reflect", "symmetric", "wrap"):
     add("pad_m23_" + mode, np.pad(x["m23"], ((4, 1), (2, 3)), mode=mode))
 add("pad_v3_reflect_wide", np.pad(x["v3"], (5, 7), mode="reflect"))
+add("pad_m23_constants", np.pad(x["m23"], ((1, 2), (2, 1)), mode="constant", constant_values=((7, 8), (-1, -2))))
 
 # Gathers.
 add("take_m34_idx24_0", np.take_along_axis(x["m34"], x["idx24"], 0))

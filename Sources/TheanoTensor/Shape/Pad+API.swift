@@ -45,6 +45,41 @@ public func pad(_ x: Tensor, _ width: Int, mode: PadMode = .constant, constant: 
     try pad(x, [(width, width)], mode: mode, constant: constant)
 }
 
+/// `x` padded with a different constant on each side of each axis (NumPy's
+/// `pad(x, widths, constant_values=((b0, a0), (b1, a1), ...))`): `constants[axis]` fills the
+/// elements in front of and behind `x` along that axis. Axes are padded in order, so a corner
+/// takes the value of the last axis that covers it, as in NumPy. `widths` and `constants` have
+/// one entry per axis or one for every axis. Built from ``concatenate(_:axis:)`` and filled
+/// blocks, so it is differentiable.
+///
+/// ```swift
+/// let y = try pad(x, [(1, 1)], constants: [(-1, 1)])    // [2, 3] -> [-1, 2, 3, 1]
+/// ```
+public func pad(_ x: Tensor, _ widths: [(before: Int, after: Int)], constants: [(before: Double, after: Double)]) throws -> Tensor {
+    func perAxis<T>(_ entries: [T], _ what: String) throws -> [T] {
+        if entries.count == x.rank { return entries }
+        if entries.count == 1 { return Array(repeating: entries[0], count: x.rank) }
+        throw TheanoError.invalidArgument(
+            "pad: expected \(x.rank) \(what), one per axis of \(describeVariable(x.variable)), or one for every axis; got \(entries.count)")
+    }
+    let sides = try perAxis(widths, "(before, after) widths")
+    let values = try perAxis(constants, "(before, after) constants")
+    if let bad = sides.first(where: { $0.before < 0 || $0.after < 0 }) {
+        throw TheanoError.invalidArgument("pad: widths must be non-negative, got (\(bad.before), \(bad.after)) for \(describeVariable(x.variable))")
+    }
+    var result = x
+    for axis in 0..<x.rank where sides[axis].before > 0 || sides[axis].after > 0 {
+        var pieces: [Tensor] = []
+        for (width, value) in [(sides[axis].before, values[axis].before), (sides[axis].after, values[axis].after)] {
+            var sizes = try result.shapeList()
+            sizes[axis] = Tensor(shapeConstant(width))
+            pieces.append(try alloc(Tensor.constant(value, x.dtype), shape: sizes))
+        }
+        result = try concatenate([pieces[0], result, pieces[1]], axis: axis)
+    }
+    return result
+}
+
 /// Constant padding: a filled array of the padded shape with `x` written into its middle.
 private func padConstant(_ x: Tensor, _ widths: [(before: Int, after: Int)], _ value: Double) throws -> Tensor {
     var sizes: [Tensor] = []

@@ -22,6 +22,18 @@ final class PadGatherTests: BackendTestCase {
         assertValues(try evaluate(pad(e, 2, mode: .reflect), [e], [NDArray([4.0])]), [4, 4, 4, 4, 4])
     }
 
+    func testPadWithConstantsPerSide() throws {
+        try checkUnary("m23", "pad_m23_constants") { try pad($0, [(1, 2), (2, 1)], constants: [(7, 8), (-1, -2)]) }
+        let v = Tensor.vector("v", .float64)
+        assertValues(try evaluate(pad(v, [(1, 1)], constants: [(-1, 1)]), [v], [NDArray([2.0, 3])]), [-1, 2, 3, 1])
+        assertValues(try evaluate(pad(v, [(0, 2)], constants: [(5, 6)]), [v], [NDArray([Double]())]), [6, 6])
+        try verifyGrad({ try pad($0[0], [(1, 0), (2, 1)], constants: [(3, 4)]) }, at: [try LongTail.input("m23")])
+        assertThrows(.invalidArgument, containing: ["pad", "2 (before, after) constants", "got 3"]) {
+            try pad(Tensor.matrix("m"), [(1, 1)], constants: [(0, 0), (0, 0), (0, 0)])
+        }
+        assertThrows(.invalidArgument, containing: ["pad", "non-negative"]) { try pad(v, [(-1, 0)], constants: [(0, 0)]) }
+    }
+
     func testPadGradients() throws {
         let m = try LongTail.input("m23")
         try verifyGrad({ try pad($0[0], [(1, 2), (0, 1)], constant: 3) }, at: [m])
