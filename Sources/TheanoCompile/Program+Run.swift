@@ -38,8 +38,10 @@ extension Program {
                          scratch: ProgramScratch?) throws -> [NDArray] {
         let context = callerContext ?? self.context
         let buffers = context.buffers
-        buffers.beginCall()
-        defer { buffers.endCall() }
+        // A nested run is part of its caller's call, which counts the demand.
+        let outermost = callerContext == nil
+        if outermost { buffers.beginCall() }
+        defer { if outermost { buffers.endCall() } }
         var slots: [NDArray?]
         if let scratch, scratch.slots.count == slotCount {
             slots = scratch.slots
@@ -70,7 +72,16 @@ extension Program {
         let profiling = profile != nil
         var times: [Double] = profiling ? Array(repeating: 0, count: instructions.count) : []
         let callStart = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        var runner = NodeRunner(instructions: instructions, kernels: kernels.current(), checksKernels: checksKernels,
+        // One generation of kernels for the whole call; a loop's steps keep the one its first
+        // step took (the steps are one call of the outer function).
+        let generation: [KernelTable.Entry]
+        if let scratch, let kept = scratch.kernels {
+            generation = kept
+        } else {
+            generation = kernels.current()
+            scratch?.kernels = generation
+        }
+        var runner = NodeRunner(instructions: instructions, kernels: generation, checksKernels: checksKernels,
                                 context: context, profiling: profiling, maxInputs: maxInputCount,
                                 arguments: scratch?.takeArguments() ?? [])
         defer { scratch?.arguments = runner.arguments }
@@ -213,6 +224,8 @@ private struct NodeRunner {
 final class ProgramScratch {
     var slots: [NDArray?] = []
     var arguments: [NDArray] = []
+    /// The kernels the first run used (later runs of the same loop call use them too).
+    var kernels: [KernelTable.Entry]?
 
     init(slotCount: Int) { slots = Array(repeating: nil, count: slotCount) }
 

@@ -216,7 +216,7 @@ public struct Scan: InnerGraphOp {
             arguments.removeAll(keepingCapacity: true)
             for s in sequences { arguments.append(try s.row(t)) }
             for (k, offset) in tapReads { arguments.append(try buffers[k]!.row(slot(k, t + offset))) }
-            arguments += nonSequences
+            for v in nonSequences { arguments.append(v) }
             var results = try step(t, arguments)
             for k in 0..<outputs {
                 let value = results[k]
