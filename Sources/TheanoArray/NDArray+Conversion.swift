@@ -49,6 +49,23 @@ extension NDArray {
 
     /// The elements in C order, converted to `T` with the casting rules of ``NDArrayElement``.
     public func toArray<T: NDArrayElement>(of type: T.Type = T.self) -> [T] {
+        // The same element type in C order: one block copy (the general path below walks
+        // element by element through generic conversions).
+        if T.dtype == dtype, MemoryLayout<T>.stride == dtype.byteSize, !isContiguous, count > 0,
+           let ordered = try? copy(context: "toArray") {
+            // A strided view: a C-order copy first (copied as words of the element's width).
+            return ordered.toArray(of: T.self)
+        }
+        if T.dtype == dtype, MemoryLayout<T>.stride == dtype.byteSize, isContiguous {
+            let n = count
+            return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
+                if n > 0, let base = buffer.baseAddress {
+                    UnsafeMutableRawPointer(base).copyMemory(from: storage.baseAddress + offset * dtype.byteSize,
+                                                             byteCount: n * dtype.byteSize)
+                }
+                initialized = n
+            }
+        }
         func read<S: NDArrayElement>(_: S.Type) -> [T] {
             var out: [T] = []
             out.reserveCapacity(count)
