@@ -23,12 +23,12 @@ public enum Canonicalize {
 }
 
 /// The specialisation rule set: general operations replaced by cheaper special cases
-/// (`SpecializeArithmetic`, `SpecializeIndexing`), with the dimshuffle clean-ups
+/// (`SpecializeArithmetic`, `SpecializeIndexing`, `LinalgRewrites`), with the dimshuffle clean-ups
 /// (`useless_dimshuffle`, `dimshuffle_chain`) for the axes those rules drop and add.
 public enum Specialize {
     /// Every specialisation rule.
     public static let rules: [Rewrite] = SpecializeArithmetic.all + SpecializeIndexing.all
-        + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain]
+        + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain] + LinalgRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)

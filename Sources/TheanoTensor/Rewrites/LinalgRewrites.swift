@@ -1,0 +1,76 @@
+import TheanoArray
+import TheanoGraph
+
+/// Linear-algebra rewrites (PyTensor's `rewriting/linalg.py` ideas), in the specialisation
+/// set: an explicit inverse multiplied into something becomes a solve, inverses cancel, the
+/// determinant of a Cholesky factor is the product of its diagonal, and solves with one matrix
+/// (or its transpose: a solve and its gradient) share one LU factorisation.
+public enum LinalgRewrites {
+    /// `inv(inv(A))` -> `A`.
+    public static let invOfInv = Rewrite("inv_inv", tracks: [MatrixInverse.self]) { _, node in
+        guard let inner = node.inputs[0].owner, inner.op is MatrixInverse else { return nil }
+        let a = inner.inputs[0]
+        return a.type.dtype == node.outputs[0].type.dtype ? [a] : nil
+    }
+
+    /// `inv(A) @ B` -> `solve(A, B)`: one factorisation and two triangular solves instead of
+    /// an inverse and a product, and more accurate.
+    public static let invMatmulToSolve = Rewrite("inv_matmul_to_solve", tracks: [MatMul.self]) { _, node in
+        guard let inverse = node.inputs[0].owner, inverse.op is MatrixInverse else { return nil }
+        let (a, b) = (inverse.inputs[0], node.inputs[1])
+        guard b.type.rank >= 2 || a.type.rank == 2, a.type.dtype == b.type.dtype else { return nil }
+        let x = try Solve(assume: .general, vectorRHS: b.type.rank == 1).makeNode([a, b]).outputs[0]
+        return node.outputs[0].type.isSatisfied(by: x.type) ? [x] : nil
+    }
+
+    /// `det(cholesky(A))` -> the product of the factor's diagonal (a triangular matrix's
+    /// determinant).
+    public static let detOfTriangularFactor = Rewrite("det_of_cholesky", tracks: [Determinant.self]) { _, node in
+        guard let factor = node.inputs[0].owner, factor.op is Cholesky else { return nil }
+        let l = Tensor(node.inputs[0])
+        let product = try prod(diagonal(l, axis1: l.rank - 2, axis2: l.rank - 1), axis: -1)
+        return node.outputs[0].type.isSatisfied(by: product.type) ? [product.variable] : nil
+    }
+
+    /// A general solve whose matrix (or that matrix transposed) is also solved with elsewhere
+    /// -> `luSolve` with one `luFactor` of the matrix (merge then keeps a single factorisation):
+    /// the gradient of `solve(A, b)` solves with `A^T`, so forward and backward share one LU.
+    public static let shareLUFactorization = Rewrite("solve_share_lu", tracks: [Solve.self]) { graph, node in
+        guard let solve = node.op as? Solve, solve.assume == .general else { return nil }
+        let (matrix, transposed) = untransposed(node.inputs[0])
+        // Other general solves with the same matrix, either way round.
+        var readers = 0
+        for candidate in [matrix] + transposesOf(matrix, graph) {
+            for client in graph.clients(of: candidate) {
+                guard let other = client.node, other !== node, client.index == 0,
+                      let s = other.op as? Solve, s.assume == .general else { continue }
+                readers += 1
+            }
+        }
+        // A factorisation of the matrix already made for another solve is reused.
+        let made = graph.clients(of: matrix).compactMap(\.node).first { $0.op is LUFactor }
+        guard readers > 0 || made != nil else { return nil }
+        let (lu, pivots) = try made.map { (Tensor($0.outputs[0]), Tensor($0.outputs[1])) } ?? luFactor(Tensor(matrix))
+        let x = try luSolve(lu, pivots, Tensor(node.inputs[1]), transposed: transposed)
+        return node.outputs[0].type.isSatisfied(by: x.type) ? [x.variable] : nil
+    }
+
+    /// `m` and false, or, when `m` swaps its last two axes of some `a` (and nothing else),
+    /// `a` and true.
+    static func untransposed(_ m: Variable) -> (Variable, Bool) {
+        guard let node = m.owner, let shuffle = node.op as? DimShuffle, shuffle.isTranspose else { return (m, false) }
+        let r = shuffle.inputRank
+        guard r >= 2, shuffle.order == Array(0..<(r - 2)) + [r - 1, r - 2] else { return (m, false) }
+        return (node.inputs[0], true)
+    }
+
+    /// The variables of the graph that are `m` with its last two axes swapped.
+    static func transposesOf(_ m: Variable, _ graph: FunctionGraph) -> [Variable] {
+        graph.clients(of: m).compactMap { client in
+            guard let node = client.node, untransposed(node.outputs[0]).1 else { return nil }
+            return node.outputs[0]
+        }
+    }
+
+    public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangularFactor, shareLUFactorization]
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Theano
+import XCTest
+
+/// The linear-algebra rewrites: each one's effect on the compiled graph, values unchanged.
+final class LinalgRewriteTests: BackendTestCase {
+    private let a = try! NDArray([4.0, 2, 0.5, 2, 3, 0.25, 0.5, 0.25, 2], shape: [3, 3])
+    private let b = try! NDArray([1.0, -2, 0.5, 3, 2, -1], shape: [3, 2])
+
+    private func unrewritten(_ name: String) -> Mode { Mode.current.excluding(name) }
+
+    func testInverseOfInverseIsTheMatrix() throws {
+        let m = Tensor.matrix("m", .float64)
+        let f = try function([m], [inv(inv(m))])
+        XCTAssertEqual(f.graph.count(MatrixInverse.self), 0, "\(f.graph)")
+        assertClose(try f.call([a])[0], a)
+    }
+
+    func testInverseTimesMatrixIsASolve() throws {
+        let m = Tensor.matrix("m", .float64), r = Tensor.matrix("r", .float64)
+        let f = try function([m, r], [inv(m).matmul(r)])
+        XCTAssertEqual(f.graph.count(MatrixInverse.self), 0, "\(f.graph)")
+        XCTAssertEqual(f.graph.count(Solve.self) + f.graph.count(LUSolve.self), 1, "\(f.graph)")
+        let x = try f.call([a, b])[0]
+        assertClose(try NDArray.matmul(a, x), b, rtol: 1e-12, atol: 1e-12)
+        let plain = try function([m, r], [inv(m).matmul(r)], mode: unrewritten("inv_matmul_to_solve")).call([a, b])[0]
+        assertClose(x, plain, rtol: 1e-12, atol: 1e-12)
+    }
+
+    func testDeterminantOfACholeskyFactorIsItsDiagonalProduct() throws {
+        let m = Tensor.matrix("m", .float64)
+        let f = try function([m], [det(cholesky(m))])
+        XCTAssertEqual(f.graph.count(Determinant.self), 0, "\(f.graph)")
+        // det(L) = sqrt(det(A)), here against the unrewritten graph and a 2x2 by hand.
+        let plain = try function([m], [det(cholesky(m))], mode: unrewritten("det_of_cholesky")).call([a])[0]
+        let value = try f.call([a])[0]
+        assertClose(value, plain, rtol: 1e-12, atol: 1e-12)
+        assertValues(try function([m], [det(cholesky(m))]).call([try NDArray([4.0, 2, 2, 3], shape: [2, 2])])[0], [Foundation.sqrt(8.0)])
+    }
+
+    func testSolveAndItsGradientShareOneFactorization() throws {
+        let m = Tensor.matrix("m", .float64), r = Tensor.matrix("r", .float64)
+        let cost = try solve(m, r).sum()
+        let outputs = [cost] + (try grad(cost, wrt: [m, r]))
+        let f = try function([m, r], outputs)
+        XCTAssertEqual(f.graph.count(LUFactor.self), 1, "\(f.graph)")
+        XCTAssertEqual(f.graph.count(Solve.self), 0, "\(f.graph)")
+        let got = try f.call([a, b])
+        let plain = try function([m, r], outputs, mode: unrewritten("solve_share_lu")).call([a, b])
+        for (x, y) in zip(got, plain) { assertClose(x, y, rtol: 1e-10, atol: 1e-12) }
+    }
+}
