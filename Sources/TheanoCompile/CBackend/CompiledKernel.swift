@@ -53,7 +53,7 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
         for (k, output) in outputs.enumerated() {
             strides.append(contentsOf: k == 0 && inPlace != nil ? output.strides.map { Int64($0) } : contiguous)
         }
-        let status = invoke(shape: shape.map { Int64($0) }, strides: strides, operands: inputs + outputs, reduceAxes: 0, pool: pool)
+        let status = invoke(shape: shape.map { Int64($0) }, strides: strides, inputs: inputs, outputs: outputs, reduceAxes: 0, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return outputs
     }
@@ -77,7 +77,7 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
             let outAxis = r.keepdims ? d : kept.firstIndex(of: d) ?? 0
             strides.append(Int64(outStrides[outAxis]))
         }
-        let status = invoke(shape: order.map { Int64(shape[$0]) }, strides: strides, operands: inputs + [output],
+        let status = invoke(shape: order.map { Int64(shape[$0]) }, strides: strides, inputs: inputs, outputs: [output],
                             reduceAxes: r.axes.count, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return [output]
@@ -90,11 +90,17 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
     /// run-time sizes disagree.
     func broadcastShape(_ inputs: [NDArray]) -> [Int]? { staticBroadcastShape(inputs, broadcast) }
 
-    private func invoke(shape: [Int64], strides: [Int64], operands: [NDArray], reduceAxes: Int, pool: ThreadPool?) -> Int32 {
-        withExtendedLifetime(operands) {
-            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<CChar>?.self, capacity: operands.count) { data in
-                for (k, a) in operands.enumerated() {
+    /// Calls the kernel with the operands' data pointers (inputs, then outputs) in one
+    /// temporary buffer (no concatenated array per call).
+    private func invoke(shape: [Int64], strides: [Int64], inputs: [NDArray], outputs: [NDArray], reduceAxes: Int,
+                        pool: ThreadPool?) -> Int32 {
+        withExtendedLifetime((inputs, outputs)) {
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<CChar>?.self, capacity: inputs.count + outputs.count) { data in
+                for (k, a) in inputs.enumerated() {
                     data[k] = (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
+                }
+                for (k, a) in outputs.enumerated() {
+                    data[inputs.count + k] = (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
                 }
                 return shape.withUnsafeBufferPointer { shapePtr in
                     strides.withUnsafeBufferPointer { stridePtr in

@@ -223,7 +223,8 @@ public struct Scan: InnerGraphOp {
                 if buffers[k] == nil {
                     buffers[k] = try allocate([rows[k]] + value.shape, d.outputTypes[k].dtype)
                 }
-                let row = try buffers[k]!.row(slot(k, depths[k] + t))
+                guard let buffer = buffers[k] else { continue }
+                let row = try buffer.row(slot(k, depths[k] + t))
                 guard value.shape == row.shape else {
                     throw TheanoError.shapeMismatch("\(self): step \(t): output \(k) has shape \(formatShape(value.shape)), but \(d.taps[k].isEmpty ? "the first step's" : "the state's") rows have shape \(formatShape(row.shape)); every step must produce the same shape")
                 }
