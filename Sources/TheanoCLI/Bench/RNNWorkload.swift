@@ -64,10 +64,10 @@ extension Workloads {
             return f
         }
         func peakGrowth(_ f: Function) throws -> Int {
-            guard let before = try residentBytes(resetPeak: true) else { return 0 }
+            guard let before = residentBytes(resetPeak: true) else { return 0 }
             _ = try f(xb)
             _ = try f(xb)
-            return (try residentBytes(resetPeak: false, field: "VmHWM:") ?? before) - before
+            return (residentBytes(resetPeak: false, field: "VmHWM:") ?? before) - before
         }
         let checkpointed = try compiled(try scanCheckpoints(body, sequences: [x], outputsInfo: [h0], saveEveryN: 45).output[-1])
         let looped = try compiled(try scan(body, sequences: [x], outputsInfo: [h0]).output[-1])
@@ -80,7 +80,7 @@ extension Workloads {
 
     /// The resident set size (`VmRSS:`) or another `/proc/self/status` field in bytes, after
     /// resetting the peak when asked; nil where /proc is missing.
-    private static func residentBytes(resetPeak: Bool, field: String = "VmRSS:") throws -> Int? {
+    private static func residentBytes(resetPeak: Bool, field: String = "VmRSS:") -> Int? {
         if resetPeak { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),

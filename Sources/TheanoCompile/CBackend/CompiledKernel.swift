@@ -96,12 +96,11 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
                         pool: ThreadPool?) -> Int32 {
         withExtendedLifetime((inputs, outputs)) {
             withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<CChar>?.self, capacity: inputs.count + outputs.count) { data in
-                for (k, a) in inputs.enumerated() {
-                    data[k] = (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
+                func address(_ a: NDArray) -> UnsafeMutablePointer<CChar> {
+                    (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
                 }
-                for (k, a) in outputs.enumerated() {
-                    data[inputs.count + k] = (a.storage.baseAddress + a.offset * a.dtype.byteSize).assumingMemoryBound(to: CChar.self)
-                }
+                for (k, a) in inputs.enumerated() { data[k] = address(a) }
+                for (k, a) in outputs.enumerated() { data[inputs.count + k] = address(a) }
                 return shape.withUnsafeBufferPointer { shapePtr in
                     strides.withUnsafeBufferPointer { stridePtr in
                         var call = th_call(

@@ -13,6 +13,11 @@ public struct LoopRows: Op {
 
     public init(context: String) { self.context = context }
 
+    /// The first `steps` rows of `sequence`, checked as the loop named in `context` would.
+    static func rows(of sequence: Variable, steps: Variable, context: String) throws -> Tensor {
+        Tensor(try LoopRows(context: context).makeNode([sequence, steps]).outputs[0])
+    }
+
     public var description: String { "LoopRows" }
 
     public var viewMap: [Int: [Int]] { [0: [0]] }

@@ -60,7 +60,7 @@ public func scanCheckpoints(
     // Each block reads its rows of the sequences (cut to the steps, with the loop's checks)
     // as views: no padded copy.
     let whole: [Tensor] = try sequences.enumerated().map { i, s in
-        try Tensor(LoopRows(context: "\(name): sequence \(i)").makeNode([s.variable, steps.variable]).outputs[0])
+        try LoopRows.rows(of: s.variable, steps: steps.variable, context: "\(name): sequence \(i)")
     }
     let sequenceCount = sequences.count
     let outputCount = outputsInfo.count

@@ -185,6 +185,8 @@ public struct Scan: InnerGraphOp {
         guard n >= 0 else {
             throw TheanoError.invalidArgument("\(self): the number of steps must not be negative, got \(n)")
         }
+        // Every buffer holds up to `depth + n` rows: that count must fit (sizes come from users).
+        _ = try checkedSum([recurrent.map(depth).max() ?? 0, n], context: "\(self): the initial rows plus \(n) steps")
         let sequences = Array(inputs[sequenceRange])
         for (i, s) in sequences.enumerated() where s.shape[0] < n {
             throw TheanoError.shapeMismatch("\(self): sequence \(i) has \(s.shape[0]) rows (shape \(formatShape(s.shape))) but the loop runs \(n) steps")

@@ -144,7 +144,7 @@ public enum ScanRewrites {
     static func stepsOf(_ s: Variable, _ parts: ScanParts) throws -> Tensor {
         let index = parts.sequences.firstIndex { $0.outer === s } ?? 0
         let loop = parts.name == "scan" ? "Scan" : "Scan{\(parts.name)}"
-        return Tensor(try LoopRows(context: "\(loop): sequence \(index)").makeNode([s, parts.steps]).outputs[0])
+        return try LoopRows.rows(of: s, steps: parts.steps, context: "\(loop): sequence \(index)")
     }
 
     /// A size of a body value as an outer scalar: the static size, or `outerAxis` of `outer`.

@@ -252,3 +252,14 @@ final class ScanMergeTests: BackendTestCase {
         assertValues(try g.call([NDArray([1.0, 2.0, 3.0])])[1], [1, 4, 10])
     }
 }
+
+/// A number of steps too large for any buffer is an error, not an overflow.
+final class ScanStepCountTests: BackendTestCase {
+    func testHugeStepCountThrows() throws {
+        let n = Tensor.scalar("n", .int64)
+        let out = try scan({ a in [try a[0] + 1] }, outputsInfo: [Tensor(0.0)], nSteps: n).output
+        let f = try function([n], [out])
+        XCTAssertThrowsError(try f.call([NDArray(scalar: Int64.max)]))
+        assertValues(try f.call([NDArray(scalar: Int64(3))])[0], [1, 2, 3])
+    }
+}
