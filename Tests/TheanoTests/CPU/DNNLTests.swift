@@ -3,6 +3,7 @@ import CDNNL
 import Theano
 @testable import TheanoArray
 @testable import TheanoCompile
+import Synchronization
 import XCTest
 
 /// The oneDNN wrappers (GEMM, convolution, pooling, batch normalisation) against plain loops
@@ -161,7 +162,7 @@ final class DNNLTests: XCTestCase {
 
     func testConvolutionForwardBackwardAgainstLoops() throws {
         var rng = Values(state: 3)
-        for layout in [DNNLLayout.plain, .chosen] {
+        for layout in [DNNLLayout.plain, .chosen, .channelsLast] {
             for g in convolutionGeometries {
                 let xv = rng.next(shapeSize(g.inputShape)), wv = rng.next(shapeSize(g.weightsShape))
                 let bv = rng.next(g.outChannels), dyv = rng.next(shapeSize(g.outputShape))
@@ -214,6 +215,37 @@ final class DNNLTests: XCTestCase {
         XCTAssertEqual(dw.toArray(of: Float.self), fresh.weights.toArray(of: Float.self))
     }
 
+    /// A primitive keeps its reordered arguments' buffers between runs: later runs with other
+    /// operands, and runs from several threads at once, must not see an earlier run's data.
+    func testReorderBuffersKeptBetweenRunsHoldNoStaleData() throws {
+        var rng = Values(state: 9)
+        let g = DNNLConvGeometry(batch: 2, inChannels: 5, outChannels: 6, inputSpatial: [7, 6], kernelSpatial: [3, 2])
+        func expected(_ xv: [Float], _ wv: [Float]) -> [Double] {
+            var y = [Double](repeating: 0, count: shapeSize(g.outputShape))
+            convolutionTerms(g) { xi, wi, yi in y[yi] += Double(xv[xi]) * Double(wv[wi]) }
+            return y
+        }
+        let cases = try (0..<4).map { _ in
+            let xv = rng.next(shapeSize(g.inputShape)), wv = rng.next(shapeSize(g.weightsShape))
+            return (x: try array(xv, g.inputShape), w: try array(wv, g.weightsShape), want: expected(xv, wv))
+        }
+        for layout in [DNNLLayout.chosen, .channelsLast] {
+            for (i, c) in cases.enumerated() {
+                assertClose(try DNNLConvolution.forward(g, input: c.x, weights: c.w, layout: layout), c.want, "run \(i) \(layout)")
+            }
+        }
+        let results = Mutex<[Int: [Float]]>([:])
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            let c = cases[i % cases.count]
+            let got = try? DNNLConvolution.forward(g, input: c.x, weights: c.w, layout: .channelsLast)
+            results.withLock { $0[i] = got?.toArray(of: Float.self) }
+        }
+        for i in 0..<16 {
+            let got = try XCTUnwrap(results.withLock { $0[i] }, "thread run \(i) failed")
+            assertClose(try array(got, g.outputShape), cases[i % cases.count].want, "thread run \(i)")
+        }
+    }
+
     func testConvolutionPrimitivesAreCachedByGeometry() throws {
         let context = try DNNLContext.shared
         let g = DNNLConvGeometry(batch: 1, inChannels: 2, outChannels: 2, inputSpatial: [13, 3], kernelSpatial: [2, 2])
@@ -229,10 +261,10 @@ final class DNNLTests: XCTestCase {
         let hidden = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
         let depthwise = DNNLConvGeometry(batch: 8, inChannels: 32, outChannels: 32, groups: 32, inputSpatial: [8, 8], kernelSpatial: [3, 3])
         XCTAssertEqual(DNNLLayout.preferred(for: image), .chosen, "LeNet's first layer runs faster blocked")
-        XCTAssertEqual(DNNLLayout.preferred(for: hidden), .chosen)
+        XCTAssertEqual(DNNLLayout.preferred(for: hidden), .channelsLast, "no channel padding")
         XCTAssertEqual(DNNLLayout.preferred(for: depthwise), .plain)
         XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(image), .chosen)
-        XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(hidden), .plain)
+        XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(hidden), .channelsLast)
         XCTAssertEqual(DNNLLayout.preferredForBackwardWeights(depthwise), .plain)
     }
 

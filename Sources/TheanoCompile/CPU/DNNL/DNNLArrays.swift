@@ -10,24 +10,33 @@ enum DNNLLayout: Hashable, Sendable {
     /// The layouts oneDNN picks (format `any`, often channel-blocked such as `nChw16c`), with
     /// reorders from and to the callers' plain layouts around each execution.
     case chosen
+    /// Channels-last data (`nhwc`, `nwc`, `ndhwc`) with the weights' layout left to oneDNN,
+    /// with reorders from and to the callers' plain layouts around each execution.
+    case channelsLast
 
-    /// What the convolution wrappers use unless told otherwise: oneDNN's layouts, reorders
-    /// included (2-3 times faster forward and backward-data with 20 or more input channels per
-    /// group; on LeNet's first layer, one input channel, 2.2x faster forward and 7x faster
-    /// backward-weights than the plain layouts in the same run), except for grouped
-    /// convolutions with fewer than 4 channels per group (depthwise), where the blocked
-    /// layouts pad every group's channels. docs/DNNL.md has the measurements.
+    /// What the convolution wrappers use unless told otherwise:
+    /// - ungrouped convolutions with 4 or more input channels: channels-last data. On LeNet's
+    ///   second layer (20 -> 50 channels, release build, medians over a bench run) forward 1.41
+    ///   against 1.96 ms blocked, backward data 1.54 against 2.00 ms, reorders included: the
+    ///   blocked layouts pad 20 channels to 32 and 50 to 64, channels-last pads nothing;
+    /// - fewer input channels (a first layer): oneDNN's blocked layouts (on LeNet's first
+    ///   layer, one channel, 2.2x faster forward and 7x faster backward-weights than the plain
+    ///   layouts; about even with channels-last);
+    /// - grouped convolutions: blocked, except with fewer than 4 channels per group
+    ///   (depthwise), where the blocked layouts pad every group's channels: plain.
+    /// docs/DNNL.md has the measurements.
     static func preferred(for geometry: DNNLConvGeometry) -> DNNLLayout {
-        geometry.groups > 1 && geometry.inChannels / geometry.groups < 4 ? .plain : .chosen
+        if geometry.groups > 1 { return geometry.inChannels / geometry.groups < 4 ? .plain : .chosen }
+        return geometry.inChannels < 4 ? .chosen : .channelsLast
     }
 
-    /// The layouts for the filter gradient: oneDNN's blocked ones only for inputs with fewer
-    /// than 4 channels (a first layer, ungrouped), the plain ones otherwise. Release build,
-    /// LeNet step, same run: the second layer's filter gradient (20 input channels) took
-    /// 2.4-2.5 ms plain against 2.7-3.7 ms blocked (the step 12.3 against 13.7 ms, medians of
-    /// 4), while the first layer's (one channel) took 1.45 ms blocked against 10.0 ms plain.
+    /// The layouts for the filter gradient: channels-last for ungrouped convolutions with 4
+    /// or more input channels (LeNet's second layer 1.48 ms against 2.20 ms plain, where the
+    /// blocked layouts had been slower than plain), blocked for fewer (the first layer: 0.3
+    /// ms against 10 ms plain), plain for grouped ones.
     static func preferredForBackwardWeights(_ geometry: DNNLConvGeometry) -> DNNLLayout {
-        geometry.groups == 1 && geometry.inChannels < 4 ? .chosen : .plain
+        guard geometry.groups == 1 else { return .plain }
+        return geometry.inChannels < 4 ? .chosen : .channelsLast
     }
 }
 

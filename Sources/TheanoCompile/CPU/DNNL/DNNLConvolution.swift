@@ -112,6 +112,11 @@ extension DNNLConvolution {
                 opSrc = try dnnlDesc(g.inputShape, dnnl_format_tag_any)
                 opWeights = try dnnlDesc(g.dnnlWeightsDims, dnnl_format_tag_any)
                 opDst = try dnnlDesc(g.outputShape, dnnl_format_tag_any)
+            } else if layout == .channelsLast {
+                let tag = channelsLastTag(rank: g.inputShape.count)
+                opSrc = try dnnlDesc(g.inputShape, tag)
+                opWeights = try dnnlDesc(g.dnnlWeightsDims, dnnl_format_tag_any)
+                opDst = try dnnlDesc(g.outputShape, tag)
             } else {
                 (opSrc, opWeights, opDst) = (src, weights, dst)
             }
@@ -213,5 +218,14 @@ extension DNNLConvolution {
             try DNNLPrimitive(context, opDesc: UnsafeRawPointer(p), hint: hint, arguments: arguments,
                               what: "convolution backward weights \(g)")
         }
+    }
+}
+
+/// The channels-last format tag of a data array of `rank` axes (`acb`, `acdb`, `acdeb`).
+func channelsLastTag(rank: Int) -> dnnl_format_tag_t {
+    switch rank {
+    case 3: dnnl_acb
+    case 4: dnnl_acdb
+    default: dnnl_acdeb
     }
 }
