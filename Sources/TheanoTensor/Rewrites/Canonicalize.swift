@@ -29,6 +29,7 @@ public enum Specialize {
     /// Every specialisation rule.
     public static let rules: [Rewrite] = SpecializeArithmetic.all + SpecializeIndexing.all
         + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain] + LinalgRewrites.all
+        + ConvRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)
