@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also report compile time split into rewriting, code generation and C compilation, and the 10,000-stage chain.")
     var breakdown = false
 
-    @Flag(help: "Profile the mlp, lenet and rnn steps: time per op type and per node.")
+    @Flag(help: "Profile the mlp, lenet, rnn and batchnorm steps: time per op type and per node.")
     var profile = false
 
     @Argument(help: "Workloads to run (default: all).")

@@ -11,7 +11,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet", "rnn", "loop", "linalg"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet", "rnn", "loop", "linalg", "batchnorm"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -25,6 +25,7 @@ enum Workloads {
         case "lenet": return try lenet(breakdown: breakdown, profile: profile)
         case "rnn": return try rnn(breakdown: breakdown, profile: profile)
         case "linalg": return try linalg(breakdown: breakdown)
+        case "batchnorm": return try batchNorm(profile: profile)
         case "loop": return Result(values: [("scan_step_overhead_s", try scanStepOverhead())], notes: [try checkpointMemory()])
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }

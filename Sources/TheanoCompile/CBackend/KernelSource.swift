@@ -270,6 +270,10 @@ struct KernelSource {
         let (flatBody, flatOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[b\($0) + j]" }, indent: "            ")
         let (strBody, strOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[b\($0) + ro\($0)]" }, indent: "            ")
         let (leadBody, leadOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[base + k]" }, indent: "                ")
+        let (runBody, runOut) = try body(load: { inputIsScalar[$0] ? "s\($0)" : "p\($0)[b\($0) + ro\($0) + jj]" }, indent: "                        ")
+        let runOffsets = (0..<inputCount).map { "ro\($0) += idx * st[\($0) * nd + d];" }.joined(separator: " ")
+        let runCheck = (0..<inputCount).filter { !inputIsScalar[$0] }
+            .map { "(shape[d] == 1 || st[\($0) * nd + d] == run)" }.joined(separator: " && ")
         let baseDecl = (0..<operands).map { "b\($0) = 0" }.joined(separator: ", ")
         let baseUpdate = (0..<operands).map { "b\($0) += idx * st[\($0) * nd + d];" }.joined(separator: " ")
         let redDecl = (0..<inputCount).map { "ro\($0) = 0" }.joined(separator: ", ")
@@ -313,7 +317,49 @@ struct KernelSource {
                     \(combine("result", flatOut[0]));
                 }
             } else {
+                /* The trailing reduced axes along which every input is contiguous form runs of
+                   `run` elements (a batch-norm sum over N, H, W of NCHW: runs of H * W); whole
+                   runs are read with the vectorised lane loop, the rest element by element. */
+                int64_t run = 1, split = nd;
+                for (int64_t d = nd - 1; d >= kd; d--) {
+                    if (!(\(runCheck.isEmpty ? "1" : runCheck))) break;
+                    run *= shape[d];
+                    split = d;
+                }
+                int64_t runs_begin = je, runs_end = je;
+                if (run >= \(lanes)) {
+                    runs_begin = (jb + run - 1) / run * run;
+                    runs_end = je / run * run;
+                    if (runs_begin > runs_end) runs_begin = runs_end = je;
+                }
                 for (int64_t j = jb; j < je; j++) {
+                    if (j == runs_begin && runs_begin < runs_end) {
+                        for (int64_t j0 = runs_begin; j0 < runs_end; j0 += run) {
+                            int64_t \(redDecl);
+                            int64_t r = j0 / run;
+                            for (int64_t d = split - 1; d >= kd; d--) {
+                                const int64_t idx = r % shape[d];
+                                r /= shape[d];
+                                \(runOffsets)
+                            }
+                            \(accType) acc[\(lanes)] = { \(laneIdentity) };
+                            int64_t jj = 0;
+                            for (; jj + \(lanes) <= run; jj += \(lanes)) {
+                                for (int l = 0; l < \(lanes); l++) {
+                                    const int64_t jl = jj + l;
+        \(runBody.replacing("+ jj]", with: "+ jl]"))
+                                    \(combine("acc[l]", runOut[0]));
+                                }
+                            }
+                            for (int l = 0; l < \(lanes); l++) { \(merge("result", "acc[l]")); }
+                            for (; jj < run; jj++) {
+        \(runBody)
+                                \(combine("result", runOut[0]));
+                            }
+                        }
+                        j = runs_end - 1;
+                        continue;
+                    }
                     int64_t \(redDecl);
                     int64_t r = j;
                     for (int64_t d = nd - 1; d >= kd; d--) {

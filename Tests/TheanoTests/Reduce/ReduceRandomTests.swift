@@ -31,6 +31,35 @@ final class ReduceRandomTests: BackendTestCase {
         }
     }
 
+    /// Reductions whose inputs are contiguous only along trailing reduced axes (a batch-norm
+    /// sum over N, H, W of NCHW; a sliced matrix summed whole): the generated kernels read
+    /// such runs with their vectorised loop, including runs cut by the 16 fixed parts of a
+    /// single-output reduction and runs whose length is not a multiple of 16.
+    func testReductionsOverContiguousRunsOfStridedInputs() throws {
+        var data = TestData(seed: 13)
+        // (stored shape, slices keeping a view, reduced axes)
+        let cases: [([Int], [ArrayIndex], [Int])] = [
+            ([3, 5, 7, 9], [], [0, 2, 3]),
+            ([4, 6, 5, 40], [], [0, 2, 3]),
+            ([2, 3, 40], [], [0, 2]),
+            ([401, 64], [.all, .slice(start: 0, stop: 50, step: nil)], [0, 1]),
+            ([33, 3, 70], [.all, .slice(start: 1, stop: 3, step: nil), .all], [0, 2]),
+            ([5, 300, 3], [.all, .all, .index(1)], [0, 1]),
+        ]
+        for (stored, slices, axes) in cases {
+            for dtype in [DType.float64, .float32, .int32] {
+                let full = data.array(stored, dtype)
+                let value = slices.isEmpty ? full : try full.slice(slices)
+                let x = Tensor.variable("x", dtype, shape: value.shape.map { _ in nil })
+                for kind in [ReduceKind.sum, .max, .min] {
+                    let what = "\(kind) of \(dtype)\(formatShape(value.shape)) strides \(value.strides) over \(axes)"
+                    let result = try evaluate(try Reduce(kind, axes: axes, keepdims: false).apply([x]), [x], [value])
+                    assertClose(result, naiveReduce(kind, value, axes: axes, keepdims: false), rtol: dtype == .float32 ? 1e-4 : 1e-10, what)
+                }
+            }
+        }
+    }
+
     func testArgReduceMatchesNaiveReference() throws {
         var data = TestData(seed: 12)
         for shape in shapes where !shape.contains(0) {
