@@ -349,6 +349,14 @@ extension NDArray {
         guard isUniquelyReferenced() else {
             throw TheanoError.invalidArgument("\(context): scatter needs an array that owns its storage alone; scatter into a copy()")
         }
+        try scatterIntoStorage(selection, values: values, accumulate: accumulate, context: context)
+    }
+
+    /// ``scatter(_:values:accumulate:context:)`` into this array's storage even when other
+    /// values share it: for in-place ops, whose destroyed input nothing reads afterwards (the
+    /// in-place rewrite's rule). `values` are read in full before the first write, so they may
+    /// be a view of this array.
+    public func scatterIntoStorage(_ selection: IndexSelection, values: NDArray, accumulate: Bool, context: String = "index") throws {
         let source: NDArray
         do {
             source = try values.astype(dtype).broadcast(to: selection.shape)

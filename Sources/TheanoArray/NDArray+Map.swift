@@ -129,6 +129,9 @@ extension NDArray {
             let d = pd + offs[0], s = ps + offs[1]
             if inner[0] == 1 && inner[1] == 1 {
                 UnsafeMutableRawPointer(d).copyMemory(from: UnsafeRawPointer(s), byteCount: n * MemoryLayout<W>.stride)
+            } else if inner[0] == 1 && inner[1] == 0 {
+                // A value broadcast along the row (an `Alloc` filling an array): one store loop.
+                d.update(repeating: s[0], count: n)
             } else {
                 let (a, b) = (inner[0], inner[1])
                 for i in 0..<n { d[i * a] = s[i * b] }

@@ -53,12 +53,22 @@ extension NDArray {
 
     /// A `[rows, columns]` matrix whose rows enumerate `rowAxes` and columns enumerate
     /// `columnAxes` (each in C order): a view when each group of axes merges into one stride,
-    /// else a copy.
+    /// else a copy. The copy keeps the array's own axis order when the groups then merge (the
+    /// matrix is a possibly transposed view of it, which BLAS reads with a transpose flag), so
+    /// it copies whole contiguous rows: a time-reversed `[T, B, H]` contracted over `T` and
+    /// `B` had been copied as its transpose, element by element (a tenth of an RNN's gradient
+    /// step).
     func matrixView(rowAxes: [Int], columnAxes: [Int]) throws -> NDArray {
         let rows = shapeSize(rowAxes.map { shape[$0] })
         let columns = shapeSize(columnAxes.map { shape[$0] })
         if let rs = mergedStride(rowAxes), let cs = mergedStride(columnAxes) {
             return NDArray(storage: storage, dtype: dtype, shape: [rows, columns], strides: [rs, cs], offset: offset)
+        }
+        if !isContiguous {
+            let dense = contiguous()
+            if let rs = dense.mergedStride(rowAxes), let cs = dense.mergedStride(columnAxes) {
+                return NDArray(storage: dense.storage, dtype: dtype, shape: [rows, columns], strides: [rs, cs], offset: dense.offset)
+            }
         }
         return try transposed(rowAxes + columnAxes).reshaped([rows, columns])
     }

@@ -226,8 +226,20 @@ final class ProgramScratch {
     var arguments: [NDArray] = []
     /// The kernels the first run used (later runs of the same loop call use them too).
     var kernels: [KernelTable.Entry]?
+    /// The lean path's slots (``Program/runStep(_:in:scratch:)``): memory owned here rather
+    /// than an array, so a step neither copies nor checks exclusive access to it.
+    let slotStorage: UnsafeMutableBufferPointer<NDArray?>
 
-    init(slotCount: Int) { slots = Array(repeating: nil, count: slotCount) }
+    init(slotCount: Int) {
+        slots = Array(repeating: nil, count: slotCount)
+        slotStorage = .allocate(capacity: slotCount)
+        slotStorage.initialize(repeating: nil)
+    }
+
+    deinit {
+        slotStorage.deinitialize()
+        slotStorage.deallocate()
+    }
 
     func takeArguments() -> [NDArray] {
         defer { arguments = [] }

@@ -161,4 +161,35 @@ final class ViewTests: XCTestCase {
         XCTAssertEqual(try broadcastShapes([[], [0, 2]]), [0, 2])
         assertThrows(.shapeMismatch, containing: ["[2, 3]", "[4, 3]", "axis 0"]) { try broadcastShapes([[2, 3], [4, 3]]) }
     }
+
+    /// Tensordot over axes whose strides do not merge (a time-reversed `[T, B, H]`, a
+    /// transposed operand, a broadcast one) equals the same contraction of contiguous copies.
+    func testTensordotOfViewsWhoseAxesDoNotMerge() throws {
+        let values: [Double] = (0..<60).map { i in Double((i * 7) % 11) - 5 }
+        let a = try NDArray(values, shape: [5, 3, 4])
+        let b = try NDArray(Array(values.reversed()), shape: [5, 3, 4])
+        let reversed = try a.flipped(axis: 0)
+        let transposed = try b.transposed([1, 0, 2])
+        let broadcast = try NDArray([1.0, -2, 3, 0.5], shape: [1, 1, 4]).broadcast(to: [5, 3, 4])
+        for (x, y) in [(reversed, b), (b, reversed), (reversed, reversed), (broadcast, reversed)] {
+            let want = try NDArray.tensordotReference(x.contiguous(), y.contiguous(), axes: ([0, 1], [0, 1]))
+            let got = try NDArray.tensordot(x, y, axes: ([0, 1], [0, 1]))
+            XCTAssertEqual(got.shape, [4, 4])
+            XCTAssertEqual(got.toArray(of: Double.self), want.toArray(of: Double.self))
+        }
+        let want = try NDArray.tensordotReference(transposed.contiguous(), reversed.contiguous(), axes: ([1], [0]))
+        XCTAssertEqual(try NDArray.tensordot(transposed, reversed, axes: ([1], [0])).toArray(of: Double.self), want.toArray(of: Double.self))
+    }
+
+    /// A value broadcast along the rows is copied as a fill (the `Alloc` path).
+    func testAssignFromABroadcastValueFills() throws {
+        let target = NDArray(zeros: [3, 1000], dtype: .float32)
+        try NDArray.assign(try NDArray([Float(2.5)], shape: [1, 1]).broadcast(to: [3, 1000]), into: target)
+        XCTAssertTrue(target.toArray(of: Float.self).allSatisfy { $0 == 2.5 })
+        let row = try NDArray([Float(1), 2, 3], shape: [3, 1]).broadcast(to: [3, 1000])
+        let other = NDArray(zeros: [3, 1000], dtype: .float32)
+        try NDArray.assign(row, into: other)
+        let expected: [Float] = (0..<3000).map { i in Float(i / 1000 + 1) }
+        XCTAssertEqual(other.toArray(of: Float.self), expected)
+    }
 }

@@ -91,7 +91,7 @@ public final class CompiledGraph: Sendable {
     /// the next step).
     func runStep(_ inputs: [NDArray], in context: KernelContext, checkingInputs: Bool, scratch: ProgramScratch) throws -> [NDArray] {
         if checkingInputs { try checkInputs(inputs) }
-        return try program.run(inputs, in: context, scratch: scratch)
+        return try program.runStep(inputs, in: context, scratch: scratch)
     }
 
     /// Working arrays for running this graph many times in a row (``runStep(_:in:checkingInputs:scratch:)``).

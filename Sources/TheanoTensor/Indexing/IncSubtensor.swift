@@ -5,7 +5,9 @@ import TheanoGraph
 /// (``Mode/increment``): Theano's `set_subtensor`/`inc_subtensor`, for basic and advanced
 /// indices alike.
 ///
-/// Functional: the output is a new tensor and `x` is never changed. `y` must have `x`'s dtype
+/// Functional: the output is a new tensor and `x` is never changed, except in the variant the
+/// in-place rewrite makes (``inPlace``), which writes into `x`'s buffer when nothing else
+/// reads `x` afterwards (a gradient's `zeros` with one row set, for instance). `y` must have `x`'s dtype
 /// (the user-facing functions cast it) and broadcasts to the selection's shape (an axis
 /// broadcasts only where `y`'s static size is 1). Repeated integer indices add every value
 /// when incrementing (NumPy's `np.add.at`) and keep the last one when setting.
@@ -20,15 +22,20 @@ public struct IncSubtensor: Op {
 
     public let entries: [IndexEntry]
     public let mode: Mode
+    /// Whether the result is written into `x`'s buffer (input 0 is destroyed).
+    public let inPlace: Bool
 
-    public init(_ entries: [IndexEntry], mode: Mode) {
+    public init(_ entries: [IndexEntry], mode: Mode, inPlace: Bool = false) {
         self.entries = entries
         self.mode = mode
+        self.inPlace = inPlace
     }
 
     var name: String { mode == .set ? "SetSubtensor" : "IncSubtensor" }
 
-    public var description: String { "\(name){\(describeEntries(entries))}" }
+    public var description: String { "\(name){\(describeEntries(entries))\(inPlace ? ",inplace" : "")}" }
+
+    public var destroyMap: [Int: [Int]] { inPlace ? [0: [0]] : [:] }
 
     func analysis(_ inputs: [Variable]) throws -> IndexAnalysis {
         try IndexAnalysis(entries: entries, x: inputs[0], indexInputs: Array(inputs.dropFirst(2)), opName: name)
@@ -62,7 +69,8 @@ public struct IncSubtensor: Op {
         let a = try analysis(node.inputs)
         let indexValues = Array(inputs.dropFirst(2))
         try a.checkBroadcast(indexValues, opName: name)
-        var out = inputs[0].copy()
+        let writesInPlace = inPlace && inputs[0].isWritableInPlace
+        var out = writesInPlace ? inputs[0] : inputs[0].copy()
         let selection = try IndexSelection(
             shape: out.shape, strides: out.strides, offset: out.offset, indices: try a.resolve(indexValues), context: name)
         let y = inputs[1]
@@ -72,7 +80,11 @@ public struct IncSubtensor: Op {
             throw TheanoError.shapeMismatch(
                 "\(name): the value of shape \(formatShape(y.shape)) does not fit the selection of shape \(formatShape(selection.shape)) (axis \(axis): \(y.shape[axis]) vs \(selection.shape[lead + axis]); only axes of static size 1 broadcast)")
         }
-        try out.scatter(selection, values: y, accumulate: mode == .increment, context: name)
+        if writesInPlace {
+            try out.scatterIntoStorage(selection, values: y, accumulate: mode == .increment, context: name)
+        } else {
+            try out.scatter(selection, values: y, accumulate: mode == .increment, context: name)
+        }
         return [out]
     }
 

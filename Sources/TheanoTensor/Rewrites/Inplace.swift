@@ -28,6 +28,13 @@ extension Ger: InPlaceCapable {
     }
 }
 
+extension IncSubtensor: InPlaceCapable {
+    public func inPlaceVariants(_ node: Apply) -> [(op: any Op, destroys: Int)] {
+        guard !inPlace, node.inputs[0].type == node.outputTypes[0] else { return [] }
+        return [(IncSubtensor(entries, mode: mode, inPlace: true), 0)]
+    }
+}
+
 extension Composite: InPlaceCapable {
     public func inPlaceVariants(_ node: Apply) -> [(op: any Op, destroys: Int)] {
         // Integer pow can fail half-way through a loop; never let it write into an input.

@@ -66,6 +66,31 @@ final class InplaceTests: XCTestCase {
         XCTAssertTrue(b.value.doubles.allSatisfy { $0 == 0.5 })
     }
 
+    /// A gradient's `zeros` with one row incremented: the increment writes into the zeros'
+    /// buffer (nothing else reads it), a function input is never the one written.
+    func testIncSubtensorOfAnIntermediateGoesInPlace() throws {
+        for options in linkers {
+            let x = Tensor.matrix("x", .float64), y = Tensor.vector("y", .float64)
+            let f = try function([x, y], [incSubtensor((x * 2)[-1], y)], options: options)
+            XCTAssertTrue(f.debugDescription().contains("IncSubtensor{-1,inplace}"), f.debugDescription())
+            let xv = try NDArray([1.0, 2, 3, 4, 5, 6], shape: [3, 2]), yv = NDArray([10.0, 20])
+            assertValues(try f(xv, yv)[0], [2, 4, 6, 8, 20, 32], shape: [3, 2])
+            assertValues(xv, [1, 2, 3, 4, 5, 6], rtol: 0, atol: 0)
+            // On a function input directly: a copy, never the caller's array.
+            let g = try function([x, y], [setSubtensor(x[0], y)], options: options)
+            XCTAssertFalse(g.debugDescription().contains("inplace"), g.debugDescription())
+            assertValues(try g(xv, yv)[0], [10, 20, 3, 4, 5, 6], shape: [3, 2])
+            assertValues(xv, [1, 2, 3, 4, 5, 6], rtol: 0, atol: 0)
+            // Read elsewhere too: not overwritten.
+            let twice = try x * 2
+            let h = try function([x, y], [setSubtensor(twice[0], y), twice], options: options)
+            XCTAssertFalse(h.debugDescription().contains("inplace"), h.debugDescription())
+            let out = try h(xv, yv)
+            assertValues(out[0], [10, 20, 6, 8, 10, 12], shape: [3, 2])
+            assertValues(out[1], [2, 4, 6, 8, 10, 12], shape: [3, 2])
+        }
+    }
+
     func testDebugModeAcceptsDeclaredOverwrites() throws {
         let w = Shared(try NDArray.randomNormal([5, 4], seed: 1, .float64), name: "w")
         let x = Tensor.matrix("x", .float64), g = Tensor.matrix("g", .float64)
