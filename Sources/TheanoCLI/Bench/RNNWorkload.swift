@@ -43,6 +43,20 @@ extension Workloads {
         return total / Double(steps)
     }
 
+    /// The per-step cost of the general loop path (the nested program run per step), for a
+    /// note: the same counter with an `until` that never fires, which the direct path (one
+    /// kernel call per step on row addresses) does not take.
+    static func generalStepOverhead() throws -> String {
+        let steps = 10_000
+        let n = Tensor.variable("n", .int64, shape: [])
+        let hs = try scan({ a in try ScanStep([a[0] + 1], until: a[0] .> 1e300) }, outputsInfo: [try zeros([], .float64)],
+                          nSteps: n, name: "count_until").output
+        let f = try function([n], [hs[-1]], options: CompileOptions(kernelCompilation: .wait))
+        let count = NDArray(scalar: Int64(steps))
+        let total = try medianTime(runs: 9) { _ = try f(count) }
+        return "loop: per-step cost of the general path (the counter with an until that never fires): \(format(total / Double(steps)))"
+    }
+
     /// The peak memory of one gradient step of a long RNN (T=2000, batch 32, hidden 128,
     /// float32) with a plain `scan` and with `scanCheckpoints` every 45 steps: how much the
     /// process's peak resident size grows over two calls (Linux: `/proc/self/clear_refs`

@@ -26,7 +26,7 @@ enum Workloads {
         case "rnn": return try rnn(breakdown: breakdown, profile: profile)
         case "linalg": return try linalg(breakdown: breakdown)
         case "batchnorm": return try batchNorm(profile: profile)
-        case "loop": return Result(values: [("scan_step_overhead_s", try scanStepOverhead())], notes: [try checkpointMemory()])
+        case "loop": return Result(values: [("scan_step_overhead_s", try scanStepOverhead())], notes: [try generalStepOverhead(), try checkpointMemory()])
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -243,6 +243,6 @@ enum Workloads {
     }
 
     static func format(_ s: Double) -> String {
-        s < 1e-3 ? String(format: "%.1f µs", s * 1e6) : (s < 1 ? String(format: "%.2f ms", s * 1e3) : String(format: "%.3f s", s))
+        s < 1e-6 ? String(format: "%.0f ns", s * 1e9) : (s < 1e-3 ? String(format: "%.1f µs", s * 1e6) : (s < 1 ? String(format: "%.2f ms", s * 1e3) : String(format: "%.3f s", s)))
     }
 }

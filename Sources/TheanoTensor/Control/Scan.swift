@@ -177,8 +177,13 @@ public struct Scan: InnerGraphOp {
     /// into the output buffers before the next step); `allocate` provides the output buffers,
     /// filled row by row; `recycle` receives each step's results once they are copied (so the
     /// next step can reuse their storage).
+    ///
+    /// `direct` (optional, loops without `until`) runs the steps after the first on row
+    /// addresses instead of arrays, when it accepts the first step's arguments and rows; a step
+    /// it declines runs through `step`.
     public func run(_ inputs: [NDArray], allocate: ([Int], DType) throws -> NDArray,
                     recycle: (inout NDArray?) -> Void = { _ in },
+                    direct: (any ScanDirectSteps)? = nil,
                     step: (_ t: Int, _ arguments: [NDArray]) throws -> [NDArray]) throws -> [NDArray] {
         let d = definition
         let n = Int(try inputs[0].item(Int64.self))
@@ -214,7 +219,15 @@ public struct Scan: InnerGraphOp {
         // Per tap of each recurrent output: the output and the tap's offset from the step's row.
         let tapReads: [(k: Int, offset: Int)] = recurrent.flatMap { k in d.taps[k].map { (k, depth(k) + $0) } }
         let depths = (0..<outputs).map(depth)
+        var rowAddresses: ScanRowAddresses?
+        defer { rowAddresses?.deallocate() }
         for t in 0..<n {
+            if let addresses = rowAddresses, let direct {
+                addresses.fill(step: t, sequences: sequences, tapReads: tapReads, nonSequences: nonSequences,
+                               buffers: buffers, outputRows: { k in slot(k, depths[k] + t) }, slot: slot)
+                if direct.run(arguments: UnsafePointer(addresses.arguments.baseAddress!),
+                              rows: UnsafePointer(addresses.rows.baseAddress!)) { continue }
+            }
             arguments.removeAll(keepingCapacity: true)
             for s in sequences { arguments.append(try s.row(t)) }
             for (k, offset) in tapReads { arguments.append(try buffers[k]!.row(slot(k, t + offset))) }
@@ -233,6 +246,13 @@ public struct Scan: InnerGraphOp {
                 try NDArray.assign(value, into: row)
             }
             let stop = d.hasUntil && isTrue(results[outputs])
+            if t == 0, n > 1, let direct, !d.hasUntil, rowAddresses == nil,
+               (0..<outputs).allSatisfy({ buffers[$0] != nil && rows[$0] > depths[$0] }) {
+                let outputRows = try (0..<outputs).map { k in try buffers[k]!.row(slot(k, depths[k])) }
+                if direct.prepare(arguments: arguments, rows: outputRows) {
+                    rowAddresses = ScanRowAddresses(arguments: arguments.count, rows: outputs)
+                }
+            }
             while !results.isEmpty {
                 var done: NDArray? = results.removeLast()
                 recycle(&done)
@@ -294,6 +314,61 @@ public struct Scan: InnerGraphOp {
                 }
             }
             return withStaticSizes(dims, of: out.type)
+        }
+    }
+}
+
+/// A backend's way to run a loop's steps after the first on raw row addresses, without
+/// building arrays or walking the body's graph: a body that is one compiled elementwise kernel
+/// (a counter, an exponential average) costs a kernel call per step.
+public protocol ScanDirectSteps: AnyObject {
+    /// Called once, after the first step ran the general way, with that step's arguments and
+    /// the output rows it filled (contiguous rows of the loop's buffers). Later steps have the
+    /// same shapes and layouts. Returns whether ``run(arguments:rows:)`` can run them.
+    func prepare(arguments: [NDArray], rows: [NDArray]) -> Bool
+
+    /// Runs one step: `arguments[i]` is the address of element 0 of the body's argument `i`
+    /// for this step, `rows[k]` of output `k`'s row to write. Returns false to have the step
+    /// run the general way instead (which then reports the run-time problem).
+    func run(arguments: UnsafePointer<UnsafeMutableRawPointer>, rows: UnsafePointer<UnsafeMutableRawPointer>) -> Bool
+}
+
+/// The row addresses of one step, in memory owned by the loop (no allocation per step).
+struct ScanRowAddresses {
+    let arguments: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
+    let rows: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
+
+    init(arguments count: Int, rows outputs: Int) {
+        arguments = .allocate(capacity: Swift.max(count, 1))
+        rows = .allocate(capacity: Swift.max(outputs, 1))
+    }
+
+    func deallocate() {
+        arguments.deallocate()
+        rows.deallocate()
+    }
+
+    /// The addresses of step `t`'s arguments (sequence rows, tap rows, non-sequences, in the
+    /// body's order) and output rows.
+    func fill(step t: Int, sequences: [NDArray], tapReads: [(k: Int, offset: Int)], nonSequences: [NDArray],
+              buffers: [NDArray?], outputRows: (Int) -> Int, slot: (Int, Int) -> Int) {
+        var i = 0
+        for s in sequences {
+            arguments[i] = s.storage.baseAddress + (s.offset + t * s.strides[0]) * s.dtype.byteSize
+            i += 1
+        }
+        for (k, offset) in tapReads {
+            let b = buffers[k]!
+            arguments[i] = b.storage.baseAddress + (b.offset + slot(k, t + offset) * b.strides[0]) * b.dtype.byteSize
+            i += 1
+        }
+        for v in nonSequences {
+            arguments[i] = v.storage.baseAddress + v.offset * v.dtype.byteSize
+            i += 1
+        }
+        for k in buffers.indices {
+            let b = buffers[k]!
+            rows[k] = b.storage.baseAddress + (b.offset + outputRows(k) * b.strides[0]) * b.dtype.byteSize
         }
     }
 }
