@@ -145,6 +145,8 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "inv_matmul_to_solve": "`inv(A) @ B` -> `solve(A, B)` (one factorisation and two triangular solves, more accurate than forming the inverse).",
         "det_of_cholesky": "`det(cholesky(A))` -> the product of the factor's diagonal.",
         "solve_share_lu": "General solves with one matrix or its transpose (a solve and its gradient) -> `luSolve` with one shared `luFactor`.",
+        "solve_pd_to_cholesky": "A positive-definite solve whose matrix is solved with again or already factored -> `choSolve(cholesky(A), b)`, so one Cholesky factor serves them all.",
+        "blockwise_unbatched": "A `Blockwise` whose inputs have no batch axes (or only axes of static size 1) -> its core op, run once, with the outputs' batch axes added back.",
         "conv_bias_relu": "A convolution's epilogue (per-channel bias add, then `max(_, 0)`) whose intermediate results nothing else reads -> one `ConvBiasReLU` node (oneDNN post-ops on the CPU).",
         "scan_merge": "Two loops over the same number of steps, neither reading the other's results (no `until`), become one loop running both bodies.",
         "scan_save_mem": "A scan output read only through its last rows (`out[-1]`, `out[-2]`) keeps a ring of those rows instead of one row per step.",

@@ -72,5 +72,52 @@ public enum LinalgRewrites {
         }
     }
 
-    public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangularFactor, shareLUFactorization]
+    /// A positive-definite solve whose matrix is also solved with elsewhere (a solve and its
+    /// gradient: the matrix is symmetric, so the gradient solves with it again) or already has
+    /// a Cholesky factor in the graph -> `choSolve(cholesky(A), b)`: merge then keeps one
+    /// factorisation for all of them (a Gaussian log-density's solve and its
+    /// `logdet` through the factor's diagonal, for instance).
+    public static let positiveDefiniteSolveToCholesky = Rewrite("solve_pd_to_cholesky", tracks: [Solve.self]) { graph, node in
+        guard let solve = node.op as? Solve, solve.assume == .positiveDefinite else { return nil }
+        let matrix = node.inputs[0]
+        let others = graph.clients(of: matrix).contains { client in
+            guard let other = client.node, other !== node, client.index == 0, let s = other.op as? Solve else { return false }
+            return s.assume == .positiveDefinite && s.lower == solve.lower
+        }
+        let factored = graph.clients(of: matrix).contains { ($0.node?.op as? Cholesky)?.lower == solve.lower }
+        guard others || factored else { return nil }
+        let b = Tensor(node.inputs[1])
+        guard solve.vectorRHS == (b.rank == 1) else { return nil }
+        let x = try choSolve(cholesky(Tensor(matrix), lower: solve.lower), b, lower: solve.lower)
+        return node.outputs[0].type.isSatisfied(by: x.type) ? [x.variable] : nil
+    }
+
+    /// A ``Blockwise`` whose inputs have no batch axes, or only axes of static size 1 ->
+    /// its core op on the inputs without those axes, the outputs given them back: the core op
+    /// then runs once, with whatever kernel its backend has for it, instead of through the
+    /// per-block loop.
+    public static let unbatchedBlockwise = Rewrite("blockwise_unbatched", tracks: [Blockwise.self]) { _, node in
+        guard let blockwise = node.op as? Blockwise else { return nil }
+        var coreInputs: [Variable] = []
+        for (i, v) in node.inputs.enumerated() {
+            let batchAxes = v.type.rank - blockwise.coreRanks[i]
+            guard v.type.shape.prefix(batchAxes).allSatisfy({ $0 == 1 }) else { return nil }
+            coreInputs.append(batchAxes == 0 ? v : try dimshuffle(Tensor(v), Array(batchAxes..<v.type.rank)).variable)
+        }
+        let core = try blockwise.core.makeNode(coreInputs)
+        var outputs: [Variable] = []
+        for (k, out) in node.outputs.enumerated() {
+            let coreOut = core.outputs[k]
+            let lead = out.type.rank - coreOut.type.rank
+            guard lead >= 0 else { return nil }
+            let expanded = lead == 0 ? coreOut
+                : try dimshuffle(Tensor(coreOut), Array(repeating: DimShuffle.newAxis, count: lead) + Array(0..<coreOut.type.rank)).variable
+            guard out.type.isSatisfied(by: expanded.type) else { return nil }
+            outputs.append(expanded)
+        }
+        return outputs
+    }
+
+    public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangularFactor, shareLUFactorization,
+                                        positiveDefiniteSolveToCholesky, unbatchedBlockwise]
 }

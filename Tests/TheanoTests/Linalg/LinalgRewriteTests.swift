@@ -49,4 +49,51 @@ final class LinalgRewriteTests: BackendTestCase {
         let plain = try function([m, r], outputs, mode: unrewritten("solve_share_lu")).call([a, b])
         for (x, y) in zip(got, plain) { assertClose(x, y, rtol: 1e-10, atol: 1e-12) }
     }
+
+    func testPositiveDefiniteSolveAndItsGradientShareOneCholeskyFactor() throws {
+        let m = Tensor.matrix("m", .float64), r = Tensor.matrix("r", .float64)
+        let cost = try solve(m, r, assume: .positiveDefinite).sum()
+        let outputs = [cost] + (try grad(cost, wrt: [m, r]))
+        let f = try function([m, r], outputs)
+        XCTAssertEqual(f.graph.count(Cholesky.self), 1, "\(f.graph)")
+        XCTAssertEqual(f.graph.count(Solve.self), 0, "\(f.graph)")
+        let got = try f.call([a, b])
+        let plain = try function([m, r], outputs, mode: unrewritten("solve_pd_to_cholesky")).call([a, b])
+        for (x, y) in zip(got, plain) { assertClose(x, y, rtol: 1e-10, atol: 1e-12) }
+        // A lone solve keeps LAPACK's one-call positive-definite solve.
+        let single = try function([m, r], [solve(m, r, assume: .positiveDefinite)])
+        XCTAssertEqual(single.graph.count(Solve.self), 1, "\(single.graph)")
+        assertClose(try NDArray.matmul(a, try single.call([a, b])[0]), b, rtol: 1e-12, atol: 1e-12)
+    }
+
+    func testGaussianLogDensityFactorsTheMatrixOnce() throws {
+        // -0.5 * (r^T A^-1 r) - sum(log(diag(L))): the solve reuses the factor the log-determinant took.
+        let m = Tensor.matrix("m", .float64), v = Tensor.vector("v", .float64)
+        let l = try cholesky(m)
+        let density = try -0.5 * (v * solve(m, v, assume: .positiveDefinite)).sum() - log(diagonal(l)).sum()
+        let f = try function([m, v], [density])
+        XCTAssertEqual(f.graph.count(Cholesky.self), 1, "\(f.graph)")
+        let vv = NDArray([1.0, -1, 0.5])
+        let value = try f.call([a, vv])[0].item(Double.self)
+        let plain = try function([m, v], [density], mode: unrewritten("solve_pd_to_cholesky")).call([a, vv])[0].item(Double.self)
+        XCTAssertEqual(value, plain, accuracy: 1e-12)
+    }
+
+    func testUnbatchedBlockwiseRunsItsCoreOpOnce() throws {
+        let x = Tensor.vector("x", .float64), y = Tensor.vector("y", .float64)
+        let f = try function([x, y], [blockwise(Outer(), coreRanks: [1, 1], [x, y])[0]])
+        XCTAssertEqual(f.graph.count(Blockwise.self), 0, "\(f.graph)")
+        let xv = NDArray([1.0, 2]), yv = NDArray([3.0, -1, 0.5])
+        assertValues(try f.call([xv, yv])[0], [3, -1, 0.5, 6, -2, 1], shape: [2, 3])
+        // Batch axes of static size 1 go, and come back on the output.
+        let xb = Tensor.variable("xb", .float64, shape: [1, 1, nil])
+        let g = try function([xb, y], [blockwise(Outer(), coreRanks: [1, 1], [xb, y])[0]])
+        XCTAssertEqual(g.graph.count(Blockwise.self), 0, "\(g.graph)")
+        let got = try g.call([try NDArray([1.0, 2], shape: [1, 1, 2]), yv])[0]
+        assertValues(got, [3, -1, 0.5, 6, -2, 1], shape: [1, 1, 2, 3])
+        // A real batch keeps the Blockwise.
+        let xs = Tensor.matrix("xs", .float64)
+        let h = try function([xs, y], [blockwise(Outer(), coreRanks: [1, 1], [xs, y])[0]])
+        XCTAssertEqual(h.graph.count(Blockwise.self), 1, "\(h.graph)")
+    }
 }
