@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Theano", targets: ["Theano"]),
         .library(name: "TheanoNN", targets: ["TheanoNN"]),
+        .library(name: "TheanoCUDA", targets: ["TheanoCUDA"]),
         .executable(name: "theano", targets: ["TheanoCLI"]),
     ],
     dependencies: [
@@ -45,12 +46,14 @@ let package = Package(
             dependencies: ["TheanoTensor", "CTheanoRuntime", "CDNNL", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
+        // The CUDA backend: NVIDIA's libraries loaded at run time (nothing CUDA is linked).
+        .target(name: "TheanoCUDA", dependencies: ["TheanoArray", "TheanoTensor", "TheanoCompile"]),
         .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),
         .executableTarget(
             name: "TheanoCLI",
             dependencies: ["Theano", "TheanoNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TheanoArrayTests", dependencies: ["TheanoArray"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoNN"]),
+        .testTarget(name: "TheanoTests", dependencies: ["Theano", "TheanoNN", "TheanoCUDA"]),
     ]
 )

@@ -22,6 +22,32 @@ install_system_packages() {
         || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends "${missing[@]}"; }
 }
 
+# NVRTC (NVIDIA's CUDA C compiler library; it needs no GPU) for the CUDA backend's compile
+# tests: from the system or THEANO_CUDA_PATH when there, else the nvidia-cuda-nvrtc-cu12 wheel,
+# downloaded with pip and unpacked into the cache folder where TheanoCUDA looks for it. Once it
+# is there, THEANO_REQUIRE_NVRTC=1 makes those tests fail rather than skip without it.
+install_nvrtc() {
+    local dir="${XDG_CACHE_HOME:-$HOME/.cache}/theano-swift/cuda-wheels"
+    local lib="$dir/nvidia/cuda_nvrtc/lib/libnvrtc.so.12"
+    if [ ! -e "$lib" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so\.1[23]'; then
+        if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+            echo "Installing NVRTC (nvidia-cuda-nvrtc-cu12) into $dir"
+            local tmp
+            tmp=$(mktemp -d)
+            if python3 -m pip download --quiet --no-deps -d "$tmp" "nvidia-cuda-nvrtc-cu12>=12.4,<13"; then
+                mkdir -p "$dir"
+                python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp"/*.whl "$dir"
+            fi
+            rm -rf "$tmp"
+        else
+            echo "note: no python3 with pip: the CUDA compile tests will be skipped"
+        fi
+    fi
+    if [ -e "$lib" ] || ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so\.1[23]'; then
+        export THEANO_REQUIRE_NVRTC=1
+    fi
+}
+
 # Prints "N passed, M failed" over the xUnit reports given (XCTest's parallel output has no
 # closing count; a test case with several failed assertions counts once) and exits with the
 # test runs' status.
@@ -54,6 +80,7 @@ demo)
     ;;
 test)
     install_system_packages
+    install_nvrtc
     # The type-checker test file must compile quickly: a slow operator overload shows as a
     # warning, which fails the run.
     log=$(mktemp)
