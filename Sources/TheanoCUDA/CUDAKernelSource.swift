@@ -16,8 +16,11 @@ extension CodegenDialect {
 /// grid-stride loop over the iteration space:
 ///
 /// ```c
-/// extern "C" __global__ void name(th_cuda_extent e, const int64_t* strides, char* const* data, int* err)
+/// TH_KERNEL void name(th_cuda_extent e, const int64_t* strides, char* const* data, int* err)
 /// ```
+///
+/// (`TH_KERNEL` is `extern "C" __global__` for NVRTC and nothing for ``CUDAEmulator``, which
+/// compiles the same text as C.)
 ///
 /// `e` holds the element count, the rank, whether every operand is C-contiguous over the whole
 /// shape (then element `i` of every operand is at index `i`), and the shape (at most
@@ -75,7 +78,7 @@ public enum CUDAKernelSource {
         let zero = (0..<operands).map { "o\($0) = 0;" }.joined(separator: " ")
         let step = (0..<operands).map { "o\($0) += idx * strides[\($0) * e.ndim + d];" }.joined(separator: " ")
         return """
-        extern "C" __global__ void \(name)(th_cuda_extent e, const int64_t* __restrict__ strides,
+        TH_KERNEL void \(name)(th_cuda_extent e, const int64_t* __restrict__ strides,
                                            char* const* __restrict__ data, int* __restrict__ err) {
             int local = 0;
             const int64_t stride = (int64_t)gridDim.x * blockDim.x;
@@ -108,11 +111,20 @@ public enum CUDAKernelSource {
     typedef unsigned short uint16_t;
     typedef unsigned int uint32_t;
     typedef unsigned long long uint64_t;
+    #ifndef TH_KERNEL
+    #define TH_KERNEL extern "C" __global__
+    #endif
+    #ifndef INT64_MAX
     #define INT64_MAX 9223372036854775807LL
     #define INT64_MIN (-INT64_MAX - 1LL)
+    #endif
+    #ifndef NAN
     #define NAN __int_as_float(0x7fc00000)
     #define INFINITY __int_as_float(0x7f800000)
+    #endif
+    #ifndef M_PI
     #define M_PI 3.14159265358979323846
+    #endif
     #define TH_ERR_INT_POW 1
     #define TH_MAX_DIMS \(maxDimensions)
 
