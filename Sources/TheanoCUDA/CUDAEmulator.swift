@@ -3,57 +3,79 @@ import TheanoArray
 import TheanoCompile
 
 /// Runs the CUDA backend's generated kernels on the CPU: the same CUDA C text
-/// (``CUDAKernelSource``) compiled as C by the C backend's compiler, after a prelude that
-/// defines what CUDA provides (`threadIdx`, `blockIdx`, `blockDim`, `gridDim` as thread-local
-/// variables, `__global__`/`__device__` as nothing, `atomicOr` as an atomic, `__int_as_float`),
-/// and a launch function per kernel that runs every thread of every block in turn on the
-/// calling thread, with device memory being host memory.
+/// (``CUDAKernelSource``, ``CUDAReductionSource``) compiled as C by the C backend's compiler,
+/// after a prelude that defines what CUDA provides, with device memory being host memory.
 ///
-/// That order is a valid CUDA schedule for kernels whose threads do not wait for each other,
-/// which the elementwise grid-stride kernels are; kernels with `__syncthreads` or shared
-/// memory (reductions) need one OS thread per CUDA thread and a barrier, which this emulator
-/// does not have yet. With it, a kernel's math, its indexing of strided and broadcast operands
-/// and its grid-stride loop run through the reference checks on any machine.
+/// A launch runs its blocks one after another; each block runs one OS thread per CUDA thread,
+/// so `__syncthreads()` is a barrier among the block's threads, `__shared__` variables are
+/// shared by them (static storage: one block runs at a time), and `__shfl_down_sync` passes
+/// values through an exchange array between two barriers (a kernel calls it with every thread
+/// of the block, as the generated reductions do). `threadIdx`, `blockIdx`, `blockDim` and
+/// `gridDim` are thread-local variables; `atomicOr` is an atomic; `__int_as_float` a copy.
+/// Blocks of at most 1024 threads.
+///
+/// With it, the kernels' math, their indexing of strided and broadcast operands, their
+/// grid-stride loops and the reductions' warp and block trees run through the reference checks
+/// on any machine.
 public final class CUDAEmulator: @unchecked Sendable {
-    /// The launch signature of an elementwise kernel: grid and block size (x only), then the
-    /// kernel's own arguments.
-    /// (The extent comes by address: a launch function copies it into the kernel's argument.)
-    private typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
-                                               UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int32>?) -> Void
+    private typealias ElementwiseLaunch = @convention(c) (UInt32, UInt32, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
+                                                          UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int32>?) -> Void
+    private typealias PartialLaunch = @convention(c) (UInt32, UInt32, UnsafePointer<Int64>?, Int64, Int64, UnsafePointer<Int64>?,
+                                                      UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                                      UnsafeMutablePointer<Int32>?) -> Void
+    private typealias FinishLaunch = @convention(c) (UInt32, UInt32, Int64, Int64, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void
+
     private let handle: UnsafeMutableRawPointer
     private let folder: URL
 
-    /// Compiles `kernels` (the names of elementwise kernels in `unit`, a translation unit from
-    /// ``CUDAKernelSource/unit(_:)``) with the system's C compiler.
+    /// Compiles `unit` (from ``CUDAKernelSource/unit(_:)``), which holds the elementwise
+    /// kernels named `elementwise` and the reductions named `reductions` (each a `_partial`
+    /// and a `_finish` kernel), with the system's C compiler.
     ///
     /// - Throws: `TheanoError.unsupported` when there is no C compiler or the unit does not
     ///   compile as C (with the compiler's messages).
-    public init(unit: String, kernels: [String]) throws {
+    public init(unit: String, elementwise: [String] = [], reductions: [String] = []) throws {
         guard let compiler = CCompiler.find() else {
             throw TheanoError.unsupported("CUDA emulator: no C compiler (cc, gcc or clang) found")
         }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cuda-emulator-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let source = folder.appendingPathComponent("unit.c"), library = folder.appendingPathComponent("unit.so")
-        let launches = kernels.map { name in
-            """
+        var wrappers: [String] = []
+        for name in elementwise {
+            wrappers.append("""
+            typedef struct { th_cuda_extent e; const int64_t* strides; char* const* data; int* err; } th_args_\(name);
+            static void th_body_\(name)(void* p) { th_args_\(name)* a = p; \(name)(a->e, a->strides, a->data, a->err); }
             void th_emulate_\(name)(unsigned grid, unsigned block, const th_cuda_extent* e, const int64_t* strides, char* const* data, int* err) {
-                gridDim.x = grid; gridDim.y = 1; gridDim.z = 1;
-                blockDim.x = block; blockDim.y = 1; blockDim.z = 1;
-                for (unsigned b = 0; b < grid; b++) {
-                    for (unsigned t = 0; t < block; t++) {
-                        blockIdx.x = b; blockIdx.y = 0; blockIdx.z = 0;
-                        threadIdx.x = t; threadIdx.y = 0; threadIdx.z = 0;
-                        \(name)(*e, strides, data, err);
-                    }
-                }
+                th_args_\(name) a = { *e, strides, data, err };
+                th_launch(grid, block, th_body_\(name), &a);
             }
-            """
+            """)
         }
-        try (Self.prelude + unit + "\n" + launches.joined(separator: "\n")).write(to: source, atomically: true, encoding: .utf8)
+        for name in reductions {
+            wrappers.append("""
+            typedef struct { th_cuda_extent e; int64_t reduced, parts; const int64_t* strides; char* const* data; void* partial; int* err; } th_args_\(name)_partial;
+            static void th_body_\(name)_partial(void* p) {
+                th_args_\(name)_partial* a = p;
+                \(name)_partial(a->e, a->reduced, a->parts, a->strides, a->data, a->partial, a->err);
+            }
+            void th_emulate_\(name)_partial(unsigned grid, unsigned block, const th_cuda_extent* e, int64_t reduced, int64_t parts,
+                                            const int64_t* strides, char* const* data, void* partial, int* err) {
+                th_args_\(name)_partial a = { *e, reduced, parts, strides, data, partial, err };
+                th_launch(grid, block, th_body_\(name)_partial, &a);
+            }
+            typedef struct { int64_t outer, parts; const void* partial; void* out; } th_args_\(name)_finish;
+            static void th_body_\(name)_finish(void* p) { th_args_\(name)_finish* a = p; \(name)_finish(a->outer, a->parts, a->partial, a->out); }
+            void th_emulate_\(name)_finish(unsigned grid, unsigned block, int64_t outer, int64_t parts, const void* partial, void* out) {
+                th_args_\(name)_finish a = { outer, parts, partial, out };
+                th_launch(grid, block, th_body_\(name)_finish, &a);
+            }
+            """)
+        }
+        try (Self.prelude + unit + "\n" + wrappers.joined(separator: "\n")).write(to: source, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler.path)
-        process.arguments = ["-O1", "-fPIC", "-shared", "-std=gnu11", "-w", "-fno-math-errno", source.path, "-o", library.path, "-lm"]
+        process.arguments = ["-O1", "-fPIC", "-shared", "-std=gnu11", "-w", "-fno-math-errno", "-pthread", source.path, "-o", library.path, "-lm"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -74,46 +96,24 @@ public final class CUDAEmulator: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    private func function<T>(_ name: String, as _: T.Type) throws -> T {
+        guard let symbol = dlsym(handle, name) else { throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)") }
+        return unsafeBitCast(symbol, to: T.self)
+    }
+
     /// Runs elementwise kernel `name` on `inputs` (any strides; broadcast along axes of size 1
     /// by stride 0) into new C-contiguous outputs of `outputTypes`, as a launch of `grid`
     /// blocks of `block` threads would on a device. Returns the outputs and the kernel's error
     /// word (`TH_ERR_INT_POW` after a negative integer exponent, else 0).
     public func elementwise(_ name: String, inputs: [NDArray], outputTypes: [DType], grid: UInt32 = 3, block: UInt32 = 32) throws -> (outputs: [NDArray], error: Int32) {
-        guard let symbol = dlsym(handle, "th_emulate_\(name)") else {
-            throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)")
-        }
-        let launch = unsafeBitCast(symbol, to: Launch.self)
-        let rank = inputs.map(\.rank).max() ?? 0
-        guard rank <= CUDAKernelSource.maxDimensions else {
-            throw TheanoError.unsupported("CUDA emulator: \(rank) axes; kernels take at most \(CUDAKernelSource.maxDimensions)")
-        }
-        // The broadcast shape: inputs of lower rank gain leading axes of size 1.
-        var shape = Array(repeating: 1, count: rank)
-        for x in inputs {
-            for (d, size) in x.shape.enumerated() {
-                let axis = rank - x.rank + d
-                if size != 1 {
-                    guard shape[axis] == 1 || shape[axis] == size else {
-                        throw TheanoError.shapeMismatch("CUDA emulator: shapes \(inputs.map { formatShape($0.shape) }) do not broadcast")
-                    }
-                    shape[axis] = size
-                }
-            }
-        }
+        let launch = try function("th_emulate_\(name)", as: ElementwiseLaunch.self)
+        let shape = try broadcastShape(inputs)
         let outputs = try outputTypes.map { try NDArray(allocating: shape, dtype: $0, zeroed: true, context: "CUDA emulator") }
-        var strides: [Int64] = []
-        for x in inputs {
-            for axis in 0..<rank {
-                let d = axis - (rank - x.rank)
-                strides.append(d < 0 || x.shape[d] == 1 ? 0 : Int64(x.strides[d]))
-            }
-        }
+        var strides = inputs.flatMap { operandStrides($0, rank: shape.count, order: Array(0..<shape.count)) }
         let dense = contiguousStrides(shape).map { Int64($0) }
-        for _ in outputs { strides.append(contentsOf: dense) }
+        for _ in outputs { strides += dense }
         let contiguous = inputs.allSatisfy { $0.shape == shape && $0.isContiguous }
-        // th_cuda_extent: n, ndim, contiguous, shape[maxDimensions].
-        var extent: [Int64] = [Int64(shapeSize(shape)), Int64(rank), contiguous ? 1 : 0]
-        extent += shape.map { Int64($0) } + Array(repeating: 0, count: CUDAKernelSource.maxDimensions - rank)
+        let extent = self.extent(shape, contiguous: contiguous)
         var error: Int32 = 0
         let operands = inputs + outputs
         var data: [UnsafeMutableRawPointer?] = operands.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
@@ -129,19 +129,143 @@ public final class CUDAEmulator: @unchecked Sendable {
         return (outputs, error)
     }
 
+    /// Runs reduction `name` (``CUDAReductionSource/reduction(_:kind:name:)`` of `kind`, whose
+    /// program reads `inputs` and computes values of `element`) over `axes` of the inputs'
+    /// broadcast shape, each output's elements split into `parts` blocks, then the finishing
+    /// kernel. Returns the reduced array (the kept axes, in order) and the error word.
+    public func reduce(_ name: String, kind: ReduceKind, element: DType, inputs: [NDArray], axes: [Int], parts: Int = 1,
+                       grid: UInt32 = 4, block: UInt32 = 64) throws -> (output: NDArray, error: Int32) {
+        let partial = try function("th_emulate_\(name)_partial", as: PartialLaunch.self)
+        let finish = try function("th_emulate_\(name)_finish", as: FinishLaunch.self)
+        let shape = try broadcastShape(inputs)
+        let kept = shape.indices.filter { !axes.contains($0) }
+        let order = kept + axes
+        let permuted = order.map { shape[$0] }
+        let strides = inputs.flatMap { operandStrides($0, rank: shape.count, order: order) }
+        let outer = kept.reduce(1) { $0 * shape[$1] }
+        let bytes = CUDAReductionSource.accumulatorBytes(kind, element: element)
+        var partials = [UInt8](repeating: 0, count: Swift.max(outer * parts * bytes, 1))
+        let output = try NDArray(allocating: kept.map { shape[$0] }, dtype: kind.outputDType(for: element), zeroed: true, context: "CUDA emulator")
+        let extent = self.extent(permuted, contiguous: false)
+        var error: Int32 = 0
+        var data: [UnsafeMutableRawPointer?] = inputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
+        withExtendedLifetime((inputs, output)) {
+            extent.withUnsafeBufferPointer { e in
+                strides.withUnsafeBufferPointer { s in
+                    data.withUnsafeMutableBufferPointer { d in
+                        partials.withUnsafeMutableBytes { p in
+                            partial(grid, block, e.baseAddress, Int64(axes.count), Int64(parts), s.baseAddress,
+                                    UnsafePointer(d.baseAddress), p.baseAddress, &error)
+                            finish(2, 32, Int64(outer), Int64(parts), UnsafeRawPointer(p.baseAddress),
+                                   output.storage.baseAddress + output.offset * output.dtype.byteSize)
+                        }
+                    }
+                }
+            }
+        }
+        return (output, error)
+    }
+
+    /// The broadcast shape of `inputs` (lower ranks gain leading axes of size 1).
+    private func broadcastShape(_ inputs: [NDArray]) throws -> [Int] {
+        let rank = inputs.map(\.rank).max() ?? 0
+        guard rank <= CUDAKernelSource.maxDimensions else {
+            throw TheanoError.unsupported("CUDA emulator: \(rank) axes; kernels take at most \(CUDAKernelSource.maxDimensions)")
+        }
+        var shape = Array(repeating: 1, count: rank)
+        for x in inputs {
+            for (d, size) in x.shape.enumerated() where size != 1 {
+                let axis = rank - x.rank + d
+                guard shape[axis] == 1 || shape[axis] == size else {
+                    throw TheanoError.shapeMismatch("CUDA emulator: shapes \(inputs.map { formatShape($0.shape) }) do not broadcast")
+                }
+                shape[axis] = size
+            }
+        }
+        return shape
+    }
+
+    /// `x`'s strides over the broadcast shape's axes taken in `order` (0 where it broadcasts).
+    private func operandStrides(_ x: NDArray, rank: Int, order: [Int]) -> [Int64] {
+        order.map { axis in
+            let d = axis - (rank - x.rank)
+            return d < 0 || x.shape[d] == 1 ? 0 : Int64(x.strides[d])
+        }
+    }
+
+    /// A `th_cuda_extent`: element count, rank, contiguity, then the shape padded to
+    /// ``CUDAKernelSource/maxDimensions``.
+    private func extent(_ shape: [Int], contiguous: Bool) -> [Int64] {
+        [Int64(shape.reduce(1, *)), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
+            + Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
+    }
+
     private static let prelude = """
-    /* CUDA emulated on the CPU: built-ins as thread-local variables, device code as plain C. */
+    /* CUDA emulated on the CPU: built-ins as thread-local variables, one OS thread per CUDA
+       thread, blocks one after another. */
     #include <math.h>
     #include <string.h>
+    #include <pthread.h>
     typedef struct { unsigned int x, y, z; } th_dim3;
     static __thread th_dim3 threadIdx, blockIdx, blockDim, gridDim;
     #define __global__
     #define __device__
     #define __forceinline__ inline
     #define __restrict__ __restrict
+    #define __shared__ static
     #define TH_KERNEL
     static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }
     static inline int atomicOr(int* p, int v) { return __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
+
+    static pthread_barrier_t th_barrier;
+    #define __syncthreads() pthread_barrier_wait(&th_barrier)
+
+    /* A warp shuffle: every thread of the block publishes its value, then reads its partner's. */
+    static unsigned long long th_exchange[1024];
+    #define TH_SHUFFLE(NAME, T) \\
+    static inline T NAME(unsigned mask, T v, int delta) { \\
+        (void)mask; \\
+        unsigned t = threadIdx.x; \\
+        memcpy(&th_exchange[t], &v, sizeof v); \\
+        __syncthreads(); \\
+        T r = v; \\
+        if ((t & 31u) + (unsigned)delta < 32u && t + (unsigned)delta < blockDim.x) memcpy(&r, &th_exchange[t + delta], sizeof r); \\
+        __syncthreads(); \\
+        return r; \\
+    }
+    TH_SHUFFLE(th_shuffle_d, double)
+    TH_SHUFFLE(th_shuffle_f, float)
+    TH_SHUFFLE(th_shuffle_i, int)
+    TH_SHUFFLE(th_shuffle_u, unsigned)
+    TH_SHUFFLE(th_shuffle_ll, long long)
+    TH_SHUFFLE(th_shuffle_ull, unsigned long long)
+    #define __shfl_down_sync(mask, v, delta) _Generic((v), double: th_shuffle_d, float: th_shuffle_f, int: th_shuffle_i, \\
+        unsigned: th_shuffle_u, long long: th_shuffle_ll, unsigned long long: th_shuffle_ull)(mask, v, delta)
+
+    typedef struct { void (*body)(void*); void* args; unsigned t, b, grid, block; } th_thread_start;
+    static void* th_thread_main(void* p) {
+        th_thread_start* s = p;
+        threadIdx.x = s->t; threadIdx.y = 0; threadIdx.z = 0;
+        blockIdx.x = s->b; blockIdx.y = 0; blockIdx.z = 0;
+        blockDim.x = s->block; blockDim.y = 1; blockDim.z = 1;
+        gridDim.x = s->grid; gridDim.y = 1; gridDim.z = 1;
+        s->body(s->args);
+        return 0;
+    }
+    static void th_launch(unsigned grid, unsigned block, void (*body)(void*), void* args) {
+        static pthread_t threads[1024];
+        static th_thread_start starts[1024];
+        if (block > 1024) block = 1024;
+        for (unsigned b = 0; b < grid; b++) {
+            pthread_barrier_init(&th_barrier, 0, block);
+            for (unsigned t = 0; t < block; t++) {
+                starts[t] = (th_thread_start){ body, args, t, b, grid, block };
+                pthread_create(&threads[t], 0, th_thread_main, &starts[t]);
+            }
+            for (unsigned t = 0; t < block; t++) pthread_join(threads[t], 0);
+            pthread_barrier_destroy(&th_barrier);
+        }
+    }
 
     """
 }

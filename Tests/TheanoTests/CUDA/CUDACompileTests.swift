@@ -135,4 +135,31 @@ final class CUDACompileTests: XCTestCase {
             XCTAssertEqual(report.spillStores + report.spillLoads, 0)
         }
     }
+
+    /// Every reduction kind on every dtype (partial and finishing kernels, warp shuffles of
+    /// each accumulator type) compiles for both architectures without spills.
+    func testReductionsCompile() throws {
+        let compiler = try nvrtc()
+        var kernels: [String] = [], names: [String] = []
+        for kind in [ReduceKind.sum, .prod, .max, .min, .all, .any] {
+            for t in DType.allCases {
+                let name = "th_r\(names.count)_\(kind)_\(t.name)"
+                kernels.append(try CUDAReductionSource.reduction(ScalarProgram(inputTypes: [t], steps: [], outputs: [.input(0)]), kind: kind, name: name))
+                names.append(name)
+            }
+        }
+        for architecture in ["sm_80", "sm_90"] {
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "reductions.cu", architecture: architecture)
+            let reports = binary.kernels
+            for name in names {
+                for suffix in ["_partial", "_finish"] {
+                    guard let report = reports[name + suffix] else {
+                        XCTFail("\(architecture): no ptxas report for \(name + suffix)")
+                        continue
+                    }
+                    XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name + suffix) spills")
+                }
+            }
+        }
+    }
 }
