@@ -18,12 +18,9 @@ import TheanoCompile
 /// grid-stride loops and the reductions' warp and block trees run through the reference checks
 /// on any machine.
 public final class CUDAEmulator: @unchecked Sendable {
-    private typealias ElementwiseLaunch = @convention(c) (UInt32, UInt32, UnsafePointer<Int64>?, UnsafePointer<Int64>?,
-                                                          UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<Int32>?) -> Void
-    private typealias PartialLaunch = @convention(c) (UInt32, UInt32, UnsafePointer<Int64>?, Int64, Int64, UnsafePointer<Int64>?,
-                                                      UnsafePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
-                                                      UnsafeMutablePointer<Int32>?) -> Void
-    private typealias FinishLaunch = @convention(c) (UInt32, UInt32, Int64, Int64, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void
+    /// A kernel's launcher: grid and block size (x only), then one pointer per kernel
+    /// parameter to its value (the driver's `cuLaunchKernel` convention).
+    private typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
 
     private let handle: UnsafeMutableRawPointer
     private let folder: URL
@@ -31,47 +28,31 @@ public final class CUDAEmulator: @unchecked Sendable {
     /// Compiles `unit` (from ``CUDAKernelSource/unit(_:)``), which holds the elementwise
     /// kernels named `elementwise` and the reductions named `reductions` (each a `_partial`
     /// and a `_finish` kernel), with the system's C compiler.
+    public convenience init(unit: String, elementwise: [String] = [], reductions: [String] = []) throws {
+        try self.init(unit: unit, launchable: elementwise + reductions.flatMap { [$0 + "_partial", $0 + "_finish"] })
+    }
+
+    /// Compiles `unit` with a launcher for each of the kernels `launchable` (`TH_KERNEL`
+    /// functions of the unit; their parameter lists are read from the source).
     ///
-    /// - Throws: `TheanoError.unsupported` when there is no C compiler or the unit does not
-    ///   compile as C (with the compiler's messages).
-    public init(unit: String, elementwise: [String] = [], reductions: [String] = []) throws {
+    /// - Throws: `TheanoError.unsupported` when there is no C compiler, a kernel is not in the
+    ///   unit, or the unit does not compile as C (with the compiler's messages).
+    public init(unit: String, launchable: [String]) throws {
         guard let compiler = CCompiler.find() else {
             throw TheanoError.unsupported("CUDA emulator: no C compiler (cc, gcc or clang) found")
+        }
+        var wrappers: [String] = []
+        for name in launchable {
+            let types = try Self.parameterTypes(of: name, in: unit)
+            let arguments = types.enumerated().map { i, t in "*(\(t)*)p[\(i)]" }.joined(separator: ", ")
+            wrappers.append("""
+            static void th_body_\(name)(void* a) { void** p = a; \(name)(\(arguments)); }
+            void th_launch_\(name)(unsigned grid, unsigned block, void** params) { th_launch(grid, block, th_body_\(name), params); }
+            """)
         }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cuda-emulator-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let source = folder.appendingPathComponent("unit.c"), library = folder.appendingPathComponent("unit.so")
-        var wrappers: [String] = []
-        for name in elementwise {
-            wrappers.append("""
-            typedef struct { th_cuda_extent e; const int64_t* strides; char* const* data; int* err; } th_args_\(name);
-            static void th_body_\(name)(void* p) { th_args_\(name)* a = p; \(name)(a->e, a->strides, a->data, a->err); }
-            void th_emulate_\(name)(unsigned grid, unsigned block, const th_cuda_extent* e, const int64_t* strides, char* const* data, int* err) {
-                th_args_\(name) a = { *e, strides, data, err };
-                th_launch(grid, block, th_body_\(name), &a);
-            }
-            """)
-        }
-        for name in reductions {
-            wrappers.append("""
-            typedef struct { th_cuda_extent e; int64_t reduced, parts; const int64_t* strides; char* const* data; void* partial; int* err; } th_args_\(name)_partial;
-            static void th_body_\(name)_partial(void* p) {
-                th_args_\(name)_partial* a = p;
-                \(name)_partial(a->e, a->reduced, a->parts, a->strides, a->data, a->partial, a->err);
-            }
-            void th_emulate_\(name)_partial(unsigned grid, unsigned block, const th_cuda_extent* e, int64_t reduced, int64_t parts,
-                                            const int64_t* strides, char* const* data, void* partial, int* err) {
-                th_args_\(name)_partial a = { *e, reduced, parts, strides, data, partial, err };
-                th_launch(grid, block, th_body_\(name)_partial, &a);
-            }
-            typedef struct { int64_t outer, parts; const void* partial; void* out; } th_args_\(name)_finish;
-            static void th_body_\(name)_finish(void* p) { th_args_\(name)_finish* a = p; \(name)_finish(a->outer, a->parts, a->partial, a->out); }
-            void th_emulate_\(name)_finish(unsigned grid, unsigned block, int64_t outer, int64_t parts, const void* partial, void* out) {
-                th_args_\(name)_finish a = { outer, parts, partial, out };
-                th_launch(grid, block, th_body_\(name)_finish, &a);
-            }
-            """)
-        }
         try (Self.prelude + unit + "\n" + wrappers.joined(separator: "\n")).write(to: source, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler.path)
@@ -96,9 +77,31 @@ public final class CUDAEmulator: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func function<T>(_ name: String, as _: T.Type) throws -> T {
-        guard let symbol = dlsym(handle, name) else { throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)") }
-        return unsafeBitCast(symbol, to: T.self)
+    /// The launcher of kernel `name` (a `@convention(c) (UInt32, UInt32, UnsafePointer<
+    /// UnsafeMutableRawPointer?>?) -> Void`: grid, block, parameter pointers).
+    func launcher(_ name: String) throws -> UnsafeMutableRawPointer {
+        guard let symbol = dlsym(handle, "th_launch_\(name)") else { throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)") }
+        return symbol
+    }
+
+    /// Launches kernel `name` with one pointer per parameter to its value.
+    public func launch(_ name: String, grid: UInt32, block: UInt32, _ parameters: [UnsafeMutableRawPointer?]) throws {
+        let launch = unsafeBitCast(try launcher(name), to: Launch.self)
+        parameters.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+    }
+
+    /// The C types of kernel `name`'s parameters, from its `TH_KERNEL void name(...)` line.
+    static func parameterTypes(of name: String, in unit: String) throws -> [String] {
+        guard let start = unit.range(of: "TH_KERNEL void \(name)("),
+              let end = unit[start.upperBound...].firstIndex(of: ")") else {
+            throw TheanoError.unsupported("CUDA emulator: the unit has no kernel \(name)")
+        }
+        return unit[start.upperBound..<end].split(separator: ",").map { parameter in
+            var words = parameter.replacingOccurrences(of: "__restrict__", with: " ")
+                .replacingOccurrences(of: "*", with: " * ").split(whereSeparator: \.isWhitespace).map(String.init)
+            words.removeLast()  // the parameter's name
+            return words.joined(separator: " ")
+        }
     }
 
     /// Runs elementwise kernel `name` on `inputs` (any strides; broadcast along axes of size 1
@@ -106,7 +109,6 @@ public final class CUDAEmulator: @unchecked Sendable {
     /// blocks of `block` threads would on a device. Returns the outputs and the kernel's error
     /// word (`TH_ERR_INT_POW` after a negative integer exponent, else 0).
     public func elementwise(_ name: String, inputs: [NDArray], outputTypes: [DType], grid: UInt32 = 3, block: UInt32 = 32) throws -> (outputs: [NDArray], error: Int32) {
-        let launch = try function("th_emulate_\(name)", as: ElementwiseLaunch.self)
         let shape = try broadcastShape(inputs)
         let outputs = try outputTypes.map { try NDArray(allocating: shape, dtype: $0, zeroed: true, context: "CUDA emulator") }
         var strides = inputs.flatMap { operandStrides($0, rank: shape.count, order: Array(0..<shape.count)) }
@@ -114,18 +116,16 @@ public final class CUDAEmulator: @unchecked Sendable {
         for _ in outputs { strides += dense }
         let contiguous = inputs.allSatisfy { $0.shape == shape && $0.isContiguous }
         let extent = self.extent(shape, contiguous: contiguous)
-        var error: Int32 = 0
         let operands = inputs + outputs
-        var data: [UnsafeMutableRawPointer?] = operands.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
-        withExtendedLifetime(operands) {
-            extent.withUnsafeBufferPointer { e in
-                strides.withUnsafeBufferPointer { s in
-                    data.withUnsafeMutableBufferPointer { d in
-                        launch(grid, block, e.baseAddress, s.baseAddress, UnsafePointer(d.baseAddress), &error)
-                    }
-                }
-            }
+        let data: [UnsafeMutableRawPointer?] = operands.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
+        let pack = KernelParameters()
+        let errorWord = pack.buffer(of: Int32.self, count: 1)
+        try withExtendedLifetime(operands) {
+            try launch(name, grid: grid, block: block, [
+                pack.bytes(of: extent), pack.value(pack.array(strides)), pack.value(pack.array(data)), pack.value(errorWord),
+            ])
         }
+        let error = errorWord.pointee
         return (outputs, error)
     }
 
@@ -135,8 +135,6 @@ public final class CUDAEmulator: @unchecked Sendable {
     /// kernel. Returns the reduced array (the kept axes, in order) and the error word.
     public func reduce(_ name: String, kind: ReduceKind, element: DType, inputs: [NDArray], axes: [Int], parts: Int = 1,
                        grid: UInt32 = 4, block: UInt32 = 64) throws -> (output: NDArray, error: Int32) {
-        let partial = try function("th_emulate_\(name)_partial", as: PartialLaunch.self)
-        let finish = try function("th_emulate_\(name)_finish", as: FinishLaunch.self)
         let shape = try broadcastShape(inputs)
         let kept = shape.indices.filter { !axes.contains($0) }
         let order = kept + axes
@@ -144,25 +142,23 @@ public final class CUDAEmulator: @unchecked Sendable {
         let strides = inputs.flatMap { operandStrides($0, rank: shape.count, order: order) }
         let outer = kept.reduce(1) { $0 * shape[$1] }
         let bytes = CUDAReductionSource.accumulatorBytes(kind, element: element)
-        var partials = [UInt8](repeating: 0, count: Swift.max(outer * parts * bytes, 1))
+        let pack = KernelParameters()
+        let partials = pack.buffer(of: UInt8.self, count: Swift.max(outer * parts * bytes, 1))
         let output = try NDArray(allocating: kept.map { shape[$0] }, dtype: kind.outputDType(for: element), zeroed: true, context: "CUDA emulator")
         let extent = self.extent(permuted, contiguous: false)
-        var error: Int32 = 0
-        var data: [UnsafeMutableRawPointer?] = inputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
-        withExtendedLifetime((inputs, output)) {
-            extent.withUnsafeBufferPointer { e in
-                strides.withUnsafeBufferPointer { s in
-                    data.withUnsafeMutableBufferPointer { d in
-                        partials.withUnsafeMutableBytes { p in
-                            partial(grid, block, e.baseAddress, Int64(axes.count), Int64(parts), s.baseAddress,
-                                    UnsafePointer(d.baseAddress), p.baseAddress, &error)
-                            finish(2, 32, Int64(outer), Int64(parts), UnsafeRawPointer(p.baseAddress),
-                                   output.storage.baseAddress + output.offset * output.dtype.byteSize)
-                        }
-                    }
-                }
-            }
+        let data: [UnsafeMutableRawPointer?] = inputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
+        let errorWord = pack.buffer(of: Int32.self, count: 1)
+        let out = output.storage.baseAddress + output.offset * output.dtype.byteSize
+        try withExtendedLifetime((inputs, output)) {
+            try launch(name + "_partial", grid: grid, block: block, [
+                pack.bytes(of: extent), pack.value(Int64(axes.count)), pack.value(Int64(parts)), pack.value(pack.array(strides)),
+                pack.value(pack.array(data)), pack.value(UnsafeMutableRawPointer(partials)), pack.value(errorWord),
+            ])
+            try launch(name + "_finish", grid: 2, block: 32, [
+                pack.value(Int64(outer)), pack.value(Int64(parts)), pack.value(UnsafeMutableRawPointer(partials)), pack.value(out),
+            ])
         }
+        let error = errorWord.pointee
         return (output, error)
     }
 
@@ -268,4 +264,42 @@ public final class CUDAEmulator: @unchecked Sendable {
     }
 
     """
+}
+
+/// Kernel parameters packed for a launch: each value copied into memory this object owns
+/// (freed with it), so a launch gets one stable pointer per parameter.
+final class KernelParameters {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    deinit { for b in blocks { free(b) } }
+
+    private func keep(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = aligned_alloc(64, Swift.max((bytes + 63) / 64 * 64, 64))!
+        memset(p, 0, Swift.max(bytes, 1))
+        blocks.append(p)
+        return p
+    }
+
+    /// A pointer to a copy of `value`.
+    func value<T>(_ value: T) -> UnsafeMutableRawPointer {
+        let p = keep(MemoryLayout<T>.stride)
+        p.storeBytes(of: value, as: T.self)
+        return p
+    }
+
+    /// A pointer to a copy of `values`' elements, one after another (a C array or struct of
+    /// equal fields).
+    func bytes<T>(of values: [T]) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(array(values)) }
+
+    /// A copy of `values` in owned memory, as a typed pointer.
+    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let p = keep(MemoryLayout<T>.stride * Swift.max(values.count, 1)).bindMemory(to: T.self, capacity: Swift.max(values.count, 1))
+        for (i, v) in values.enumerated() { (p + i).initialize(to: v) }
+        return p
+    }
+
+    /// Zeroed owned memory for `count` values of `T`.
+    func buffer<T>(of _: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        keep(MemoryLayout<T>.stride * Swift.max(count, 1)).bindMemory(to: T.self, capacity: Swift.max(count, 1))
+    }
 }

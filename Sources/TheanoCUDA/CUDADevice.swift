@@ -1,0 +1,90 @@
+import Foundation
+import TheanoArray
+
+/// An address in a device's memory (on the emulator, a host address).
+public struct DeviceAddress: Hashable, Sendable {
+    public let raw: UInt64
+    public init(_ raw: UInt64) { self.raw = raw }
+}
+
+/// A kernel loaded on a device, by name.
+public struct CUDAKernel: @unchecked Sendable {
+    public let name: String
+    let handle: UnsafeMutableRawPointer
+}
+
+/// What the CUDA backend needs from a device: memory, transfers, modules of compiled kernels
+/// and launches. Two implementations share it: ``CUDADriverDevice`` (a GPU through the driver
+/// API) and ``EmulatedCUDADevice`` (the same CUDA C run on the CPU by ``CUDAEmulator``), so the
+/// backend's launch path runs the same way with and without a GPU.
+///
+/// Launch arguments follow the driver's `cuLaunchKernel` convention: one pointer per kernel
+/// parameter, to that parameter's value.
+public protocol CUDADevice: AnyObject, Sendable {
+    /// What the device is, for reports (`"NVIDIA H200 (sm_90)"`, `"CUDA emulator"`).
+    var name: String { get }
+    /// Allocates `bytes` of device memory.
+    /// - Throws: `TheanoError.outOfMemory` naming the size when the device has no room.
+    func allocate(bytes: Int) throws -> DeviceAddress
+    /// Releases memory from ``allocate(bytes:)``.
+    func free(_ address: DeviceAddress)
+    /// Copies `bytes` from host memory to the device.
+    func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws
+    /// Copies `bytes` from the device to host memory.
+    func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws
+    /// Loads the kernels `names` of the CUDA C translation unit `source`.
+    func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel]
+    /// Launches `kernel` on `grid` blocks of `block` threads (x only) and waits for it.
+    func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws
+}
+
+/// The CUDA emulator behind the device interface: device memory is host memory (64-byte
+/// aligned), a module is the unit compiled as C, a launch runs the kernel block by block with
+/// one OS thread per CUDA thread (``CUDAEmulator``).
+public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
+    public let name = "CUDA emulator (the generated CUDA C run on the CPU)"
+    private var emulators: [CUDAEmulator] = []
+    private let lock = NSLock()
+
+    public init() {}
+
+    public func allocate(bytes: Int) throws -> DeviceAddress {
+        guard bytes >= 0, let p = aligned_alloc(64, Swift.max((bytes + 63) / 64 * 64, 64)) else {
+            throw TheanoError.outOfMemory("CUDA emulator: cannot allocate \(bytes) bytes of device memory")
+        }
+        return DeviceAddress(UInt64(UInt(bitPattern: p)))
+    }
+
+    public func free(_ address: DeviceAddress) {
+        Foundation.free(UnsafeMutableRawPointer(bitPattern: UInt(address.raw)))
+    }
+
+    public func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
+        guard bytes > 0 else { return }
+        UnsafeMutableRawPointer(bitPattern: UInt(device.raw))!.copyMemory(from: host, byteCount: bytes)
+    }
+
+    public func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
+        guard bytes > 0 else { return }
+        host.copyMemory(from: UnsafeRawPointer(bitPattern: UInt(device.raw))!, byteCount: bytes)
+    }
+
+    public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {
+        let emulator = try CUDAEmulator(unit: source, launchable: names)
+        lock.lock()
+        emulators.append(emulator)
+        lock.unlock()
+        var out: [String: CUDAKernel] = [:]
+        for name in names { out[name] = CUDAKernel(name: name, handle: try emulator.launcher(name)) }
+        return out
+    }
+
+    public func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
+        guard grid > 0, block > 0, block <= 1024 else {
+            throw TheanoError.invalidArgument("CUDA emulator: cannot launch \(kernel.name) on \(grid) blocks of \(block) threads (blocks of 1 to 1024 threads)")
+        }
+        typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
+        let launch = unsafeBitCast(kernel.handle, to: Launch.self)
+        arguments.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+    }
+}
