@@ -36,6 +36,15 @@ public protocol CUDADevice: AnyObject, Sendable {
     func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel]
     /// Launches `kernel` on `grid` blocks of `block` threads (x only) and waits for it.
     func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws
+    /// The threads per block the backend launches elementwise kernels with.
+    var preferredBlockSize: UInt32 { get }
+    /// The most blocks of an elementwise launch (grid-stride loops cover the rest).
+    var maximumGridSize: UInt32 { get }
+}
+
+extension CUDADevice {
+    public var preferredBlockSize: UInt32 { 256 }
+    public var maximumGridSize: UInt32 { 4096 }
 }
 
 /// The CUDA emulator behind the device interface: device memory is host memory (64-byte
@@ -43,6 +52,9 @@ public protocol CUDADevice: AnyObject, Sendable {
 /// one OS thread per CUDA thread (``CUDAEmulator``).
 public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
     public let name = "CUDA emulator (the generated CUDA C run on the CPU)"
+    /// One warp per block and a few blocks: each CUDA thread is an OS thread here.
+    public var preferredBlockSize: UInt32 { 32 }
+    public var maximumGridSize: UInt32 { 4 }
     private var emulators: [CUDAEmulator] = []
     private let lock = NSLock()
 

@@ -1,0 +1,46 @@
+import Foundation
+import Theano
+import TheanoCUDA
+import XCTest
+
+/// Functions compiled for the CUDA backend on the emulated device: elementwise nodes run as
+/// generated CUDA kernels (launched through the device interface), the rest on the host; the
+/// values and errors equal the reference backend's.
+final class CUDABackendTests: XCTestCase {
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice())))
+    private let reference = CompileOptions(backend: .reference)
+
+    func testFusedElementwiseGraphsMatchTheReference() throws {
+        let x = Tensor.matrix("x", .float32), y = Tensor.variable("y", .float32, shape: [1, nil])
+        let outputs = [try sigmoid(x * y) + 1, try exp(x) - y, try (x * y).sum(axis: 1)]
+        let f = try function([x, y], outputs, options: cuda)
+        XCTAssertGreaterThanOrEqual(f.kernelReport.count("CUDA kernel"), 1, "\(f.kernelReport)")
+        let g = try function([x, y], outputs, options: reference)
+        var data = TestData(seed: 41)
+        for rows in [1, 3, 70] {
+            let xv = data.array([rows, 5], .float32), yv = data.array([1, 5], .float32)
+            for (got, want) in zip(try f(xv, yv), try g(xv, yv)) { assertClose(got, want, rtol: 1e-5, atol: 1e-6) }
+        }
+        // Strided input.
+        let xt = try data.array([5, 4], .float32).transposed()
+        let yv = data.array([1, 5], .float32)
+        for (got, want) in zip(try f(xt, yv), try g(xt, yv)) { assertClose(got, want, rtol: 1e-5, atol: 1e-6) }
+    }
+
+    func testRunTimeErrorsReadAsTheReferences() throws {
+        let a = Tensor.vector("a", .int64), e = Tensor.vector("e", .int64)
+        let f = try function([a, e], [a ** e], options: cuda)
+        assertValues(try f(NDArray([Int64(2), 3]), NDArray([Int64(3), 2]))[0], [8, 9])
+        let bad = [NDArray([Int64(2), 3]), NDArray([Int64(3), -1])]
+        var expected = ""
+        do { _ = try function([a, e], [a ** e], options: reference).call(bad) } catch { expected = "\(error)" }
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertThrowsError(try f.call(bad)) { XCTAssertEqual("\($0)", expected) }
+        // Sizes that disagree.
+        let x = Tensor.vector("x", .float64), z = Tensor.vector("z", .float64)
+        let h = try function([x, z], [x + z], options: cuda)
+        XCTAssertThrowsError(try h(NDArray([1.0, 2, 3]), NDArray([1.0, 2]))) { error in
+            XCTAssertTrue("\(error)".contains("3") && "\(error)".contains("2"), "\(error)")
+        }
+    }
+}
