@@ -22,23 +22,50 @@ public struct CUDABackend: KernelBackend {
     public var name: String { device is EmulatedCUDADevice ? "cuda-emulator" : "cuda" }
 
     public func kernels(for nodes: [Apply], in session: LinkSession) throws -> [KernelChoice] {
-        var kernels: [String] = [], programs: [Int: (name: String, program: ScalarProgram)] = [:]
+        var kernels: [String] = [], names: [String] = []
+        var programs: [Int: (name: String, program: ScalarProgram)] = [:]
+        var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
         for (i, node) in nodes.enumerated() {
-            guard let program = Self.elementwiseProgram(node) else { continue }
             let name = "th_node\(i)"
-            guard let source = try? CUDAKernelSource.elementwise(program, name: name) else { continue }
-            kernels.append(source)
-            programs[i] = (name, program)
+            if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
+                kernels.append(source)
+                names.append(name)
+                programs[i] = (name, program)
+            } else if let (program, reduction) = Self.reduction(node),
+                      let source = try? CUDAReductionSource.reduction(program, kind: reduction.kind, name: name) {
+                kernels.append(source)
+                names += [name + "_partial", name + "_finish"]
+                reductions[i] = (name, program, reduction)
+            }
         }
-        guard !programs.isEmpty else { return nodes.map { _ in .reference } }
+        guard !names.isEmpty else { return nodes.map { _ in .reference } }
         let unit = CUDAKernelSource.unit(kernels)
         session.addGeneratedSource(unit, language: "cuda")
-        let loaded = try device.load(source: unit, kernels: programs.values.map(\.name))
+        let loaded = try device.load(source: unit, kernels: names)
         return nodes.indices.map { i in
-            guard let (name, program) = programs[i], let kernel = loaded[name] else { return .reference }
-            return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel, program: program),
-                           implementation: "CUDA kernel")
+            if let (name, program) = programs[i], let kernel = loaded[name] {
+                return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel, program: program), implementation: "CUDA kernel")
+            }
+            if let (name, program, reduction) = reductions[i], let partial = loaded[name + "_partial"], let finish = loaded[name + "_finish"] {
+                return .kernel(CUDAReduceKernel(device: device, partial: partial, finish: finish, program: program, reduction: reduction),
+                               implementation: "CUDA reduction")
+            }
+            return .reference
         }
+    }
+
+    /// A reduction node's elementwise program (the identity for a plain `Reduce`) and what it
+    /// reduces, or nil for other nodes.
+    static func reduction(_ node: Apply) -> (ScalarProgram, Reduction)? {
+        if let reduce = node.op as? Reduce {
+            let t = node.inputs[0].type.dtype
+            return (ScalarProgram(inputTypes: [t], steps: [], outputs: [.input(0)]),
+                    Reduction(kind: reduce.kind, axes: reduce.axes.sorted(), keepdims: reduce.keepdims))
+        }
+        if let reduce = node.op as? CompositeReduce {
+            return (reduce.program, Reduction(kind: reduce.kind, axes: reduce.axes, keepdims: reduce.keepdims))
+        }
+        return nil
     }
 
     /// The scalar program of an elementwise node, or nil for other nodes.
@@ -126,20 +153,150 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         return outputs
     }
 
-    /// The output shape under the static broadcasting rule (an axis broadcasts only where the
-    /// input's static size is 1), or nil when run-time sizes disagree.
     private func broadcastShape(_ node: Apply, _ inputs: [NDArray]) -> [Int]? {
-        let rank = node.outputTypes[0].rank
-        var shape = Array(repeating: 1, count: rank)
-        for (k, value) in inputs.enumerated() {
-            guard value.rank == rank else { return nil }
-            for d in 0..<rank where node.inputs[k].type.shape[d] != 1 {
-                if shape[d] == 1 { shape[d] = value.shape[d] } else if value.shape[d] != shape[d] { return nil }
+        staticBroadcast(node, inputs, rank: node.outputTypes[0].rank)
+    }
+}
+
+/// The iteration shape of a node's inputs under the static broadcasting rule (an axis
+/// broadcasts only where the input's static size is 1), or nil when run-time sizes disagree.
+func staticBroadcast(_ node: Apply, _ inputs: [NDArray], rank: Int) -> [Int]? {
+    var shape = Array(repeating: 1, count: rank)
+    for (k, value) in inputs.enumerated() {
+        guard value.rank == rank else { return nil }
+        for d in 0..<rank where node.inputs[k].type.shape[d] != 1 {
+            if shape[d] == 1 { shape[d] = value.shape[d] } else if value.shape[d] != shape[d] { return nil }
+        }
+    }
+    for (k, value) in inputs.enumerated() {
+        for d in 0..<rank where node.inputs[k].type.shape[d] != 1 && value.shape[d] != shape[d] { return nil }
+    }
+    return shape
+}
+
+/// What a reduction node reduces.
+struct Reduction: Sendable {
+    let kind: ReduceKind
+    /// Sorted.
+    let axes: [Int]
+    let keepdims: Bool
+}
+
+/// Operands copied to a device for one launch, and the device memory they took (released by
+/// ``release()``).
+final class DeviceUploads {
+    let device: any CUDADevice
+    private(set) var allocations: [DeviceAddress] = []
+
+    init(device: any CUDADevice) { self.device = device }
+
+    deinit { release() }
+
+    func release() {
+        for a in allocations { device.free(a) }
+        allocations = []
+    }
+
+    /// Device memory of `bytes` (at least 1).
+    func allocate(_ bytes: Int) throws -> DeviceAddress {
+        let address = try device.allocate(bytes: Swift.max(bytes, 1))
+        allocations.append(address)
+        return address
+    }
+
+    /// A device copy of `values`.
+    func upload<T>(_ values: [T]) throws -> DeviceAddress {
+        let address = try allocate(MemoryLayout<T>.stride * values.count)
+        try values.withUnsafeBytes { if let base = $0.baseAddress, $0.count > 0 { try device.copy(from: base, to: address, bytes: $0.count) } }
+        return address
+    }
+
+    /// A device copy of `array` in C order.
+    func upload(_ array: NDArray) throws -> DeviceAddress {
+        let dense = array.contiguous()
+        let bytes = dense.count * dense.dtype.byteSize
+        let address = try allocate(bytes)
+        if bytes > 0 {
+            try withExtendedLifetime(dense) {
+                try device.copy(from: dense.storage.baseAddress + dense.offset * dense.dtype.byteSize, to: address, bytes: bytes)
             }
         }
-        for (k, value) in inputs.enumerated() {
-            for d in 0..<rank where node.inputs[k].type.shape[d] != 1 && value.shape[d] != shape[d] { return nil }
+        return address
+    }
+
+    /// Copies device memory into `array`'s (C-contiguous) storage.
+    func download(_ address: DeviceAddress, into array: NDArray) throws {
+        let bytes = array.count * array.dtype.byteSize
+        guard bytes > 0 else { return }
+        try device.copy(from: address, to: array.storage.baseAddress + array.offset * array.dtype.byteSize, bytes: bytes)
+    }
+}
+
+/// Launches `kernel` with parameters given as values (the extent as its bytes, then device
+/// addresses and integers), following the driver's one-pointer-per-parameter convention.
+func launch(_ device: any CUDADevice, _ kernel: CUDAKernel, grid: Int, block: UInt32, extent: [Int64]?, _ values: [UInt64]) throws {
+    var extentCopy = extent ?? []
+    var scalars = values
+    try extentCopy.withUnsafeMutableBytes { e in
+        try scalars.withUnsafeMutableBufferPointer { v in
+            var parameters: [UnsafeMutableRawPointer?] = extent == nil ? [] : [e.baseAddress]
+            for i in v.indices { parameters.append(UnsafeMutableRawPointer(v.baseAddress! + i)) }
+            try device.launch(kernel, grid: UInt32(Swift.max(1, Swift.min(grid, Int(device.maximumGridSize)))), block: block, arguments: parameters)
         }
-        return shape
+    }
+}
+
+/// One reduction node on a device: the inputs copied there with the reduced axes last, the
+/// partial kernel over (output, part) blocks, the finishing kernel, the result copied back.
+/// Sizes that disagree, a max or min over an empty axis, and a kernel error word run the
+/// node's reference instead, which reports the problem.
+struct CUDAReduceKernel: Kernel, @unchecked Sendable {
+    let device: any CUDADevice
+    let partial: CUDAKernel
+    let finish: CUDAKernel
+    let program: ScalarProgram
+    let reduction: Reduction
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let rank = node.inputs.map(\.type.rank).max() ?? 0
+        guard let shape = staticBroadcast(node, inputs, rank: rank), rank <= CUDAKernelSource.maxDimensions,
+              reduction.kind.hasIdentity || !reduction.axes.contains(where: { shape[$0] == 0 }) else {
+            return try node.op.perform(node, inputs)
+        }
+        let kept = shape.indices.filter { !reduction.axes.contains($0) }
+        let order = kept + reduction.axes
+        let outShape = reduction.keepdims ? shape.enumerated().map { reduction.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
+        let output = try context.buffers.allocate(outShape, node.outputTypes[0].dtype)
+        let outer = kept.reduce(1) { $0 * shape[$1] }, inner = reduction.axes.reduce(1) { $0 * shape[$1] }
+        if outer == 0 { return [output] }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        var data: [UInt64] = [], strides: [Int64] = []
+        for (k, value) in inputs.enumerated() {
+            data.append(try uploads.upload(value).raw)
+            let own = contiguousStrides(value.shape)
+            strides += order.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
+        }
+        // Few outputs over many elements: spread each over several blocks (the second pass
+        // combines them).
+        let block = device.preferredBlockSize
+        let parts = Swift.max(1, Swift.min(64, inner / Swift.max(Int(block) * 8, 1), Int(device.maximumGridSize) / Swift.max(outer, 1)))
+        let element = program.dtype(of: program.outputs[0])
+        let partials = try uploads.allocate(outer * parts * CUDAReductionSource.accumulatorBytes(reduction.kind, element: element))
+        let errorWord = try uploads.upload([Int32(0)])
+        let out = try uploads.allocate(output.count * output.dtype.byteSize)
+        var extent: [Int64] = [Int64(shape.reduce(1, *)), Int64(rank), 0] + order.map { Int64(shape[$0]) }
+        extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - rank)
+        try launch(device, partial, grid: outer * parts, block: block, extent: extent, [
+            UInt64(reduction.axes.count), UInt64(parts), try uploads.upload(strides).raw, try uploads.upload(data).raw, partials.raw, errorWord.raw,
+        ])
+        var status: Int32 = 0
+        try device.copy(from: errorWord, to: &status, bytes: 4)
+        if status != 0 { return try node.op.perform(node, inputs) }
+        try launch(device, finish, grid: (outer + Int(block) - 1) / Int(block), block: block, extent: nil, [
+            UInt64(outer), UInt64(parts), partials.raw, out.raw,
+        ])
+        try uploads.download(out, into: output)
+        return [output]
     }
 }

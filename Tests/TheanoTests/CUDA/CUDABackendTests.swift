@@ -43,4 +43,33 @@ final class CUDABackendTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("3") && "\(error)".contains("2"), "\(error)")
         }
     }
+
+    /// Reductions (plain and fused with their elementwise producers) run as the two-pass CUDA
+    /// reduction: over leading, middle and trailing axes, with keepdims, a single output spread
+    /// over several blocks, an empty reduced axis, and a max over one (which throws).
+    func testReductionsMatchTheReference() throws {
+        let x = Tensor.variable("x", .float64, shape: [nil, nil, nil])
+        let outputs = [
+            try x.sum(axis: 1), try (x * x).sum(axes: [0, 2]), try x.max(axes: [2], keepdims: true), try x.prod(axes: [0]),
+            try (x .> 0).any(axes: [1]), try sum(exp(x)),
+        ]
+        let f = try function([x], outputs, options: cuda)
+        XCTAssertGreaterThanOrEqual(f.kernelReport.count("CUDA reduction"), 4, "\(f.kernelReport)")
+        let g = try function([x], outputs, options: reference)
+        var data = TestData(seed: 42)
+        // [1, 300, 5]: the full sum is one output over 1,500 elements, spread over 4 blocks.
+        for shape in [[2, 3, 4], [1, 300, 5], [7, 1, 1]] {
+            let xv = data.array(shape, .float64, low: -1, high: 1)
+            for (got, want) in zip(try f(xv), try g(xv)) { assertClose(got, want, rtol: 1e-10, atol: 1e-12, "\(shape)") }
+        }
+        // An empty reduced axis: sums give 0, the max throws the reference's error.
+        let empty = NDArray(zeros: [2, 0, 3], dtype: .float64)
+        let sums = try function([x], [x.sum(axis: 1)], options: cuda)
+        assertValues(try sums(empty)[0], [0, 0, 0, 0, 0, 0], shape: [2, 3])
+        let maxima = try function([x], [x.max(axes: [1])], options: cuda)
+        var expected = ""
+        do { _ = try function([x], [x.max(axes: [1])], options: reference)(empty) } catch { expected = "\(error)" }
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertThrowsError(try maxima(empty)) { XCTAssertEqual("\($0)", expected) }
+    }
 }
