@@ -25,12 +25,17 @@ public struct CUDABackend: KernelBackend {
         var kernels: [String] = [], names: [String] = []
         var programs: [Int: (name: String, program: ScalarProgram)] = [:]
         var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
+        var softmaxes: [Int: String] = [:]
         for (i, node) in nodes.enumerated() {
             let name = "th_node\(i)"
             if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
                 kernels.append(source)
                 names.append(name)
                 programs[i] = (name, program)
+            } else if let (log, dtype) = Self.softmax(node), let source = try? CUDASoftmaxSource.kernel(name: name, dtype: dtype, log: log) {
+                kernels.append(source)
+                names.append(name)
+                softmaxes[i] = name
             } else if let (program, reduction) = Self.reduction(node),
                       let source = try? CUDAReductionSource.reduction(program, kind: reduction.kind, name: name) {
                 kernels.append(source)
@@ -46,12 +51,24 @@ public struct CUDABackend: KernelBackend {
             if let (name, program) = programs[i], let kernel = loaded[name] {
                 return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel, program: program), implementation: "CUDA kernel")
             }
+            if let name = softmaxes[i], let kernel = loaded[name] {
+                return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
+            }
             if let (name, program, reduction) = reductions[i], let partial = loaded[name + "_partial"], let finish = loaded[name + "_finish"] {
                 return .kernel(CUDAReduceKernel(device: device, partial: partial, finish: finish, program: program, reduction: reduction),
                                implementation: "CUDA reduction")
             }
             return .reference
         }
+    }
+
+    /// Whether a node is a softmax (false) or log-softmax (true), and its float dtype.
+    static func softmax(_ node: Apply) -> (Bool, DType)? {
+        let dtype = node.outputTypes[0].dtype
+        guard dtype == .float32 || dtype == .float64, node.inputs[0].type.dtype == dtype else { return nil }
+        if node.op is Softmax { return (false, dtype) }
+        if node.op is LogSoftmax { return (true, dtype) }
+        return nil
     }
 
     /// A reduction node's elementwise program (the identity for a plain `Reduce`) and what it
@@ -298,5 +315,37 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         ])
         try uploads.download(out, into: output)
         return [output]
+    }
+}
+
+/// A softmax or log-softmax node on a device: the input copied there with its axis last
+/// (contiguous lanes), one block per lane, the result copied back and its axis put back.
+struct CUDASoftmaxKernel: Kernel, @unchecked Sendable {
+    let device: any CUDADevice
+    let kernel: CUDAKernel
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let x = inputs[0]
+        let axisValue = (node.op as? Softmax)?.axis ?? (node.op as? LogSoftmax)?.axis ?? -1
+        let axis = axisValue < 0 ? axisValue + x.rank : axisValue
+        guard x.rank >= 1, axis >= 0, axis < x.rank else { return try node.op.perform(node, inputs) }
+        let order = (0..<x.rank).filter { $0 != axis } + [axis]
+        let lanesFirst = try x.transposed(order).contiguous()
+        let n = x.shape[axis], count = x.count
+        if n == 0 || count == 0 { return [try context.buffers.allocate(x.shape, node.outputTypes[0].dtype)] }
+        let lanes = count / n
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let input = try uploads.upload(lanesFirst)
+        let output = try uploads.allocate(count * x.dtype.byteSize)
+        try launch(device, kernel, grid: lanes, block: device.preferredBlockSize, extent: nil, [UInt64(lanes), UInt64(n), input.raw, output.raw])
+        let result = try NDArray(allocating: lanesFirst.shape, dtype: x.dtype, zeroed: false, context: "CUDA softmax")
+        try uploads.download(output, into: result)
+        // Put the axis back where it was.
+        var inverse = Array(repeating: 0, count: x.rank)
+        for (position, original) in order.enumerated() { inverse[original] = position }
+        let out = try context.buffers.allocate(x.shape, node.outputTypes[0].dtype)
+        try NDArray.assign(try result.transposed(inverse), into: out)
+        return [out]
     }
 }

@@ -72,4 +72,31 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(expected.isEmpty)
         XCTAssertThrowsError(try maxima(empty)) { XCTAssertEqual("\($0)", expected) }
     }
+
+    /// Softmax and log-softmax run one block per lane, edge lanes included: a NaN, all
+    /// `-inf` (uniform), `+inf` ties (shared), large values (stable), a lane of one.
+    func testSoftmaxAndLogSoftmaxMatchTheReference() throws {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.matrix("x", dtype)
+            let outputs = [try softmax(x, axis: 1), try logSoftmax(x, axis: 1), try softmax(x, axis: 0)]
+            let f = try function([x], outputs, options: cuda)
+            XCTAssertEqual(f.kernelReport.count("CUDA softmax"), 3, "\(f.kernelReport)")
+            let g = try function([x], outputs, options: reference)
+            var data = TestData(seed: 43)
+            let random = data.array([3, 70], dtype, low: -5, high: 5)
+            var rows = random.doubles
+            let inf = Double.infinity
+            rows += [1, .nan] + Array(repeating: 0, count: 68)
+            rows += Array(repeating: -inf, count: 70)
+            rows += [inf, 1, inf] + Array(repeating: -inf, count: 67)
+            rows += [1000, 0] + Array(repeating: -1000, count: 68)
+            let xv = try NDArray(rows, shape: [7, 70]).astype(dtype)
+            let tolerance = dtype == .float32 ? 1e-5 : 1e-12
+            for (k, (got, want)) in zip(try f(xv), try g(xv)).enumerated() {
+                assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) output \(k)")
+            }
+            let single = try NDArray([2.0, -1], shape: [2, 1]).astype(dtype)
+            for (got, want) in zip(try f(single), try g(single)) { assertClose(got, want, rtol: tolerance, atol: tolerance) }
+        }
+    }
 }

@@ -137,7 +137,8 @@ final class CUDACompileTests: XCTestCase {
     }
 
     /// Every reduction kind on every dtype (partial and finishing kernels, warp shuffles of
-    /// each accumulator type) compiles for both architectures without spills.
+    /// each accumulator type) and the softmax kernels compile for both architectures without
+    /// spills.
     func testReductionsCompile() throws {
         let compiler = try nvrtc()
         var kernels: [String] = [], names: [String] = []
@@ -146,6 +147,14 @@ final class CUDACompileTests: XCTestCase {
                 let name = "th_r\(names.count)_\(kind)_\(t.name)"
                 kernels.append(try CUDAReductionSource.reduction(ScalarProgram(inputTypes: [t], steps: [], outputs: [.input(0)]), kind: kind, name: name))
                 names.append(name)
+            }
+        }
+        var softmaxes: [String] = []
+        for t in [DType.float32, .float64] {
+            for log in [false, true] {
+                let name = "th_softmax_\(t.name)_\(log)"
+                kernels.append(try CUDASoftmaxSource.kernel(name: name, dtype: t, log: log))
+                softmaxes.append(name)
             }
         }
         for architecture in ["sm_80", "sm_90"] {
@@ -159,6 +168,10 @@ final class CUDACompileTests: XCTestCase {
                     }
                     XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name + suffix) spills")
                 }
+            }
+            for name in softmaxes {
+                let report = try XCTUnwrap(reports[name], "\(architecture): no ptxas report for \(name)")
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
             }
         }
     }
