@@ -97,6 +97,10 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
         }
         typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
         let launch = unsafeBitCast(kernel.handle, to: Launch.self)
+        // A module's launches share its barrier and shared memory: one launch at a time (as a
+        // stream orders them on a device).
+        lock.lock()
+        defer { lock.unlock() }
         arguments.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
     }
 }
