@@ -23,7 +23,7 @@ public struct CUDABackend: KernelBackend {
 
     public func kernels(for nodes: [Apply], in session: LinkSession) throws -> [KernelChoice] {
         var kernels: [String] = [], names: [String] = []
-        var programs: [Int: (name: String, program: ScalarProgram)] = [:]
+        var elementwise: [Int: String] = [:]
         var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
         var softmaxes: [Int: String] = [:]
         for (i, node) in nodes.enumerated() {
@@ -31,7 +31,7 @@ public struct CUDABackend: KernelBackend {
             if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
                 kernels.append(source)
                 names.append(name)
-                programs[i] = (name, program)
+                elementwise[i] = name
             } else if let (log, dtype) = Self.softmax(node), let source = try? CUDASoftmaxSource.kernel(name: name, dtype: dtype, log: log) {
                 kernels.append(source)
                 names.append(name)
@@ -48,8 +48,8 @@ public struct CUDABackend: KernelBackend {
         session.addGeneratedSource(unit, language: "cuda")
         let loaded = try device.load(source: unit, kernels: names)
         return nodes.indices.map { i in
-            if let (name, program) = programs[i], let kernel = loaded[name] {
-                return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel, program: program), implementation: "CUDA kernel")
+            if let name = elementwise[i], let kernel = loaded[name] {
+                return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel), implementation: "CUDA kernel")
             }
             if let name = softmaxes[i], let kernel = loaded[name] {
                 return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
@@ -104,41 +104,25 @@ public struct CUDABackend: KernelBackend {
 struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
     let device: any CUDADevice
     let kernel: CUDAKernel
-    let program: ScalarProgram
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        guard let shape = broadcastShape(node, inputs), shape.count <= CUDAKernelSource.maxDimensions else {
+        guard let shape = staticBroadcast(node, inputs, rank: node.outputTypes[0].rank), shape.count <= CUDAKernelSource.maxDimensions else {
             return try node.op.perform(node, inputs)
         }
         let outputs = try node.outputTypes.map { try context.buffers.allocate(shape, $0.dtype) }
         let count = shape.reduce(1, *)
         if count == 0 { return outputs }
-        var allocations: [DeviceAddress] = []
-        defer { for a in allocations { device.free(a) } }
-        func upload<T>(_ values: [T]) throws -> DeviceAddress {
-            let bytes = MemoryLayout<T>.stride * Swift.max(values.count, 1)
-            let address = try device.allocate(bytes: bytes)
-            allocations.append(address)
-            try values.withUnsafeBytes { if let base = $0.baseAddress { try device.copy(from: base, to: address, bytes: $0.count) } }
-            return address
-        }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
         var addresses: [UInt64] = [], strides: [Int64] = []
         for (k, value) in inputs.enumerated() {
-            let dense = value.contiguous()
-            let bytes = dense.count * dense.dtype.byteSize
-            let address = try device.allocate(bytes: Swift.max(bytes, 1))
-            allocations.append(address)
-            try withExtendedLifetime(dense) {
-                try device.copy(from: dense.storage.baseAddress + dense.offset * dense.dtype.byteSize, to: address, bytes: bytes)
-            }
-            addresses.append(address.raw)
-            let own = contiguousStrides(dense.shape)
+            addresses.append(try uploads.upload(value).raw)
+            let own = contiguousStrides(value.shape)
             strides += shape.indices.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
         }
         var outputAddresses: [DeviceAddress] = []
         for output in outputs {
-            let address = try device.allocate(bytes: output.count * output.dtype.byteSize)
-            allocations.append(address)
+            let address = try uploads.allocate(output.count * output.dtype.byteSize)
             outputAddresses.append(address)
             addresses.append(address.raw)
             strides += contiguousStrides(shape).map { Int64($0) }
@@ -146,32 +130,16 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         let contiguous = inputs.allSatisfy { $0.shape == shape }
         var extent: [Int64] = [Int64(count), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
-        var stridePointer = try upload(strides).raw, dataPointer = try upload(addresses).raw, errorPointer = try upload([Int32(0)]).raw
-        let errorWord = DeviceAddress(errorPointer)
+        let errorWord = try uploads.upload([Int32(0)])
         let block = device.preferredBlockSize
-        let grid = UInt32(Swift.min((count + Int(block) - 1) / Int(block), Int(device.maximumGridSize)))
-        try extent.withUnsafeMutableBytes { e in
-            try withUnsafeMutablePointer(to: &stridePointer) { s in
-                try withUnsafeMutablePointer(to: &dataPointer) { d in
-                    try withUnsafeMutablePointer(to: &errorPointer) { r in
-                        try device.launch(kernel, grid: Swift.max(grid, 1), block: block,
-                                          arguments: [e.baseAddress, UnsafeMutableRawPointer(s), UnsafeMutableRawPointer(d), UnsafeMutableRawPointer(r)])
-                    }
-                }
-            }
-        }
+        try launch(device, kernel, grid: (count + Int(block) - 1) / Int(block), block: block, extent: extent, [
+            try uploads.upload(strides).raw, try uploads.upload(addresses).raw, errorWord.raw,
+        ])
         var status: Int32 = 0
         try device.copy(from: errorWord, to: &status, bytes: 4)
         if status != 0 { return try node.op.perform(node, inputs) }
-        for (output, address) in zip(outputs, outputAddresses) {
-            try device.copy(from: address, to: output.storage.baseAddress + output.offset * output.dtype.byteSize,
-                            bytes: output.count * output.dtype.byteSize)
-        }
+        for (output, address) in zip(outputs, outputAddresses) { try uploads.download(address, into: output) }
         return outputs
-    }
-
-    private func broadcastShape(_ node: Apply, _ inputs: [NDArray]) -> [Int]? {
-        staticBroadcast(node, inputs, rank: node.outputTypes[0].rank)
     }
 }
 
@@ -299,7 +267,8 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         let block = device.preferredBlockSize
         let parts = Swift.max(1, Swift.min(64, inner / Swift.max(Int(block) * 8, 1), Int(device.maximumGridSize) / Swift.max(outer, 1)))
         let element = program.dtype(of: program.outputs[0])
-        let partials = try uploads.allocate(outer * parts * CUDAReductionSource.accumulatorBytes(reduction.kind, element: element))
+        let partials = try uploads.allocate(try checkedProduct([outer, parts, CUDAReductionSource.accumulatorBytes(reduction.kind, element: element)],
+                                                               context: "CUDA reduction: partial results"))
         let errorWord = try uploads.upload([Int32(0)])
         let out = try uploads.allocate(output.count * output.dtype.byteSize)
         var extent: [Int64] = [Int64(shape.reduce(1, *)), Int64(rank), 0] + order.map { Int64(shape[$0]) }

@@ -119,10 +119,10 @@ public final class CUDAEmulator: @unchecked Sendable {
         let operands = inputs + outputs
         let data: [UnsafeMutableRawPointer?] = operands.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
         let pack = KernelParameters()
-        let errorWord = pack.buffer(of: Int32.self, count: 1)
+        let errorWord = try pack.buffer(of: Int32.self, count: 1)
         try withExtendedLifetime(operands) {
             try launch(name, grid: grid, block: block, [
-                pack.bytes(of: extent), pack.value(pack.array(strides)), pack.value(pack.array(data)), pack.value(errorWord),
+                try pack.bytes(of: extent), try pack.value(try pack.array(strides)), try pack.value(try pack.array(data)), try pack.value(errorWord),
             ])
         }
         let error = errorWord.pointee
@@ -143,19 +143,19 @@ public final class CUDAEmulator: @unchecked Sendable {
         let outer = kept.reduce(1) { $0 * shape[$1] }
         let bytes = CUDAReductionSource.accumulatorBytes(kind, element: element)
         let pack = KernelParameters()
-        let partials = pack.buffer(of: UInt8.self, count: Swift.max(outer * parts * bytes, 1))
+        let partials = try pack.buffer(of: UInt8.self, count: Swift.max(try checkedProduct([outer, parts, bytes], context: "CUDA emulator: partial results"), 1))
         let output = try NDArray(allocating: kept.map { shape[$0] }, dtype: kind.outputDType(for: element), zeroed: true, context: "CUDA emulator")
         let extent = self.extent(permuted, contiguous: false)
         let data: [UnsafeMutableRawPointer?] = inputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
-        let errorWord = pack.buffer(of: Int32.self, count: 1)
+        let errorWord = try pack.buffer(of: Int32.self, count: 1)
         let out = output.storage.baseAddress + output.offset * output.dtype.byteSize
         try withExtendedLifetime((inputs, output)) {
             try launch(name + "_partial", grid: grid, block: block, [
-                pack.bytes(of: extent), pack.value(Int64(axes.count)), pack.value(Int64(parts)), pack.value(pack.array(strides)),
-                pack.value(pack.array(data)), pack.value(UnsafeMutableRawPointer(partials)), pack.value(errorWord),
+                try pack.bytes(of: extent), try pack.value(Int64(axes.count)), try pack.value(Int64(parts)), try pack.value(try pack.array(strides)),
+                try pack.value(try pack.array(data)), try pack.value(UnsafeMutableRawPointer(partials)), try pack.value(errorWord),
             ])
             try launch(name + "_finish", grid: 2, block: 32, [
-                pack.value(Int64(outer)), pack.value(Int64(parts)), pack.value(UnsafeMutableRawPointer(partials)), pack.value(out),
+                try pack.value(Int64(outer)), try pack.value(Int64(parts)), try pack.value(UnsafeMutableRawPointer(partials)), try pack.value(out),
             ])
         }
         let error = errorWord.pointee
@@ -273,33 +273,35 @@ final class KernelParameters {
 
     deinit { for b in blocks { free(b) } }
 
-    private func keep(_ bytes: Int) -> UnsafeMutableRawPointer {
-        let p = aligned_alloc(64, Swift.max((bytes + 63) / 64 * 64, 64))!
+    private func keep(_ bytes: Int) throws -> UnsafeMutableRawPointer {
+        guard bytes >= 0, bytes <= Int.max - 63, let p = aligned_alloc(64, Swift.max((bytes + 63) / 64 * 64, 64)) else {
+            throw TheanoError.outOfMemory("CUDA emulator: cannot allocate \(bytes) bytes of kernel parameters")
+        }
         memset(p, 0, Swift.max(bytes, 1))
         blocks.append(p)
         return p
     }
 
     /// A pointer to a copy of `value`.
-    func value<T>(_ value: T) -> UnsafeMutableRawPointer {
-        let p = keep(MemoryLayout<T>.stride)
+    func value<T>(_ value: T) throws -> UnsafeMutableRawPointer {
+        let p = try keep(MemoryLayout<T>.stride)
         p.storeBytes(of: value, as: T.self)
         return p
     }
 
     /// A pointer to a copy of `values`' elements, one after another (a C array or struct of
     /// equal fields).
-    func bytes<T>(of values: [T]) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(array(values)) }
+    func bytes<T>(of values: [T]) throws -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(try array(values)) }
 
     /// A copy of `values` in owned memory, as a typed pointer.
-    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-        let p = keep(MemoryLayout<T>.stride * Swift.max(values.count, 1)).bindMemory(to: T.self, capacity: Swift.max(values.count, 1))
+    func array<T>(_ values: [T]) throws -> UnsafeMutablePointer<T> {
+        let p = try keep(MemoryLayout<T>.stride * Swift.max(values.count, 1)).bindMemory(to: T.self, capacity: Swift.max(values.count, 1))
         for (i, v) in values.enumerated() { (p + i).initialize(to: v) }
         return p
     }
 
     /// Zeroed owned memory for `count` values of `T`.
-    func buffer<T>(of _: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-        keep(MemoryLayout<T>.stride * Swift.max(count, 1)).bindMemory(to: T.self, capacity: Swift.max(count, 1))
+    func buffer<T>(of _: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+        try keep(MemoryLayout<T>.stride * Swift.max(count, 1)).bindMemory(to: T.self, capacity: Swift.max(count, 1))
     }
 }

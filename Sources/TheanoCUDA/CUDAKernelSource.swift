@@ -52,27 +52,11 @@ public enum CUDAKernelSource {
     ///
     /// - Throws: `TheanoError.unsupported` when an op has no code for its dtypes.
     public static func elementwise(_ program: ScalarProgram, name: String) throws -> String {
-        let codegen = ScalarCodegen(dialect: .cudaC)
         let inputs = program.inputTypes.count, operands = inputs + program.outputs.count
-        var lines: [String] = []
-        func operand(_ o: ScalarProgram.Operand) -> String {
-            switch o {
-            case .input(let k): return "i\(k)"
-            case .step(let s): return "t\(s)"
-            case .constant(let v, let t): return ScalarCodegen.literal(v, t)
-            }
-        }
-        for (k, t) in program.inputTypes.enumerated() {
-            lines.append("        const \(ScalarCodegen.cType(t)) i\(k) = ((const \(ScalarCodegen.cType(t))*)data[\(k)])[o\(k)];")
-        }
-        for (s, step) in program.steps.enumerated() {
-            let expression = try codegen.expression(step.op, step.operands.map(operand), step.operands.map(program.dtype(of:)),
-                                                    out: step.dtype, errorFlag: "local")
-            lines.append("        const \(ScalarCodegen.cType(step.dtype)) t\(s) = \(expression);")
-        }
+        var lines = try bodyLines(program, indent: "        ") { k in "o\(k)" }
         for (k, out) in program.outputs.enumerated() {
             let t = ScalarCodegen.cType(program.dtype(of: out))
-            lines.append("        ((\(t)*)data[\(inputs + k)])[o\(inputs + k)] = \(operand(out));")
+            lines.append("        ((\(t)*)data[\(inputs + k)])[o\(inputs + k)] = \(operandText(out));")
         }
         let offsets = (0..<operands).map { "o\($0) = i" }.joined(separator: ", ")
         let zero = (0..<operands).map { "o\($0) = 0;" }.joined(separator: " ")
@@ -99,6 +83,33 @@ public enum CUDAKernelSource {
         }
 
         """
+    }
+
+    /// C for a program operand: input `k` is `i<k>`, step `s` is `t<s>`, constants literals.
+    static func operandText(_ o: ScalarProgram.Operand) -> String {
+        switch o {
+        case .input(let k): return "i\(k)"
+        case .step(let s): return "t\(s)"
+        case .constant(let v, let t): return ScalarCodegen.literal(v, t)
+        }
+    }
+
+    /// The statements that load a program's inputs (`i<k>` from `data[k]` at the index
+    /// `index(k)` gives) and compute its steps (`t<s>`), in the CUDA dialect; integer `pow`
+    /// sets `local`.
+    static func bodyLines(_ program: ScalarProgram, indent: String, index: (Int) -> String) throws -> [String] {
+        let codegen = ScalarCodegen(dialect: .cudaC)
+        var lines: [String] = []
+        for (k, t) in program.inputTypes.enumerated() {
+            let ct = ScalarCodegen.cType(t)
+            lines.append("\(indent)const \(ct) i\(k) = ((const \(ct)*)data[\(k)])[\(index(k))];")
+        }
+        for (s, step) in program.steps.enumerated() {
+            let expression = try codegen.expression(step.op, step.operands.map(operandText), step.operands.map(program.dtype(of:)),
+                                                    out: step.dtype, errorFlag: "local")
+            lines.append("\(indent)const \(ScalarCodegen.cType(step.dtype)) t\(s) = \(expression);")
+        }
+        return lines
     }
 
     private static let base = """

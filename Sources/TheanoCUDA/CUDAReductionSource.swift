@@ -26,28 +26,12 @@ public enum CUDAReductionSource {
     /// The kernels `name_partial` and `name_finish` for `kind` over the values `program`
     /// computes (its single output).
     public static func reduction(_ program: ScalarProgram, kind: ReduceKind, name: String) throws -> String {
-        let codegen = ScalarCodegen(dialect: .cudaC)
         let element = program.dtype(of: program.outputs[0])
         let outType = kind.outputDType(for: element)
         let rules = Rules(kind: kind, element: element, output: outType)
         let inputs = program.inputTypes.count
-        func operand(_ o: ScalarProgram.Operand) -> String {
-            switch o {
-            case .input(let k): return "i\(k)"
-            case .step(let s): return "t\(s)"
-            case .constant(let v, let t): return ScalarCodegen.literal(v, t)
-            }
-        }
-        var body: [String] = []
-        for (k, t) in program.inputTypes.enumerated() {
-            body.append("                const \(ScalarCodegen.cType(t)) i\(k) = ((const \(ScalarCodegen.cType(t))*)data[\(k)])[b\(k) + r\(k)];")
-        }
-        for (s, step) in program.steps.enumerated() {
-            let expression = try codegen.expression(step.op, step.operands.map(operand), step.operands.map(program.dtype(of:)),
-                                                    out: step.dtype, errorFlag: "local")
-            body.append("                const \(ScalarCodegen.cType(step.dtype)) t\(s) = \(expression);")
-        }
-        let value = operand(program.outputs[0])
+        let body = try CUDAKernelSource.bodyLines(program, indent: "                ") { k in "b\(k) + r\(k)" }
+        let value = CUDAKernelSource.operandText(program.outputs[0])
         let acc = rules.accumulator
         let baseDecl = (0..<inputs).map { "b\($0) = 0" }.joined(separator: ", ")
         let baseStep = (0..<inputs).map { "b\($0) += idx * strides[\($0) * e.ndim + d];" }.joined(separator: " ")
