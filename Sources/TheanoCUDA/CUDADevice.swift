@@ -73,12 +73,20 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
 
     public func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
         guard bytes > 0 else { return }
-        UnsafeMutableRawPointer(bitPattern: UInt(device.raw))!.copyMemory(from: host, byteCount: bytes)
+        try address(device).copyMemory(from: host, byteCount: bytes)
     }
 
     public func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
         guard bytes > 0 else { return }
-        host.copyMemory(from: UnsafeRawPointer(bitPattern: UInt(device.raw))!, byteCount: bytes)
+        host.copyMemory(from: try address(device), byteCount: bytes)
+    }
+
+    /// The host address behind a device address, which must come from ``allocate(bytes:)``.
+    private func address(_ device: DeviceAddress) throws -> UnsafeMutableRawPointer {
+        guard let p = UnsafeMutableRawPointer(bitPattern: UInt(device.raw)) else {
+            throw TheanoError.invalidArgument("CUDA emulator: device address 0 is not device memory")
+        }
+        return p
     }
 
     public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {
