@@ -45,7 +45,7 @@ let package = Package(
             name: "TheanoCompile",
             dependencies: ["TheanoTensor", "CTheanoRuntime", "CDNNL", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile"]),
+        .target(name: "Theano", dependencies: ["TheanoArray", "TheanoGraph", "TheanoTensor", "TheanoCompile", "TheanoCUDA"]),
         // The CUDA backend: NVIDIA's libraries loaded at run time (nothing CUDA is linked).
         .target(name: "TheanoCUDA", dependencies: ["TheanoArray", "TheanoTensor", "TheanoCompile"]),
         .target(name: "TheanoNN", dependencies: ["Theano"], resources: [.copy("Resources")]),

@@ -3,3 +3,6 @@
 @_exported import TheanoGraph
 @_exported import TheanoTensor
 @_exported import TheanoCompile
+// The CUDA backend (loaded at run time, nothing CUDA is linked): `.cuda(0)`, `.cudaEmulator`,
+// and the names `THEANO_DEVICE` accepts.
+@_exported import TheanoCUDA

@@ -70,6 +70,8 @@ struct Demo: ParsableCommand {
         let start = Date()
         let (train, test) = try Digits.load(from: data.map { URL(fileURLWithPath: $0) })
         print("digits: \(train.count) training and \(test.count) test examples, \(train.features) pixels each")
+        let backend = CompileOptions.current.backend.name
+        if backend != "cpu" { print("backend: \(backend) (THEANO_BACKEND or THEANO_DEVICE)") }
         var results: [(String, Double)] = []
         if model == .logistic || model == .all {
             let classifier = try Models.logistic(features: train.features, classes: 10, learningRate: learningRate ?? 0.5,

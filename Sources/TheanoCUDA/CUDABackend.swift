@@ -13,15 +13,46 @@ import TheanoTensor
 /// With an ``EmulatedCUDADevice`` the whole path (code generation, module loading, launch
 /// configuration, the kernels' math and error word) runs on any machine.
 public struct CUDABackend: KernelBackend {
-    public let device: any CUDADevice
-
-    public init(device: any CUDADevice) {
-        self.device = device
+    /// Where the kernels run: a given device, or a GPU opened when the first function is
+    /// compiled.
+    private enum Target: Sendable {
+        case device(any CUDADevice)
+        case driver(ordinal: Int)
     }
 
-    public var name: String { device is EmulatedCUDADevice ? "cuda-emulator" : "cuda" }
+    private let target: Target
+
+    /// The backend on `device` (an ``EmulatedCUDADevice``, or an opened ``CUDADriverDevice``).
+    public init(device: any CUDADevice) {
+        target = .device(device)
+    }
+
+    /// The backend on GPU `ordinal`, opened (through the driver API) when the first function
+    /// is compiled for it and shared by every function after.
+    public init(ordinal: Int) {
+        target = .driver(ordinal: ordinal)
+    }
+
+    public var name: String {
+        switch target {
+        case .device(let device): return device is EmulatedCUDADevice ? "cuda-emulator" : "cuda"
+        case .driver(let ordinal): return ordinal == 0 ? "cuda" : "cuda:\(ordinal)"
+        }
+    }
+
+    /// The device, opening the GPU if this backend names one by ordinal.
+    ///
+    /// - Throws: `TheanoError.unsupported` naming the driver library and the folders searched,
+    ///   or the driver's failure, when the GPU cannot be opened.
+    public func openDevice() throws -> any CUDADevice {
+        switch target {
+        case .device(let device): return device
+        case .driver(let ordinal): return try CUDADriverDevice.shared(ordinal: ordinal)
+        }
+    }
 
     public func kernels(for nodes: [Apply], in session: LinkSession) throws -> [KernelChoice] {
+        let device = try openDevice()
         var kernels: [String] = [], names: [String] = []
         var elementwise: [Int: String] = [:]
         var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]

@@ -22,8 +22,7 @@ public final class CUDAEmulator: @unchecked Sendable {
     /// parameter to its value (the driver's `cuLaunchKernel` convention).
     private typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
 
-    private let handle: UnsafeMutableRawPointer
-    private let folder: URL
+    private let library: SharedLibrary
 
     /// Compiles `unit` (from ``CUDAKernelSource/unit(_:)``), which holds the elementwise
     /// kernels named `elementwise` and the reductions named `reductions` (each a `_partial`
@@ -50,37 +49,22 @@ public final class CUDAEmulator: @unchecked Sendable {
             void th_launch_\(name)(unsigned grid, unsigned block, void** params) { th_launch(grid, block, th_body_\(name), params); }
             """)
         }
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("theano-cuda-emulator-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let source = folder.appendingPathComponent("unit.c"), library = folder.appendingPathComponent("unit.so")
-        try (Self.prelude + unit + "\n" + wrappers.joined(separator: "\n")).write(to: source, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: compiler.path)
-        process.arguments = ["-O1", "-fPIC", "-shared", "-std=gnu11", "-w", "-fno-math-errno", "-pthread", source.path, "-o", library.path, "-lm"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let messages = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TheanoError.unsupported("CUDA emulator: the kernels did not compile as C (\(compiler.path), status \(process.terminationStatus)):\n\(messages.prefix(4000))")
+        // Through the C backend's kernel cache: a unit compiled once (by any process) loads
+        // from disk afterwards, so a test suite run through the emulator compiles each distinct
+        // unit once.
+        let text = Self.prelude + unit + "\n" + wrappers.joined(separator: "\n")
+        var compiled = false
+        do {
+            library = try KernelCache().library(source: text, compiler: compiler, compiled: &compiled)
+        } catch let error as TheanoError {
+            throw TheanoError.unsupported("CUDA emulator: the kernels did not compile as C: \(error.message)")
         }
-        guard let handle = dlopen(library.path, RTLD_NOW | RTLD_LOCAL) else {
-            throw TheanoError.io("CUDA emulator: cannot load \(library.path): \(dlerror().map { String(cString: $0) } ?? "unknown error")")
-        }
-        self.handle = handle
-    }
-
-    deinit {
-        dlclose(handle)
-        try? FileManager.default.removeItem(at: folder)
     }
 
     /// The launcher of kernel `name` (a `@convention(c) (UInt32, UInt32, UnsafePointer<
     /// UnsafeMutableRawPointer?>?) -> Void`: grid, block, parameter pointers).
     func launcher(_ name: String) throws -> UnsafeMutableRawPointer {
-        guard let symbol = dlsym(handle, "th_launch_\(name)") else { throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)") }
+        guard let symbol = try? library.symbol("th_launch_\(name)") else { throw TheanoError.invalidArgument("CUDA emulator: no kernel \(name)") }
         return symbol
     }
 
@@ -248,10 +232,14 @@ public final class CUDAEmulator: @unchecked Sendable {
         s->body(s->args);
         return 0;
     }
+    /* One launch at a time per loaded unit: its barrier, shared memory and exchange array are
+       static, and two emulated devices loading the same cached unit share them. */
+    static pthread_mutex_t th_launch_lock = PTHREAD_MUTEX_INITIALIZER;
     static void th_launch(unsigned grid, unsigned block, void (*body)(void*), void* args) {
         static pthread_t threads[1024];
         static th_thread_start starts[1024];
         if (block > 1024) block = 1024;
+        pthread_mutex_lock(&th_launch_lock);
         for (unsigned b = 0; b < grid; b++) {
             pthread_barrier_init(&th_barrier, 0, block);
             for (unsigned t = 0; t < block; t++) {
@@ -261,6 +249,7 @@ public final class CUDAEmulator: @unchecked Sendable {
             for (unsigned t = 0; t < block; t++) pthread_join(threads[t], 0);
             pthread_barrier_destroy(&th_barrier);
         }
+        pthread_mutex_unlock(&th_launch_lock);
     }
 
     """

@@ -55,9 +55,12 @@ public struct CompileOptions: Sendable {
     }
 
     /// The options used when none are passed. The environment variable `THEANO_BACKEND`
-    /// (`cpu` or `reference`) overrides the default backend, for debugging and for test runs;
-    /// the older `THEANO_LINKER` (`c` or `interpreter`) is still read. An unknown value is
-    /// reported once on standard error and ignored.
+    /// (`cpu`, `reference`, or a backend of a linked module such as `cuda-emulator`)
+    /// overrides the default backend, for debugging and for test runs; the older
+    /// `THEANO_LINKER` (`c` or `interpreter`) is still read; without either, `THEANO_DEVICE`
+    /// (`cpu`, `cuda`, `cuda:N`, `cuda-emulator`) chooses the device, as Theano's
+    /// `THEANO_FLAGS=device=cuda0` did. An unknown value is reported once on standard error
+    /// and ignored.
     @TaskLocal public static var current = CompileOptions(backend: environmentBackend() ?? .cpu)
 
     // MARK: Deprecated linker names
@@ -90,13 +93,19 @@ extension CompileOptions {
     }()
 }
 
-/// The backend named by `THEANO_BACKEND` (or the older `THEANO_LINKER`), if any.
+/// The backend named by `THEANO_BACKEND` (or the older `THEANO_LINKER`), else the device named
+/// by `THEANO_DEVICE` (`cpu`, `cuda`, `cuda:N`, `cuda-emulator`: Theano's `device` flag), if
+/// any.
 private func environmentBackend() -> Backend? {
     let env = ProcessInfo.processInfo.environment
-    for variable in ["THEANO_BACKEND", "THEANO_LINKER"] {
+    for variable in ["THEANO_BACKEND", "THEANO_LINKER", "THEANO_DEVICE"] {
         guard let value = env[variable], !value.isEmpty else { continue }
         if let backend = Backend.named(value) { return backend }
-        FileHandle.standardError.write(Data("theano: warning: \(variable)=\(value) is not a backend (use cpu or reference); using cpu\n".utf8))
+        var message = "theano: warning: \(variable)=\(value) is not a backend (known here: \(BackendProviders.names.joined(separator: ", ")))"
+        if value.lowercased().hasPrefix("cuda") && !BackendProviders.names.contains(where: { $0.hasPrefix("cuda") }) {
+            message += "; the CUDA backends come with the TheanoCUDA module, which this program does not link"
+        }
+        FileHandle.standardError.write(Data((message + "; using cpu\n").utf8))
     }
     return nil
 }

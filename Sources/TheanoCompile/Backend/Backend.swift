@@ -34,14 +34,48 @@ public struct Backend: Sendable, CustomStringConvertible {
     /// Every node's reference `perform`.
     public static var reference: Backend { Backend(ReferenceBackend()) }
 
-    /// The built-in backend called `name` (`cpu` or `reference`; the older linker names `c`
-    /// and `interpreter` are accepted too), or nil.
+    /// The backend called `name`, or nil: `cpu` or `reference` (the older linker names `c`
+    /// and `interpreter` are accepted too), or a name a ``BackendProvider`` linked into the
+    /// process knows (`cuda`, `cuda:N`, `cuda-emulator` when `TheanoCUDA` is linked).
     public static func named(_ name: String) -> Backend? {
         switch name.lowercased() {
         case "cpu", "c": return .cpu
         case "reference", "interpreter": return .reference
-        default: return nil
+        default:
+            for provider in BackendProviders.linked {
+                if let backend = provider.backend(named: name) { return backend }
+            }
+            return nil
         }
+    }
+}
+
+/// A module above this one that defines backends (the CUDA backend in `TheanoCUDA`) and
+/// names them, so that `THEANO_DEVICE=cuda` or `THEANO_BACKEND=cuda-emulator` can choose them
+/// in any program that links the module, though this module cannot import it (layering:
+/// `TheanoCUDA` depends on `TheanoCompile`).
+public protocol BackendProvider {
+    /// The names this provider answers to, for messages (`cuda`, `cuda:N`, ...).
+    static var backendNames: [String] { get }
+
+    /// The backend called `name`, or nil when the provider does not know the name.
+    static func backend(named name: String) -> Backend?
+}
+
+/// The providers of the modules linked into this process, found at run time by their types'
+/// mangled names in the Swift runtime's metadata (nothing is registered, so nothing is
+/// mutable); a module that is not linked is simply absent.
+enum BackendProviders {
+    /// `TheanoCUDA.CUDABackendProvider` (checked by `BackendProviderTests`).
+    static let knownTypeNames = ["10TheanoCUDA19CUDABackendProviderV"]
+
+    static var linked: [any BackendProvider.Type] {
+        knownTypeNames.compactMap { _typeByName($0) as? any BackendProvider.Type }
+    }
+
+    /// Every backend name accepted in this process, for messages.
+    static var names: [String] {
+        ["cpu", "reference"] + linked.flatMap { $0.backendNames }
     }
 }
 

@@ -62,7 +62,7 @@ public struct KernelCache: Sendable {
     /// not load, a full disk. A `clear` running at the same time never makes it fail: `clear`
     /// deletes an entry only under its lock, and an attempt that finds its files gone (the
     /// folder deleted by hand) starts once more.
-    func library(source: String, compiler: CCompiler, compiled: inout Bool, background: Bool = false) throws -> SharedLibrary {
+    package func library(source: String, compiler: CCompiler, compiled: inout Bool, background: Bool = false) throws -> SharedLibrary {
         do { return try attempt(source: source, compiler: compiler, compiled: &compiled, background: background) } catch is Vanished {}
         do { return try attempt(source: source, compiler: compiler, compiled: &compiled, background: background) } catch let gone as Vanished {
             throw gone.error

@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 /// A shared object loaded with `dlopen`, closed when no compiled function uses it any more.
-final class SharedLibrary: @unchecked Sendable {
+package final class SharedLibrary: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
-    let path: String
+    package let path: String
 
     /// Loads the file at `path`; `name` (default `path`) is the path messages give, for a
     /// library loaded under a temporary name before it is moved to its place.
@@ -22,7 +22,7 @@ final class SharedLibrary: @unchecked Sendable {
     }
 
     /// The address of a function in the library.
-    func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
+    package func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
         guard let p = dlsym(handle, name) else {
             throw TheanoError.io("C backend: \(path) has no symbol \(name)")
         }
