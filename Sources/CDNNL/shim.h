@@ -22,4 +22,5 @@ static const int cdnnl_arg_diff_scale = DNNL_ARG_DIFF_SCALE;
 static const int cdnnl_arg_diff_shift = DNNL_ARG_DIFF_SHIFT;
 static const int cdnnl_arg_from = DNNL_ARG_FROM;
 static const int cdnnl_arg_to = DNNL_ARG_TO;
+static const int cdnnl_arg_scratchpad = DNNL_ARG_SCRATCHPAD;
 #endif

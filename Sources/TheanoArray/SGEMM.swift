@@ -74,6 +74,12 @@ func sgemm(
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if SGEMMLibrary.choose(m: m, n: n, k: k) == .oneDNN {
+        if transposeB && !transposeA && SGEMMLibrary.forced == nil, let matmul = DNNLMatmulPrimitives.shared {
+            let done = OpenMPThreads.one(when: SGEMMLibrary.isSmall(m: m, n: n, k: k)) {
+                matmul.multiplyTransposed(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
+            if done { return }
+        }
         let status = OpenMPThreads.one(when: SGEMMLibrary.isSmall(m: m, n: n, k: k)) {
             oneDNNSGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -6,8 +6,9 @@ import TheanoCompile
 /// (``CUDAKernelSource``, ``CUDAReductionSource``) compiled as C by the C backend's compiler,
 /// after a prelude that defines what CUDA provides, with device memory being host memory.
 ///
-/// A launch runs its blocks one after another; each block runs one OS thread per CUDA thread,
-/// so `__syncthreads()` is a barrier among the block's threads, `__shared__` variables are
+/// A launch runs its blocks one after another. For kernels whose threads wait for each other
+/// (reductions, softmax) each block runs one OS thread per CUDA thread, so `__syncthreads()`
+/// is a barrier among the block's threads, `__shared__` variables are
 /// shared by them (static storage: one block runs at a time), and `__shfl_down_sync` passes
 /// values through an exchange array between two barriers (a kernel calls it with every thread
 /// of the block, as the generated reductions do). `threadIdx`, `blockIdx`, `blockDim` and
@@ -44,9 +45,10 @@ public final class CUDAEmulator: @unchecked Sendable {
         for name in launchable {
             let types = try Self.parameterTypes(of: name, in: unit)
             let arguments = types.enumerated().map { i, t in "*(\(t)*)p[\(i)]" }.joined(separator: ", ")
+            let launch = Self.threadsWait(in: name, of: unit) ? "th_launch" : "th_launch_serial"
             wrappers.append("""
             static void th_body_\(name)(void* a) { void** p = a; \(name)(\(arguments)); }
-            void th_launch_\(name)(unsigned grid, unsigned block, void** params) { th_launch(grid, block, th_body_\(name), params); }
+            void th_launch_\(name)(unsigned grid, unsigned block, void** params) { \(launch)(grid, block, th_body_\(name), params); }
             """)
         }
         // Through the C backend's kernel cache: a unit compiled once (by any process) loads
@@ -72,6 +74,17 @@ public final class CUDAEmulator: @unchecked Sendable {
     public func launch(_ name: String, grid: UInt32, block: UInt32, _ parameters: [UnsafeMutableRawPointer?]) throws {
         let launch = unsafeBitCast(try launcher(name), to: Launch.self)
         parameters.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+    }
+
+    /// Whether kernel `name`'s threads wait for each other (`__syncthreads`, warp shuffles),
+    /// so that each needs an OS thread of its own. Kernels whose threads are independent (the
+    /// elementwise ones) run every thread in turn on the calling thread, a valid schedule for
+    /// them, and far cheaper than starting a thread per CUDA thread.
+    static func threadsWait(in name: String, of unit: String) -> Bool {
+        guard let start = unit.range(of: "TH_KERNEL void \(name)(") else { return true }
+        let rest = unit[start.upperBound...]
+        let body = rest.range(of: "TH_KERNEL").map { rest[..<$0.lowerBound] } ?? rest
+        return body.contains("__syncthreads") || body.contains("__shfl")
     }
 
     /// The C types of kernel `name`'s parameters, from its `TH_KERNEL void name(...)` line.
@@ -248,6 +261,21 @@ public final class CUDAEmulator: @unchecked Sendable {
             }
             for (unsigned t = 0; t < block; t++) pthread_join(threads[t], 0);
             pthread_barrier_destroy(&th_barrier);
+        }
+        pthread_mutex_unlock(&th_launch_lock);
+    }
+    /* For kernels whose threads never wait for each other: every thread in turn. */
+    static void th_launch_serial(unsigned grid, unsigned block, void (*body)(void*), void* args) {
+        if (block > 1024) block = 1024;
+        pthread_mutex_lock(&th_launch_lock);
+        blockDim.x = block; blockDim.y = 1; blockDim.z = 1;
+        gridDim.x = grid; gridDim.y = 1; gridDim.z = 1;
+        for (unsigned b = 0; b < grid; b++) {
+            blockIdx.x = b; blockIdx.y = 0; blockIdx.z = 0;
+            for (unsigned t = 0; t < block; t++) {
+                threadIdx.x = t; threadIdx.y = 0; threadIdx.z = 0;
+                body(args);
+            }
         }
         pthread_mutex_unlock(&th_launch_lock);
     }

@@ -88,6 +88,41 @@ final class DNNLTests: XCTestCase {
         }
     }
 
+    func testTheMatmulPrimitiveComputesATimesBTransposed() throws {
+        let matmul = try XCTUnwrap(DNNLMatmulPrimitives.shared, "oneDNN creates a CPU engine")
+        var rng = Values(state: 7)
+        for (m, n, k) in [(33, 40, 17), (128, 64, 96), (1, 7, 3), (40, 1, 5), (32, 128, 128)] {
+            for (alpha, beta) in [(Float(1), Float(0)), (-0.01, 1), (0.5, 0.25)] {
+                for repeatCall in 0..<2 {  // the second call reuses the cached primitive
+                    let lda = k + 3, ldb = k + 2, ldc = n + 1
+                    let a = rng.next(m * lda), b = rng.next(n * ldb)
+                    var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : rng.next(m * ldc)
+                    let want = naiveGemm(false, true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                         beta: beta, c: c, ldc: ldc)
+                    let done = c.withUnsafeMutableBufferPointer { pc in
+                        matmul.multiplyTransposed(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                                  beta: beta, c: pc.baseAddress!, ldc: ldc)
+                    }
+                    XCTAssertTrue(done, "\(m)x\(n)x\(k)")
+                    let got = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + n)] }
+                    assertClose(try array(got, [m, n]), want, "matmul \(m)x\(n)x\(k) alpha \(alpha) beta \(beta) call \(repeatCall)")
+                    // The padding between rows of C is left alone.
+                    if ldc > n, m > 0, beta == 0 { XCTAssertTrue(c[n].isNaN) }
+                }
+            }
+        }
+        // Through NDArray.gemm, on a transposed view and from two threads at once.
+        let a = try array(rng.next(64 * 48), [64, 48]), b = try array(rng.next(80 * 48), [80, 48])
+        let want = try NDArray.gemm(alpha: 1, a, try b.transposed().contiguous())
+        let results = Mutex<[NDArray]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            if let got = try? NDArray.gemm(alpha: 1, a, b.transposed()) { results.withLock { $0.append(got) } }
+        }
+        let gathered = results.withLock { $0 }
+        XCTAssertEqual(gathered.count, 4)
+        for got in gathered { TheanoTests.assertClose(got, want, rtol: 1e-5, atol: 1e-5) }
+    }
+
     func testSGEMMRefusesBadLeadingDimensionsWithoutStopping() {
         let a = [Float](repeating: 1, count: 16), b = a
         var c = [Float](repeating: 0, count: 16)
