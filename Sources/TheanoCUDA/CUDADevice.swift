@@ -103,12 +103,12 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
         guard grid > 0, block > 0, block <= 1024 else {
             throw TheanoError.invalidArgument("CUDA emulator: cannot launch \(kernel.name) on \(grid) blocks of \(block) threads (blocks of 1 to 1024 threads)")
         }
-        typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
-        let launch = unsafeBitCast(kernel.handle, to: Launch.self)
+        let launch = unsafeBitCast(kernel.handle, to: CUDAEmulator.Launch.self)
         // A module's launches share its barrier and shared memory: one launch at a time (as a
         // stream orders them on a device).
         lock.lock()
         defer { lock.unlock() }
-        arguments.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+        let failed = arguments.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+        if failed != 0 { throw CUDAEmulator.outOfMemory(kernel.name, block: block) }
     }
 }

@@ -6,10 +6,11 @@ import TheanoCompile
 /// (``CUDAKernelSource``, ``CUDAReductionSource``) compiled as C by the C backend's compiler,
 /// after a prelude that defines what CUDA provides, with device memory being host memory.
 ///
-/// A launch runs its blocks one after another. For kernels whose threads wait for each other
-/// (reductions, softmax) each block runs one OS thread per CUDA thread, so `__syncthreads()`
-/// is a barrier among the block's threads, `__shared__` variables are
-/// shared by them (static storage: one block runs at a time), and `__shfl_down_sync` passes
+/// A launch runs its blocks one after another on the calling thread. For kernels whose threads
+/// wait for each other (reductions, softmax) each CUDA thread of a block is a fiber (`ucontext`)
+/// with its own stack, and `__syncthreads()` returns to a scheduler that runs every fiber up to
+/// the barrier before any goes past it; `__shared__` variables are static storage, shared by
+/// the block's threads (one block runs at a time), and `__shfl_down_sync` passes
 /// values through an exchange array between two barriers (a kernel calls it with every thread
 /// of the block, as the generated reductions do). `threadIdx`, `blockIdx`, `blockDim` and
 /// `gridDim` are thread-local variables; `atomicOr` is an atomic; `__int_as_float` a copy.
@@ -21,7 +22,7 @@ import TheanoCompile
 public final class CUDAEmulator: @unchecked Sendable {
     /// A kernel's launcher: grid and block size (x only), then one pointer per kernel
     /// parameter to its value (the driver's `cuLaunchKernel` convention).
-    private typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Void
+    typealias Launch = @convention(c) (UInt32, UInt32, UnsafePointer<UnsafeMutableRawPointer?>?) -> Int32
 
     private let library: SharedLibrary
 
@@ -42,13 +43,17 @@ public final class CUDAEmulator: @unchecked Sendable {
             throw TheanoError.unsupported("CUDA emulator: no C compiler (cc, gcc or clang) found")
         }
         var wrappers: [String] = []
+        let sections = Self.kernelSections(unit)
         for name in launchable {
-            let types = try Self.parameterTypes(of: name, in: unit)
+            guard let section = sections[name] else {
+                throw TheanoError.unsupported("CUDA emulator: the unit has no kernel \(name)")
+            }
+            let types = Self.parameterTypes(section)
             let arguments = types.enumerated().map { i, t in "*(\(t)*)p[\(i)]" }.joined(separator: ", ")
-            let launch = Self.threadsWait(in: name, of: unit) ? "th_launch" : "th_launch_serial"
+            let launch = Self.threadsWait(section) ? "th_launch" : "th_launch_serial"
             wrappers.append("""
             static void th_body_\(name)(void* a) { void** p = a; \(name)(\(arguments)); }
-            void th_launch_\(name)(unsigned grid, unsigned block, void** params) { \(launch)(grid, block, th_body_\(name), params); }
+            int th_launch_\(name)(unsigned grid, unsigned block, void** params) { return \(launch)(grid, block, th_body_\(name), params); }
             """)
         }
         // Through the C backend's kernel cache: a unit compiled once (by any process) loads
@@ -73,30 +78,41 @@ public final class CUDAEmulator: @unchecked Sendable {
     /// Launches kernel `name` with one pointer per parameter to its value.
     public func launch(_ name: String, grid: UInt32, block: UInt32, _ parameters: [UnsafeMutableRawPointer?]) throws {
         let launch = unsafeBitCast(try launcher(name), to: Launch.self)
-        parameters.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+        let failed = parameters.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
+        if failed != 0 { throw Self.outOfMemory(name, block: block) }
     }
 
-    /// Whether kernel `name`'s threads wait for each other (`__syncthreads`, warp shuffles),
-    /// so that each needs an OS thread of its own. Kernels whose threads are independent (the
-    /// elementwise ones) run every thread in turn on the calling thread, a valid schedule for
-    /// them, and far cheaper than starting a thread per CUDA thread.
-    static func threadsWait(in name: String, of unit: String) -> Bool {
-        guard let start = unit.range(of: "TH_KERNEL void \(name)(") else { return true }
-        let rest = unit[start.upperBound...]
-        let body = rest.range(of: "TH_KERNEL").map { rest[..<$0.lowerBound] } ?? rest
-        return body.contains("__syncthreads") || body.contains("__shfl")
+    /// The error of a launch whose fibers' stacks could not be allocated.
+    static func outOfMemory(_ kernel: String, block: UInt32) -> TheanoError {
+        .outOfMemory("CUDA emulator: cannot allocate the stacks of \(block) threads (\(Int(block) * 64) KiB) to run \(kernel)")
     }
 
-    /// The C types of kernel `name`'s parameters, from its `TH_KERNEL void name(...)` line.
-    static func parameterTypes(of name: String, in unit: String) throws -> [String] {
-        guard let start = unit.range(of: "TH_KERNEL void \(name)("),
-              let end = unit[start.upperBound...].firstIndex(of: ")") else {
-            throw TheanoError.unsupported("CUDA emulator: the unit has no kernel \(name)")
+    /// Each kernel of `unit` by name: the text after `TH_KERNEL void name(` up to the next
+    /// kernel (its parameter list, then its body). One pass over the unit's bytes.
+    static func kernelSections(_ unit: String) -> [String: Substring] {
+        var sections: [String: Substring] = [:]
+        let pieces = unit.split(separator: "TH_KERNEL void ", omittingEmptySubsequences: false).dropFirst()
+        for piece in pieces {
+            guard let open = piece.firstIndex(of: "(") else { continue }
+            sections[String(piece[..<open])] = piece[piece.index(after: open)...]
         }
-        return unit[start.upperBound..<end].split(separator: ",").map { parameter in
-            var words = parameter.replacingOccurrences(of: "__restrict__", with: " ")
-                .replacingOccurrences(of: "*", with: " * ").split(whereSeparator: \.isWhitespace).map(String.init)
-            words.removeLast()  // the parameter's name
+        return sections
+    }
+
+    /// Whether a kernel's threads wait for each other (`__syncthreads`, warp shuffles), so that
+    /// each needs a fiber with its own stack. Kernels whose threads are independent (the
+    /// elementwise ones) run every thread in turn, a valid schedule for them and cheaper.
+    static func threadsWait(_ section: Substring) -> Bool {
+        section.contains("__syncthreads") || section.contains("__shfl")
+    }
+
+    /// The C types of a kernel's parameters, from its section (``kernelSections(_:)``).
+    static func parameterTypes(_ section: Substring) -> [String] {
+        let list = section[..<(section.firstIndex(of: ")") ?? section.endIndex)]
+        return list.split(separator: ",").map { parameter in
+            var words = parameter.replacing("__restrict__", with: " ")
+                .replacing("*", with: " * ").split(whereSeparator: \.isWhitespace).map(String.init)
+            if words.count > 1 { words.removeLast() }  // the parameter's name
             return words.joined(separator: " ")
         }
     }
@@ -199,6 +215,11 @@ public final class CUDAEmulator: @unchecked Sendable {
     #include <math.h>
     #include <string.h>
     #include <pthread.h>
+    #include <ucontext.h>
+    /* Declared here: <stdlib.h> would define int64_t as long, which the CUDA preamble defines
+       as long long (as NVRTC's headers do). */
+    void* malloc(__SIZE_TYPE__ size);
+    void free(void* pointer);
     typedef struct { unsigned int x, y, z; } th_dim3;
     static __thread th_dim3 threadIdx, blockIdx, blockDim, gridDim;
     #define __global__
@@ -210,8 +231,17 @@ public final class CUDAEmulator: @unchecked Sendable {
     static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }
     static inline int atomicOr(int* p, int v) { return __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
 
-    static pthread_barrier_t th_barrier;
-    #define __syncthreads() pthread_barrier_wait(&th_barrier)
+    /* The CUDA threads of a block are fibers (ucontext) of the calling OS thread: a barrier
+       hands control back to the launch's scheduler, which runs every fiber of the block up to
+       the barrier before resuming any past it. */
+    static ucontext_t th_scheduler;
+    static ucontext_t* th_fibers;
+    static unsigned char* th_fiber_done;
+    static unsigned th_running;
+    static void (*th_fiber_body)(void*);
+    static void* th_fiber_args;
+    static void th_yield(void) { swapcontext(&th_fibers[th_running], &th_scheduler); }
+    #define __syncthreads() th_yield()
 
     /* A warp shuffle: every thread of the block publishes its value, then reads its partner's. */
     static unsigned long long th_exchange[1024];
@@ -235,37 +265,51 @@ public final class CUDAEmulator: @unchecked Sendable {
     #define __shfl_down_sync(mask, v, delta) _Generic((v), double: th_shuffle_d, float: th_shuffle_f, int: th_shuffle_i, \\
         unsigned: th_shuffle_u, long long: th_shuffle_ll, unsigned long long: th_shuffle_ull)(mask, v, delta)
 
-    typedef struct { void (*body)(void*); void* args; unsigned t, b, grid, block; } th_thread_start;
-    static void* th_thread_main(void* p) {
-        th_thread_start* s = p;
-        threadIdx.x = s->t; threadIdx.y = 0; threadIdx.z = 0;
-        blockIdx.x = s->b; blockIdx.y = 0; blockIdx.z = 0;
-        blockDim.x = s->block; blockDim.y = 1; blockDim.z = 1;
-        gridDim.x = s->grid; gridDim.y = 1; gridDim.z = 1;
-        s->body(s->args);
-        return 0;
+    static void th_fiber_main(void) {
+        th_fiber_body(th_fiber_args);
+        th_fiber_done[th_running] = 1;
     }
-    /* One launch at a time per loaded unit: its barrier, shared memory and exchange array are
-       static, and two emulated devices loading the same cached unit share them. */
+    /* One launch at a time per loaded unit: its scheduler, shared memory and exchange array
+       are static, and two emulated devices loading the same cached unit share them. */
     static pthread_mutex_t th_launch_lock = PTHREAD_MUTEX_INITIALIZER;
-    static void th_launch(unsigned grid, unsigned block, void (*body)(void*), void* args) {
-        static pthread_t threads[1024];
-        static th_thread_start starts[1024];
+    enum { TH_FIBER_STACK = 1 << 16 };
+    /* Returns 0, or 1 when the fibers' stacks cannot be allocated (nothing ran). */
+    static int th_launch(unsigned grid, unsigned block, void (*body)(void*), void* args) {
         if (block > 1024) block = 1024;
+        ucontext_t* fibers = malloc(block * sizeof *fibers);
+        unsigned char* stacks = malloc((size_t)block * TH_FIBER_STACK);
+        unsigned char* done = malloc(block);
+        if (!fibers || !stacks || !done) { free(fibers); free(stacks); free(done); return 1; }
         pthread_mutex_lock(&th_launch_lock);
+        th_fibers = fibers; th_fiber_done = done; th_fiber_body = body; th_fiber_args = args;
+        blockDim.x = block; blockDim.y = 1; blockDim.z = 1;
+        gridDim.x = grid; gridDim.y = 1; gridDim.z = 1;
         for (unsigned b = 0; b < grid; b++) {
-            pthread_barrier_init(&th_barrier, 0, block);
+            blockIdx.x = b; blockIdx.y = 0; blockIdx.z = 0;
             for (unsigned t = 0; t < block; t++) {
-                starts[t] = (th_thread_start){ body, args, t, b, grid, block };
-                pthread_create(&threads[t], 0, th_thread_main, &starts[t]);
+                getcontext(&fibers[t]);
+                fibers[t].uc_stack.ss_sp = stacks + (size_t)t * TH_FIBER_STACK;
+                fibers[t].uc_stack.ss_size = TH_FIBER_STACK;
+                fibers[t].uc_link = &th_scheduler;
+                makecontext(&fibers[t], th_fiber_main, 0);
+                done[t] = 0;
             }
-            for (unsigned t = 0; t < block; t++) pthread_join(threads[t], 0);
-            pthread_barrier_destroy(&th_barrier);
+            for (unsigned remaining = block; remaining > 0;) {
+                for (unsigned t = 0; t < block; t++) {
+                    if (done[t]) continue;
+                    th_running = t;
+                    threadIdx.x = t; threadIdx.y = 0; threadIdx.z = 0;
+                    swapcontext(&th_scheduler, &fibers[t]);
+                    if (done[t]) remaining--;
+                }
+            }
         }
         pthread_mutex_unlock(&th_launch_lock);
+        free(fibers); free(stacks); free(done);
+        return 0;
     }
     /* For kernels whose threads never wait for each other: every thread in turn. */
-    static void th_launch_serial(unsigned grid, unsigned block, void (*body)(void*), void* args) {
+    static int th_launch_serial(unsigned grid, unsigned block, void (*body)(void*), void* args) {
         if (block > 1024) block = 1024;
         pthread_mutex_lock(&th_launch_lock);
         blockDim.x = block; blockDim.y = 1; blockDim.z = 1;
@@ -278,6 +322,7 @@ public final class CUDAEmulator: @unchecked Sendable {
             }
         }
         pthread_mutex_unlock(&th_launch_lock);
+        return 0;
     }
 
     """
