@@ -91,8 +91,9 @@ test)
     fi
     # Every test runs on the default backend (cpu; op tests in Mode.debug, which compares each
     # kernel with the reference); then the op tests (classes derived from BackendTestCase) run
-    # again on the reference backend. The closing line counts both runs from their xUnit reports.
-    rm -f .build/tests-cpu.xml .build/tests-reference.xml
+    # again on the reference backend and on the CUDA emulator. The closing line counts every
+    # run from their xUnit reports.
+    rm -f .build/tests-cpu.xml .build/tests-reference.xml .build/tests-cuda-emulator.xml
     # Functions wait for their generated kernels, so reports are deterministic; the tiered
     # (background) path has tests of its own that ask for it.
     export THEANO_KERNEL_COMPILATION=wait
@@ -104,7 +105,12 @@ test)
     op_tests=$(grep -rhoE 'class [A-Za-z0-9_]+: BackendTestCase' Tests/TheanoTests | awk '{print $2}' | tr -d ':' | sort | paste -sd '|')
     THEANO_BACKEND=reference swift test --skip-build --parallel --filter "TheanoTests\.($op_tests)/" \
         --xunit-output .build/tests-reference.xml || status=$?
-    summarise_tests "$status" .build/tests-cpu.xml .build/tests-reference.xml
+    # And a third time through the CUDA backend on its CPU emulator (docs/GPU.md): the
+    # generated CUDA kernels, their launches and the device interface, compared with the
+    # reference by Mode.debug.
+    THEANO_DEVICE=cuda-emulator swift test --skip-build --parallel --filter "TheanoTests\.($op_tests)/" \
+        --xunit-output .build/tests-cuda-emulator.xml || status=$?
+    summarise_tests "$status" .build/tests-cpu.xml .build/tests-reference.xml .build/tests-cuda-emulator.xml
     ;;
 bench)
     install_system_packages

@@ -61,6 +61,12 @@ public struct CCompiler: Sendable, Hashable {
         return nil
     }
 
+    /// This compiler with other flags (for code that is not a kernel of the C backend: the
+    /// CUDA emulator's units).
+    package func with(flags: [String]) -> CCompiler {
+        CCompiler(path: path, identity: identity, target: target, flags: flags)
+    }
+
     /// Compiles `source` into the shared object `output`. Throws with the compiler's messages
     /// when it fails.
     ///
