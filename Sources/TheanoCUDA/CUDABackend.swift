@@ -22,9 +22,10 @@ public struct CUDABackend: KernelBackend {
 
     private let target: Target
 
-    /// The backend on `device` (an ``EmulatedCUDADevice``, or an opened ``CUDADriverDevice``).
+    /// The backend on `device` (an ``EmulatedCUDADevice``, or an opened ``CUDADriverDevice``),
+    /// its memory through a ``CachingCUDADevice`` (unless it is one already).
     public init(device: any CUDADevice) {
-        target = .device(device)
+        target = .device(device is CachingCUDADevice ? device : CachingCUDADevice(device))
     }
 
     /// The backend on GPU `ordinal`, opened (through the driver API) when the first function
@@ -35,7 +36,9 @@ public struct CUDABackend: KernelBackend {
 
     public var name: String {
         switch target {
-        case .device(let device): return device is EmulatedCUDADevice ? "cuda-emulator" : "cuda"
+        case .device(let device):
+            let base = (device as? CachingCUDADevice)?.base ?? device
+            return base is EmulatedCUDADevice ? "cuda-emulator" : "cuda"
         case .driver(let ordinal): return ordinal == 0 ? "cuda" : "cuda:\(ordinal)"
         }
     }

@@ -40,15 +40,15 @@ public struct CUDABackendProvider: BackendProvider {
 extension CUDADriverDevice {
     /// The opened GPUs of this process, by ordinal: a device's context, allocations and
     /// modules are shared by every function compiled for it.
-    private static let opened = Mutex<[Int: CUDADriverDevice]>([:])
+    private static let opened = Mutex<[Int: CachingCUDADevice]>([:])
 
-    /// GPU `ordinal`, opened on first use and shared afterwards.
+    /// GPU `ordinal` behind its caching allocator, opened on first use and shared afterwards.
     ///
     /// - Throws: what ``init(ordinal:locator:)`` throws (no driver, no GPU, no such device);
     ///   a failure is not remembered, so a later call tries again.
-    static func shared(ordinal: Int) throws -> CUDADriverDevice {
+    static func shared(ordinal: Int) throws -> CachingCUDADevice {
         if let device = opened.withLock({ $0[ordinal] }) { return device }
-        let device = try CUDADriverDevice(ordinal: ordinal)
+        let device = CachingCUDADevice(try CUDADriverDevice(ordinal: ordinal))
         return opened.withLock { table in
             if let existing = table[ordinal] { return existing }
             table[ordinal] = device
