@@ -259,7 +259,9 @@ func launch(_ device: any CUDADevice, _ kernel: CUDAKernel, grid: Int, block: UI
     try extentCopy.withUnsafeMutableBytes { e in
         try scalars.withUnsafeMutableBufferPointer { v in
             var parameters: [UnsafeMutableRawPointer?] = extent == nil ? [] : [e.baseAddress]
-            for i in v.indices { parameters.append(UnsafeMutableRawPointer(v.baseAddress! + i)) }
+            if let base = v.baseAddress {
+                for i in v.indices { parameters.append(UnsafeMutableRawPointer(base + i)) }
+            }
             try device.launch(kernel, grid: UInt32(Swift.max(1, Swift.min(grid, Int(device.maximumGridSize)))), block: block, arguments: parameters)
         }
     }

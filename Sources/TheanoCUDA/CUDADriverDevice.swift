@@ -136,7 +136,12 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         try current()
         let binary = try NVRTC.shared.compile(source, name: "theano.cu", architecture: architecture)
         var module: OpaquePointer?
-        try binary.cubin.withUnsafeBytes { try check(moduleLoad(&module, $0.baseAddress!), "loading a module") }
+        try binary.cubin.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                throw TheanoError.unsupported("CUDA driver on \(name): NVRTC produced an empty cubin")
+            }
+            try check(moduleLoad(&module, base), "loading a module")
+        }
         lock.lock()
         modules.append(module)
         lock.unlock()
@@ -144,7 +149,8 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         for n in names {
             var function: OpaquePointer?
             try check(n.withCString { moduleFunction(&function, module, $0) }, "finding kernel \(n)")
-            out[n] = CUDAKernel(name: n, handle: UnsafeMutableRawPointer(function!))
+            guard let function else { throw TheanoError.unsupported("CUDA driver on \(name): no kernel \(n) in the module") }
+            out[n] = CUDAKernel(name: n, handle: UnsafeMutableRawPointer(function))
         }
         return out
     }
