@@ -16,7 +16,8 @@ import Glibc
 ///
 /// A primitive is built once per geometry (sizes, leading dimensions, `alpha`, `beta`) and
 /// kept; `alpha` is the primitive's output scale and `beta` a sum post-op (`C` is not read when
-/// `beta` is 0). Each primitive has its own scratchpad, and one execution at a time runs it.
+/// `beta` is 0). Each primitive has its own stream, memory objects and scratchpad, made once,
+/// and one execution at a time runs it.
 final class DNNLMatmulPrimitives: @unchecked Sendable {
     /// The process's matmul primitives; nil when oneDNN cannot create a CPU engine.
     static let shared: DNNLMatmulPrimitives? = DNNLMatmulPrimitives()
@@ -47,8 +48,8 @@ final class DNNLMatmulPrimitives: @unchecked Sendable {
     ) -> Bool {
         let geometry = Geometry(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta)
         guard let primitive = primitive(geometry) else { return false }
-        return primitive.run(engine: engine, a: UnsafeMutableRawPointer(mutating: a),
-                             b: UnsafeMutableRawPointer(mutating: b), c: UnsafeMutableRawPointer(c))
+        return primitive.run(a: UnsafeMutableRawPointer(mutating: a), b: UnsafeMutableRawPointer(mutating: b),
+                             c: UnsafeMutableRawPointer(c))
     }
 
     private func primitive(_ geometry: Geometry) -> MatmulPrimitive? {
@@ -63,15 +64,19 @@ final class DNNLMatmulPrimitives: @unchecked Sendable {
     }
 }
 
-/// One matmul primitive, its memory layouts and its scratchpad.
+/// One matmul primitive with everything a run needs made once: its stream, memory objects for
+/// the three operands (pointed at the caller's buffers on each run) and its scratchpad.
 private final class MatmulPrimitive: @unchecked Sendable {
     private let descriptor: dnnl_primitive_desc_t
     private let primitive: dnnl_primitive_t
-    private let a: dnnl_memory_desc_t, b: dnnl_memory_desc_t, c: dnnl_memory_desc_t
-    private let scratchpad: dnnl_memory_desc_t
-    /// The scratchpad's buffer (nil when the primitive needs none), used under `execution`.
+    private let stream: dnnl_stream_t
+    /// The memory objects of A, B and C, then the scratchpad's when there is one.
+    private let memories: [dnnl_memory_t]
+    private let arguments: [dnnl_exec_arg_t]
+    /// The scratchpad's buffer (nil when the primitive needs none).
     private let scratch: UnsafeMutableRawPointer?
-    /// Held for each run: one execution of the primitive (and its scratchpad) at a time.
+    /// Held for each run: the memory objects, the stream and the scratchpad serve one
+    /// execution at a time.
     private let execution = Mutex(())
 
     init?(engine: dnnl_engine_t, _ g: DNNLMatmulPrimitives.Geometry) {
@@ -101,67 +106,66 @@ private final class MatmulPrimitive: @unchecked Sendable {
             guard dnnl_post_ops_append_sum(postOps, g.beta) == dnnl_success,
                   dnnl_primitive_attr_set_post_ops(attributes, postOps) == dnnl_success else { return nil }
         }
-        var pd: dnnl_primitive_desc_t?
-        guard dnnl_primitive_desc_create(&pd, &description, attributes, engine, nil) == dnnl_success, let pd else { return nil }
-        var prim: dnnl_primitive_t?
-        guard dnnl_primitive_create(&prim, pd) == dnnl_success, let prim else {
-            dnnl_primitive_desc_destroy(pd)
-            return nil
+
+        // What is created from here on is destroyed again unless the whole primitive is.
+        var pd: dnnl_primitive_desc_t?, prim: dnnl_primitive_t?, stream: dnnl_stream_t?
+        var memories: [dnnl_memory_t] = [], buffer: UnsafeMutableRawPointer?
+        var complete = false
+        defer {
+            if !complete {
+                for m in memories { dnnl_memory_destroy(m) }
+                if let stream { dnnl_stream_destroy(stream) }
+                if let prim { dnnl_primitive_destroy(prim) }
+                if let pd { dnnl_primitive_desc_destroy(pd) }
+                free(buffer)
+            }
         }
+        guard dnnl_primitive_desc_create(&pd, &description, attributes, engine, nil) == dnnl_success, let pd,
+              dnnl_primitive_create(&prim, pd) == dnnl_success, let prim,
+              dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success, let stream else { return nil }
         var scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)?.pointee ?? dnnl_memory_desc_t()
         let bytes = dnnl_memory_desc_get_size(&scratchpad)
-        var buffer: UnsafeMutableRawPointer?
         if bytes > 0 {
-            guard bytes <= Int.max - 63, let fresh = aligned_alloc(64, (bytes + 63) / 64 * 64) else {
-                dnnl_primitive_destroy(prim)
-                dnnl_primitive_desc_destroy(pd)
-                return nil
-            }
+            guard bytes <= Int.max - 63, let fresh = aligned_alloc(64, (bytes + 63) / 64 * 64) else { return nil }
             buffer = fresh
         }
+        // The operands' memory objects start without a buffer (each run sets it).
+        for (desc, pointer) in [(a, nil), (b, nil), (c, nil)] + (buffer.map { [(scratchpad, $0)] } ?? []) {
+            var d = desc
+            var m: dnnl_memory_t?
+            guard dnnl_memory_create(&m, &d, engine, pointer) == dnnl_success, let m else { return nil }
+            memories.append(m)
+        }
+        var arguments = [
+            dnnl_exec_arg_t(arg: cdnnl_arg_src, memory: memories[0]),
+            dnnl_exec_arg_t(arg: cdnnl_arg_weights, memory: memories[1]),
+            dnnl_exec_arg_t(arg: cdnnl_arg_dst, memory: memories[2]),
+        ]
+        if memories.count > 3 { arguments.append(dnnl_exec_arg_t(arg: cdnnl_arg_scratchpad, memory: memories[3])) }
         descriptor = pd
         primitive = prim
-        self.a = a
-        self.b = b
-        self.c = c
-        self.scratchpad = scratchpad
+        self.stream = stream
+        self.memories = memories
+        self.arguments = arguments
         scratch = buffer
+        complete = true
     }
 
     deinit {
-        if let scratch { free(scratch) }
+        for m in memories { dnnl_memory_destroy(m) }
+        dnnl_stream_destroy(stream)
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(descriptor)
+        free(scratch)
     }
 
-    /// Runs the product on the caller's buffers; false when oneDNN reports a failure before
-    /// writing (a memory object or stream that cannot be created).
-    func run(engine: dnnl_engine_t, a pa: UnsafeMutableRawPointer, b pb: UnsafeMutableRawPointer, c pc: UnsafeMutableRawPointer) -> Bool {
+    /// Runs the product on the caller's buffers; false when oneDNN refuses a buffer before
+    /// anything is written.
+    func run(a pa: UnsafeMutableRawPointer, b pb: UnsafeMutableRawPointer, c pc: UnsafeMutableRawPointer) -> Bool {
         execution.withLock { _ in
-            var memories: [dnnl_memory_t] = []
-            var stream: dnnl_stream_t?
-            defer {
-                for m in memories { dnnl_memory_destroy(m) }
-                if let stream { dnnl_stream_destroy(stream) }
-            }
-            func wrap(_ desc: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer?) -> dnnl_memory_t? {
-                var d = desc
-                var m: dnnl_memory_t?
-                guard dnnl_memory_create(&m, &d, engine, pointer) == dnnl_success, let m else { return nil }
-                memories.append(m)
-                return m
-            }
-            guard let ma = wrap(a, pa), let mb = wrap(b, pb), let mc = wrap(c, pc),
-                  dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success else { return false }
-            var arguments = [
-                dnnl_exec_arg_t(arg: cdnnl_arg_src, memory: ma),
-                dnnl_exec_arg_t(arg: cdnnl_arg_weights, memory: mb),
-                dnnl_exec_arg_t(arg: cdnnl_arg_dst, memory: mc),
-            ]
-            if let scratch {
-                guard let ms = wrap(scratchpad, scratch) else { return false }
-                arguments.append(dnnl_exec_arg_t(arg: cdnnl_arg_scratchpad, memory: ms))
-            }
+            guard dnnl_memory_set_data_handle(memories[0], pa) == dnnl_success,
+                  dnnl_memory_set_data_handle(memories[1], pb) == dnnl_success,
+                  dnnl_memory_set_data_handle(memories[2], pc) == dnnl_success else { return false }
             // Once execution starts, C may be partly written: a failure here cannot fall back,
             // and oneDNN reports none for valid arguments on the CPU.
             _ = dnnl_primitive_execute(primitive, stream, Int32(arguments.count), arguments)
