@@ -148,12 +148,7 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         if count == 0 { return outputs }
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
-        var addresses: [UInt64] = [], strides: [Int64] = []
-        for (k, value) in inputs.enumerated() {
-            addresses.append(try uploads.upload(value).raw)
-            let own = contiguousStrides(value.shape)
-            strides += shape.indices.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
-        }
+        var (addresses, strides) = try uploads.operands(of: node, inputs, order: Array(shape.indices))
         var outputAddresses: [DeviceAddress] = []
         for output in outputs {
             let address = try uploads.allocate(output.count * output.dtype.byteSize)
@@ -243,6 +238,18 @@ final class DeviceUploads {
         return address
     }
 
+    /// Device copies of a node's inputs (C order) and their strides in elements along the
+    /// iteration axes `order`: 0 where the input's static size is 1 (it broadcasts).
+    func operands(of node: Apply, _ inputs: [NDArray], order: [Int]) throws -> (addresses: [UInt64], strides: [Int64]) {
+        var addresses: [UInt64] = [], strides: [Int64] = []
+        for (k, value) in inputs.enumerated() {
+            addresses.append(try upload(value).raw)
+            let own = contiguousStrides(value.shape)
+            strides += order.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
+        }
+        return (addresses, strides)
+    }
+
     /// Copies device memory into `array`'s (C-contiguous) storage.
     func download(_ address: DeviceAddress, into array: NDArray) throws {
         let bytes = array.count * array.dtype.byteSize
@@ -288,16 +295,14 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         let order = kept + reduction.axes
         let outShape = reduction.keepdims ? shape.enumerated().map { reduction.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
         let output = try context.buffers.allocate(outShape, node.outputTypes[0].dtype)
-        let outer = kept.reduce(1) { $0 * shape[$1] }, inner = reduction.axes.reduce(1) { $0 * shape[$1] }
+        // The inputs broadcast against each other, so these products are not bounded by any
+        // allocated array.
+        let outer = try checkedProduct(kept.map { shape[$0] }, context: "CUDA reduction: kept axes")
+        let inner = try checkedProduct(reduction.axes.map { shape[$0] }, context: "CUDA reduction: reduced axes")
         if outer == 0 { return [output] }
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
-        var data: [UInt64] = [], strides: [Int64] = []
-        for (k, value) in inputs.enumerated() {
-            data.append(try uploads.upload(value).raw)
-            let own = contiguousStrides(value.shape)
-            strides += order.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
-        }
+        let (data, strides) = try uploads.operands(of: node, inputs, order: order)
         // Few outputs over many elements: spread each over several blocks (the second pass
         // combines them).
         let block = device.preferredBlockSize
@@ -307,7 +312,7 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
                                                                context: "CUDA reduction: partial results"))
         let errorWord = try uploads.upload([Int32(0)])
         let out = try uploads.allocate(output.count * output.dtype.byteSize)
-        var extent: [Int64] = [Int64(shape.reduce(1, *)), Int64(rank), 0] + order.map { Int64(shape[$0]) }
+        var extent: [Int64] = [Int64(try checkedProduct([outer, inner], context: "CUDA reduction: elements")), Int64(rank), 0] + order.map { Int64(shape[$0]) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - rank)
         try launch(device, partial, grid: outer * parts, block: block, extent: extent, [
             UInt64(reduction.axes.count), UInt64(parts), try uploads.upload(strides).raw, try uploads.upload(data).raw, partials.raw, errorWord.raw,

@@ -32,7 +32,7 @@ public struct CUDABackendProvider: BackendProvider {
         var rest = lowered.dropFirst(4)
         if rest.isEmpty { return .cuda(0) }
         if rest.first == ":" { rest = rest.dropFirst() }
-        guard !rest.isEmpty, rest.allSatisfy(\.isASCII), let ordinal = Int(rest), ordinal >= 0 else { return nil }
+        guard let ordinal = Int(rest), ordinal >= 0 else { return nil }
         return .cuda(ordinal)
     }
 }

@@ -134,7 +134,7 @@ public final class CUDAEmulator: @unchecked Sendable {
         let dense = contiguousStrides(shape).map { Int64($0) }
         for _ in outputs { strides += dense }
         let contiguous = inputs.allSatisfy { $0.shape == shape && $0.isContiguous }
-        let extent = self.extent(shape, contiguous: contiguous)
+        let extent = try self.extent(shape, contiguous: contiguous)
         let operands = inputs + outputs
         let data: [UnsafeMutableRawPointer?] = operands.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
         let pack = KernelParameters()
@@ -159,12 +159,12 @@ public final class CUDAEmulator: @unchecked Sendable {
         let order = kept + axes
         let permuted = order.map { shape[$0] }
         let strides = inputs.flatMap { operandStrides($0, rank: shape.count, order: order) }
-        let outer = kept.reduce(1) { $0 * shape[$1] }
+        let outer = try checkedProduct(kept.map { shape[$0] }, context: "CUDA emulator: kept axes")
         let bytes = CUDAReductionSource.accumulatorBytes(kind, element: element)
         let pack = KernelParameters()
         let partials = try pack.buffer(of: UInt8.self, count: Swift.max(try checkedProduct([outer, parts, bytes], context: "CUDA emulator: partial results"), 1))
         let output = try NDArray(allocating: kept.map { shape[$0] }, dtype: kind.outputDType(for: element), zeroed: true, context: "CUDA emulator")
-        let extent = self.extent(permuted, contiguous: false)
+        let extent = try self.extent(permuted, contiguous: false)
         let data: [UnsafeMutableRawPointer?] = inputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
         let errorWord = try pack.buffer(of: Int32.self, count: 1)
         let out = output.storage.baseAddress + output.offset * output.dtype.byteSize
@@ -210,8 +210,8 @@ public final class CUDAEmulator: @unchecked Sendable {
 
     /// A `th_cuda_extent`: element count, rank, contiguity, then the shape padded to
     /// ``CUDAKernelSource/maxDimensions``.
-    private func extent(_ shape: [Int], contiguous: Bool) -> [Int64] {
-        [Int64(shape.reduce(1, *)), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
+    private func extent(_ shape: [Int], contiguous: Bool) throws -> [Int64] {
+        [Int64(try checkedShapeSize(shape, context: "CUDA emulator")), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
             + Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
     }
 
