@@ -280,6 +280,29 @@ struct KernelSource {
         let redUpdate = (0..<inputCount).map { "ro\($0) += idx * st[\($0) * nd + d];" }.joined(separator: " ")
         let lanes = 16
         let laneIdentity = Array(repeating: identity, count: lanes).joined(separator: ", ")
+        // The vectorisable loop of `index` (declared by the caller) up to `end`: whole groups
+        // of `lanes` elements go through `lanes` separate accumulators (which the compiler
+        // keeps in vector registers) merged into `result`, the tail straight into `result`.
+        // `body` loads at `+ index]`.
+        let laneLoop: (String, String, String, String) -> String = { index, end, body, output in
+            """
+                    {
+                        \(accType) acc[\(lanes)] = { \(laneIdentity) };
+                        for (; \(index) + \(lanes) <= \(end); \(index) += \(lanes)) {
+                            for (int l = 0; l < \(lanes); l++) {
+                                const int64_t \(index)_l = \(index) + l;
+                \(body.replacing("+ \(index)]", with: "+ \(index)_l]"))
+                                \(combine("acc[l]", output));
+                            }
+                        }
+                        for (int l = 0; l < \(lanes); l++) { \(merge("result", "acc[l]")); }
+                    }
+                    for (; \(index) < \(end); \(index)++) {
+                \(body)
+                        \(combine("result", output));
+                    }
+            """
+        }
 
         return """
         \(contextStruct)
@@ -302,20 +325,8 @@ struct KernelSource {
             }
             \(accType) result = \(identity);
             if (contiguous) {
-                \(accType) acc[\(lanes)] = { \(laneIdentity) };
                 int64_t j = jb;
-                for (; j + \(lanes) <= je; j += \(lanes)) {
-                    for (int l = 0; l < \(lanes); l++) {
-                        const int64_t jj = j + l;
-                        \(flatBody.replacing("+ j]", with: "+ jj]"))
-                        \(combine("acc[l]", flatOut[0]));
-                    }
-                }
-                for (int l = 0; l < \(lanes); l++) { \(merge("result", "acc[l]")); }
-                for (; j < je; j++) {
-        \(flatBody)
-                    \(combine("result", flatOut[0]));
-                }
+        \(laneLoop("j", "je", flatBody, flatOut[0]))
             } else {
                 /* The trailing reduced axes along which every input is contiguous form runs of
                    `run` elements (a batch-norm sum over N, H, W of NCHW: runs of H * W); whole
@@ -342,20 +353,8 @@ struct KernelSource {
                                 r /= shape[d];
                                 \(runOffsets)
                             }
-                            \(accType) acc[\(lanes)] = { \(laneIdentity) };
                             int64_t jj = 0;
-                            for (; jj + \(lanes) <= run; jj += \(lanes)) {
-                                for (int l = 0; l < \(lanes); l++) {
-                                    const int64_t jl = jj + l;
-        \(runBody.replacing("+ jj]", with: "+ jl]"))
-                                    \(combine("acc[l]", runOut[0]));
-                                }
-                            }
-                            for (int l = 0; l < \(lanes); l++) { \(merge("result", "acc[l]")); }
-                            for (; jj < run; jj++) {
-        \(runBody)
-                                \(combine("result", runOut[0]));
-                            }
+        \(laneLoop("jj", "run", runBody, runOut[0]))
                         }
                         j = runs_end - 1;
                         continue;
