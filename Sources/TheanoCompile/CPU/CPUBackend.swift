@@ -6,7 +6,8 @@ import TheanoTensor
 ///
 /// For each node, in this order:
 /// 1. an op with a CPU kernel of its own (``CPUKernelOp``: OpenBLAS for the matrix products,
-///    a nested program for `OpFromGraph`);
+///    a nested program for `OpFromGraph`; ``LAPACKBlockKernel`` for the batched solves and
+///    factorisations);
 /// 2. elementwise and reduction nodes (``CKernelOp``): one generated C kernel each, all
 ///    compiled together in one translation unit (``CLinker``);
 /// 3. anything else runs its reference `perform`, which on the host is the implementation
@@ -22,6 +23,8 @@ struct CPUBackend: KernelBackend {
         var generated: [(index: Int, node: Apply, program: KernelProgram)] = []
         for (i, node) in nodes.enumerated() {
             if let op = node.op as? any CPUKernelOp, let choice = try op.cpuKernel(node, session) {
+                choices.append(choice)
+            } else if let choice = CPUBackend.lapackKernel(node) {
                 choices.append(choice)
             } else if let op = node.op as? any CKernelOp, let program = op.kernelProgram(node) {
                 generated.append((i, node, program))

@@ -40,6 +40,16 @@ protocol BatchedLinalgOp: Op {
     /// Inputs that hold int32 indices (LU pivots) instead of floats (default: none). Their
     /// blocks reach ``computeBlock(_:_:_:)`` converted to the float type. Input 0 is a float.
     var integerInputs: Set<Int> { get }
+    /// Whether the op has a pointer kernel (``computeBlock(in:_:_:_:)``), which the CPU backend
+    /// runs instead of `perform` (default: false). `perform`, the reference, always computes
+    /// blocks through ``computeBlock(_:_:_:)`` on copies.
+    var hasBlockKernel: Bool { get }
+    /// The scratch bytes one block of the pointer kernel needs, shared by all blocks of a
+    /// call; `elementSize` is the float type's size.
+    func scratchBytes(_ cores: [[Int]], elementSize: Int) -> Int
+    /// Computes one block from ``LinalgBlock``'s pointers, writing every element of every
+    /// output. `cores` are the inputs' core shapes; `location` names the block for messages.
+    func computeBlock<T: LAPACKScalar>(in block: LinalgBlock, _ cores: [[Int]], _ type: T.Type, _ location: () -> String) throws
 }
 
 extension BatchedLinalgOp {

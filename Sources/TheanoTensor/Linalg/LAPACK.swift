@@ -28,9 +28,30 @@ protocol LAPACKScalar: BinaryFloatingPoint, NDArrayElement {
     static func geqrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ tau: UnsafeMutablePointer<Self>) -> Int32
     /// The first `n` columns of Q from `geqrf`'s reflectors (`orgqr`); `a` has `n` columns.
     static func orgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>, _ tau: UnsafePointer<Self>) -> Int32
+
+    // Column-major forms for the in-place block kernels (``BatchedLinalgOp``'s pointer path):
+    // LAPACKE's `_work` entry points with `LAPACK_COL_MAJOR`, which neither transpose nor scan
+    // for NaN, so a block is factorised where it lies. A row-major matrix read as column-major
+    // is its transpose; the kernels' comments say how they use that.
+
+    /// `getrf` of the column-major `n x n` matrix `a`.
+    static func getrfColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ ipiv: UnsafeMutablePointer<Int32>) -> Int32
+    /// `getri`: the inverse from `getrf`'s column-major factors, with `lwork` elements of `work`.
+    static func getriColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Self>, _ ipiv: UnsafePointer<Int32>, _ work: UnsafeMutablePointer<Self>, _ lwork: Int32) -> Int32
+    /// `potrf` of one triangle (`upper`, else lower) of the column-major `n x n` matrix `a`.
+    static func potrfColumnMajor(upper: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Self>) -> Int32
+    /// `trsm` on row-major operands, left side: `b <- op(A)^-1 b` for the `n x nrhs` matrix `b`
+    /// (leading dimension `nrhs`), reading the `lower` (else upper) triangle of the `n x n`
+    /// matrix `a`, transposed when `transposed`, with ones on the diagonal when `unit`.
+    static func trsmRowMajor(lower: Bool, transposed: Bool, unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>, _ b: UnsafeMutablePointer<Self>)
 }
 
 private let rowMajor = Int32(LAPACK_ROW_MAJOR)
+private let columnMajor = Int32(LAPACK_COL_MAJOR)
+
+private func triangle(_ lower: Bool) -> CBLAS_UPLO { lower ? CblasLower : CblasUpper }
+private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+private func diagonal(_ unit: Bool) -> CBLAS_DIAG { unit ? CblasUnit : CblasNonUnit }
 
 private func flag(_ c: Character) -> CChar { CChar(bitPattern: c.asciiValue ?? 0) }
 
@@ -65,6 +86,18 @@ extension Float: LAPACKScalar {
     static func orgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Float>, _ tau: UnsafePointer<Float>) -> Int32 {
         LAPACKE_sorgqr(rowMajor, m, n, k, a, Swift.max(n, 1), tau)
     }
+    static func getrfColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
+        LAPACKE_sgetrf_work(columnMajor, n, n, a, Swift.max(n, 1), ipiv)
+    }
+    static func getriColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Float>, _ ipiv: UnsafePointer<Int32>, _ work: UnsafeMutablePointer<Float>, _ lwork: Int32) -> Int32 {
+        LAPACKE_sgetri_work(columnMajor, n, a, Swift.max(n, 1), ipiv, work, lwork)
+    }
+    static func potrfColumnMajor(upper: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Float>) -> Int32 {
+        LAPACKE_spotrf_work(columnMajor, flag(upper ? "U" : "L"), n, a, Swift.max(n, 1))
+    }
+    static func trsmRowMajor(lower: Bool, transposed: Bool, unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>) {
+        cblas_strsm(CblasRowMajor, CblasLeft, triangle(lower), transpose(transposed), diagonal(unit), n, nrhs, 1, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
+    }
 }
 
 extension Double: LAPACKScalar {
@@ -97,6 +130,18 @@ extension Double: LAPACKScalar {
     }
     static func orgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Double>, _ tau: UnsafePointer<Double>) -> Int32 {
         LAPACKE_dorgqr(rowMajor, m, n, k, a, Swift.max(n, 1), tau)
+    }
+    static func getrfColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
+        LAPACKE_dgetrf_work(columnMajor, n, n, a, Swift.max(n, 1), ipiv)
+    }
+    static func getriColumnMajor(_ n: Int32, _ a: UnsafeMutablePointer<Double>, _ ipiv: UnsafePointer<Int32>, _ work: UnsafeMutablePointer<Double>, _ lwork: Int32) -> Int32 {
+        LAPACKE_dgetri_work(columnMajor, n, a, Swift.max(n, 1), ipiv, work, lwork)
+    }
+    static func potrfColumnMajor(upper: Bool, _ n: Int32, _ a: UnsafeMutablePointer<Double>) -> Int32 {
+        LAPACKE_dpotrf_work(columnMajor, flag(upper ? "U" : "L"), n, a, Swift.max(n, 1))
+    }
+    static func trsmRowMajor(lower: Bool, transposed: Bool, unit: Bool, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ b: UnsafeMutablePointer<Double>) {
+        cblas_dtrsm(CblasRowMajor, CblasLeft, triangle(lower), transpose(transposed), diagonal(unit), n, nrhs, 1, a, Swift.max(n, 1), b, Swift.max(nrhs, 1))
     }
 }
 
