@@ -143,7 +143,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "scan_pushout_add": "An accumulator `acc + f_t` whose last value only is read becomes a sum of the collected `f_t` after the loop; a product of per-step matrices becomes one `tensordot` over the steps.",
         "inv_inv": "`inv(inv(A))` -> `A`.",
         "inv_matmul_to_solve": "`inv(A) @ B` -> `solve(A, B)` (one factorisation and two triangular solves, more accurate than forming the inverse).",
-        "det_of_cholesky": "`det(cholesky(A))` -> the product of the factor's diagonal.",
+        "det_of_triangular": "`det` / `slogdet` of a triangular or diagonal matrix (`cholesky`, `tril`, `triu`, `diag(v)`) -> from the product of its diagonal.",
         "solve_share_lu": "General solves with one matrix or its transpose (a solve and its gradient) -> `luSolve` with one shared `luFactor`.",
         "solve_pd_to_cholesky": "A positive-definite solve whose matrix is solved with again or already factored -> `choSolve(cholesky(A), b)`, so one Cholesky factor serves them all.",
         "blockwise_unbatched": "A `Blockwise` whose inputs have no batch axes (or only axes of static size 1) -> its core op, run once, with the outputs' batch axes added back.",

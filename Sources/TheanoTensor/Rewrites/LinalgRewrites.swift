@@ -3,7 +3,7 @@ import TheanoGraph
 
 /// Linear-algebra rewrites (PyTensor's `rewriting/linalg.py` ideas), in the specialisation
 /// set: an explicit inverse multiplied into something becomes a solve, inverses cancel, the
-/// determinant of a Cholesky factor is the product of its diagonal, and solves with one matrix
+/// determinant of a triangular matrix is the product of its diagonal, and solves with one matrix
 /// (or its transpose: a solve and its gradient) share one LU factorisation.
 public enum LinalgRewrites {
     /// `inv(inv(A))` -> `A`.
@@ -23,13 +23,22 @@ public enum LinalgRewrites {
         return node.outputs[0].type.isSatisfied(by: x.type) ? [x] : nil
     }
 
-    /// `det(cholesky(A))` -> the product of the factor's diagonal (a triangular matrix's
-    /// determinant).
-    public static let detOfTriangularFactor = Rewrite("det_of_cholesky", tracks: [Determinant.self]) { _, node in
-        guard let factor = node.inputs[0].owner, factor.op is Cholesky else { return nil }
-        let l = Tensor(node.inputs[0])
-        let product = try prod(diagonal(l, axis1: l.rank - 2, axis2: l.rank - 1), axis: -1)
-        return node.outputs[0].type.isSatisfied(by: product.type) ? [product.variable] : nil
+    /// The determinant of a triangular or diagonal matrix (a Cholesky factor, `tril`, `triu`,
+    /// `diag(v)`; ``MatrixStructure``) -> the product of its diagonal, and `slogdet` -> the
+    /// signs' product and the sum of the logarithms of the diagonal's magnitudes: no
+    /// factorisation at all.
+    public static let detOfTriangular = Rewrite("det_of_triangular", tracks: [Determinant.self, SignLogDeterminant.self]) { _, node in
+        guard MatrixStructure.of(node.inputs[0]) != nil else { return nil }
+        let m = Tensor(node.inputs[0])
+        let d = try diagonal(m, axis1: m.rank - 2, axis2: m.rank - 1)
+        let replacements: [Tensor]
+        if node.op is Determinant {
+            replacements = [try prod(d, axis: -1)]
+        } else {
+            replacements = [try prod(sign(d), axis: -1), try sum(log(abs(d)), axis: -1)]
+        }
+        for (old, new) in zip(node.outputs, replacements) where !old.type.isSatisfied(by: new.type) { return nil }
+        return replacements.map(\.variable)
     }
 
     /// A general solve whose matrix (or that matrix transposed) is also solved with elsewhere
@@ -118,6 +127,6 @@ public enum LinalgRewrites {
         return outputs
     }
 
-    public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangularFactor, shareLUFactorization,
+    public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangular, shareLUFactorization,
                                         positiveDefiniteSolveToCholesky, unbatchedBlockwise]
 }

@@ -49,6 +49,9 @@ public func diag(_ x: Tensor, k: Int = 0) throws -> Tensor {
     switch x.rank {
     case 2:
         return try diagonal(x, offset: k)
+    case 1 where k == 0:
+        // One op the linear-algebra rewrites recognise (the determinant of a diagonal matrix).
+        return try DiagonalMatrix().apply([x])
     case 1:
         let (rowStart, columnStart) = diagonalStarts(k)
         let size = try add(x.shape(0), Tensor(shapeConstant(rowStart + columnStart)))

@@ -32,10 +32,45 @@ final class LinalgRewriteTests: BackendTestCase {
         let f = try function([m], [det(cholesky(m))])
         XCTAssertEqual(f.graph.count(Determinant.self), 0, "\(f.graph)")
         // det(L) = sqrt(det(A)), here against the unrewritten graph and a 2x2 by hand.
-        let plain = try function([m], [det(cholesky(m))], mode: unrewritten("det_of_cholesky")).call([a])[0]
+        let plain = try function([m], [det(cholesky(m))], mode: unrewritten("det_of_triangular")).call([a])[0]
         let value = try f.call([a])[0]
         assertClose(value, plain, rtol: 1e-12, atol: 1e-12)
         assertValues(try function([m], [det(cholesky(m))]).call([try NDArray([4.0, 2, 2, 3], shape: [2, 2])])[0], [Foundation.sqrt(8.0)])
+    }
+
+    /// `det` and `slogdet` of `tril`, `triu` (symbolic and static sizes, batched) and
+    /// `diag(v)` become diagonal products: no determinant node, no factorisation, the
+    /// unrewritten values.
+    func testDeterminantOfATriangularMatrixIsItsDiagonalProduct() throws {
+        let x = Tensor.variable("x", .float64, shape: [nil, nil, nil])
+        let s = Tensor.variable("s", .float64, shape: [2, 3, 3])
+        let v = Tensor.vector("v", .float64)
+        var values = TestData(seed: 5)
+        let xv = values.array([2, 3, 3]), vv = try NDArray([2.0, -0.5, 0, 3], shape: [4])
+        let cases: [(String, [Tensor], Tensor, [NDArray])] = [
+            ("tril", [x], try tril(x), [xv]), ("triu", [x], try triu(x), [xv]),
+            ("strict triu", [x], try triu(x, k: 1), [xv]), ("tril k -1", [x], try tril(x, k: -1), [xv]),
+            ("static tril", [s], try tril(s), [xv]), ("static triu", [s], try triu(s, k: 2), [xv]),
+            ("diag", [v], try diag(v), [vv]),
+        ]
+        for (what, inputs, matrix, args) in cases {
+            let (sign, logAbs) = try slogdet(matrix)
+            let outputs = [try det(matrix), sign, logAbs]
+            let f = try function(inputs, outputs)
+            XCTAssertEqual(f.graph.count(Determinant.self) + f.graph.count(SignLogDeterminant.self), 0, "\(what): \(f.graph)")
+            XCTAssertEqual(f.graph.count(LUFactor.self), 0, "\(what): \(f.graph)")
+            let plain = try function(inputs, outputs, mode: unrewritten("det_of_triangular")).call(args)
+            for (got, want) in zip(try f.call(args), plain) { assertClose(got, want, rtol: 1e-12, atol: 1e-12, what) }
+        }
+        // Not triangular: a band below the diagonal survives `triu(x, k: -1)`, and a mask row
+        // broadcast over the rows keeps whole columns.
+        let band = try function([x], [det(triu(x, k: -1))])
+        XCTAssertEqual(band.graph.count(Determinant.self), 1, "\(band.graph)")
+        let m = Tensor.variable("m", .float64, shape: [3, 3])
+        let rowMask = Tensor.constant(try NDArray([true, false, false], shape: [1, 3]))
+        let columns = try function([m], [det(`where`(rowMask, m, Tensor.constant(0, .float64)))])
+        XCTAssertEqual(columns.graph.count(Determinant.self), 1, "\(columns.graph)")
+        assertClose(try columns.call([a])[0], try function([m], [det(m * Tensor.constant(try NDArray([1.0, 0, 0], shape: [1, 3])))]).call([a])[0])
     }
 
     func testSolveAndItsGradientShareOneFactorization() throws {
