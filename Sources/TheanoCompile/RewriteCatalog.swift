@@ -147,6 +147,8 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "solve_share_lu": "General solves with one matrix or its transpose (a solve and its gradient) -> `luSolve` with one shared `luFactor`.",
         "solve_pd_to_cholesky": "A positive-definite solve whose matrix is solved with again or already factored -> `choSolve(cholesky(A), b)`, so one Cholesky factor serves them all.",
         "blockwise_unbatched": "A `Blockwise` whose inputs have no batch axes (or only axes of static size 1) -> its core op, run once, with the outputs' batch axes added back.",
+        "blockwise_native": "A `Blockwise` of an op that batches by itself (elementwise ops, `MatMul` on matrices, `Outer` on vectors) -> that op on the stacked inputs, one node instead of a loop over blocks.",
+        "blockwise_alloc": "A `Blockwise` input broadcast along batch axes (`Alloc`, `BroadcastTo`) that another input sizes -> the unbroadcast value; `Blockwise` broadcasts it without the copy.",
         "conv_bias_relu": "A convolution's epilogue (per-channel bias add, then `max(_, 0)`) whose intermediate results nothing else reads -> one `ConvBiasReLU` node (oneDNN post-ops on the CPU).",
         "scan_merge": "Two loops over the same number of steps, neither reading the other's results (no `until`), become one loop running both bodies.",
         "scan_save_mem": "A scan output read only through its last rows (`out[-1]`, `out[-2]`) keeps a ring of those rows instead of one row per step.",

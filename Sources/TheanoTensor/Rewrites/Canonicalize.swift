@@ -23,13 +23,13 @@ public enum Canonicalize {
 }
 
 /// The specialisation rule set: general operations replaced by cheaper special cases
-/// (`SpecializeArithmetic`, `SpecializeIndexing`, `LinalgRewrites`), with the dimshuffle clean-ups
+/// (`SpecializeArithmetic`, `SpecializeIndexing`, `LinalgRewrites`, `BlockwiseRewrites`), with the dimshuffle clean-ups
 /// (`useless_dimshuffle`, `dimshuffle_chain`) for the axes those rules drop and add.
 public enum Specialize {
     /// Every specialisation rule.
     public static let rules: [Rewrite] = SpecializeArithmetic.all + SpecializeIndexing.all
         + [CanonicalizeLayout.uselessDimShuffle, CanonicalizeLayout.dimShuffleChain] + LinalgRewrites.all
-        + ConvRewrites.all
+        + BlockwiseRewrites.all + ConvRewrites.all
 
     /// The rules as a set, indexed by op type.
     public static let all = RewriteSet(rules)
