@@ -145,6 +145,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "inv_matmul_to_solve": "`inv(A) @ B` -> `solve(A, B)` (one factorisation and two triangular solves, more accurate than forming the inverse).",
         "det_of_triangular": "`det` / `slogdet` of a triangular or diagonal matrix (`cholesky`, `tril`, `triu`, `diag(v)`) -> from the product of its diagonal.",
         "solve_share_lu": "General solves with one matrix or its transpose (a solve and its gradient) -> `luSolve` with one shared `luFactor`.",
+        "det_share_lu": "`det`, `slogdet` and `inv` of a matrix that is also solved with, factorised or inverted -> from one shared `luFactor` (U's diagonal and the pivots' sign; solves with the identity).",
         "solve_pd_to_cholesky": "A positive-definite solve whose matrix is solved with again or already factored -> `choSolve(cholesky(A), b)`, so one Cholesky factor serves them all.",
         "blockwise_unbatched": "A `Blockwise` whose inputs have no batch axes (or only axes of static size 1) -> its core op, run once, with the outputs' batch axes added back.",
         "blockwise_native": "A `Blockwise` of an op that batches by itself (elementwise ops, `MatMul` on matrices, `Outer` on vectors) -> that op on the stacked inputs, one node instead of a loop over blocks.",

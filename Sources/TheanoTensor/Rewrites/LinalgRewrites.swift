@@ -64,6 +64,45 @@ public enum LinalgRewrites {
         return node.outputs[0].type.isSatisfied(by: x.type) ? [x.variable] : nil
     }
 
+    /// `det`, `slogdet` and `inv` of a matrix that is also factorised or solved with (a
+    /// solve, another determinant or inverse of it, or an existing `luFactor`) -> computed from
+    /// one shared `luFactor`: the determinant is the product of U's diagonal with the pivots'
+    /// sign, and the inverse solves with the identity. A log-density's `slogdet` and `solve`,
+    /// and `slogdet`'s gradient (`inv(A)^T`), then factorise the matrix once.
+    public static let determinantsShareLU = Rewrite("det_share_lu", tracks: [Determinant.self, SignLogDeterminant.self, MatrixInverse.self]) { graph, node in
+        let matrix = node.inputs[0]
+        // An inverse multiplied into something becomes a solve, and one inverted again goes.
+        if node.op is MatrixInverse, graph.clients(of: node.outputs[0]).contains(where: { client in
+            (client.node?.op is MatMul && client.index == 0) || client.node?.op is MatrixInverse
+        }) { return nil }
+        let made = graph.clients(of: matrix).compactMap(\.node).first { $0.op is LUFactor }
+        let others = graph.clients(of: matrix).contains { client in
+            guard let other = client.node, other !== node, client.index == 0 else { return false }
+            if let s = other.op as? Solve { return s.assume == .general }
+            return other.op is Determinant || other.op is SignLogDeterminant || other.op is MatrixInverse
+        }
+        guard made != nil || others else { return nil }
+        let (lu, pivots) = try made.map { (Tensor($0.outputs[0]), Tensor($0.outputs[1])) } ?? luFactor(Tensor(matrix))
+        let replacements: [Tensor]
+        if node.op is MatrixInverse {
+            let n = try lu.shape(-1)
+            replacements = [try luSolve(lu, pivots, eye(n, dtype: lu.dtype))]
+        } else {
+            let d = try diagonal(lu, axis1: lu.rank - 2, axis2: lu.rank - 1)
+            // Each pivot that is not its own row is one row swap: the sign is (-1)^swaps.
+            let rows = try arange(pivots.shape(-1), dtype: .int32)
+            let swaps = try sum(cast(neq(pivots, rows), lu.dtype), axis: -1)
+            let parity = try 1 - 2 * mod(swaps, Tensor.constant(2, lu.dtype))
+            if node.op is Determinant {
+                replacements = [try prod(d, axis: -1) * parity]
+            } else {
+                replacements = [try prod(sign(d), axis: -1) * parity, try sum(log(abs(d)), axis: -1)]
+            }
+        }
+        for (old, new) in zip(node.outputs, replacements) where !old.type.isSatisfied(by: new.type) { return nil }
+        return replacements.map(\.variable)
+    }
+
     /// `m` and false, or, when `m` swaps its last two axes of some `a` (and nothing else),
     /// `a` and true.
     static func untransposed(_ m: Variable) -> (Variable, Bool) {
@@ -128,5 +167,6 @@ public enum LinalgRewrites {
     }
 
     public static let all: [Rewrite] = [invOfInv, invMatmulToSolve, detOfTriangular, shareLUFactorization,
+                                        determinantsShareLU,
                                         positiveDefiniteSolveToCholesky, unbatchedBlockwise]
 }

@@ -73,6 +73,31 @@ final class LinalgRewriteTests: BackendTestCase {
         assertClose(try columns.call([a])[0], try function([m], [det(m * Tensor.constant(try NDArray([1.0, 0, 0], shape: [1, 3])))]).call([a])[0])
     }
 
+    /// A log-density's `slogdet` and `solve`, with their gradients (`slogdet`'s is `inv(A)^T`),
+    /// factorise each matrix once; so do `det` and `inv` of one matrix.
+    func testDeterminantsAndInversesShareTheSolvesFactorization() throws {
+        let m = Tensor.variable("m", .float64, shape: [nil, nil, nil]), r = Tensor.variable("r", .float64, shape: [nil, nil, nil])
+        let cost = try slogdet(m).logAbsDet.sum() + solve(m, r).sum()
+        let outputs = [cost, try slogdet(m).sign] + (try grad(cost, wrt: [m, r]))
+        let f = try function([m, r], outputs)
+        XCTAssertEqual(f.graph.count(LUFactor.self), 1, "\(f.graph)")
+        XCTAssertEqual(f.graph.count(SignLogDeterminant.self) + f.graph.count(MatrixInverse.self) + f.graph.count(Solve.self), 0, "\(f.graph)")
+        var values = TestData(seed: 9)
+        // Pivoting happens (row swaps change the sign) and one determinant is negative.
+        var entries = values.array([3, 4, 4]).doubles
+        for j in 0..<4 { entries[j] = 10 * Double(j + 1) }
+        let mv = try NDArray(entries, shape: [3, 4, 4]), rv = values.array([3, 4, 2])
+        let plain = try function([m, r], outputs, mode: unrewritten("det_share_lu")).call([mv, rv])
+        for (got, want) in zip(try f.call([mv, rv]), plain) { assertClose(got, want, rtol: 1e-10, atol: 1e-12) }
+        let g = try function([m], [det(m), inv(m)])
+        XCTAssertEqual(g.graph.count(LUFactor.self), 1, "\(g.graph)")
+        XCTAssertEqual(g.graph.count(Determinant.self) + g.graph.count(MatrixInverse.self), 0, "\(g.graph)")
+        let plainG = try function([m], [det(m), inv(m)], mode: unrewritten("det_share_lu")).call([mv])
+        for (got, want) in zip(try g.call([mv]), plainG) { assertClose(got, want, rtol: 1e-10, atol: 1e-12) }
+        // A lone determinant keeps its own op (one factorisation either way).
+        XCTAssertEqual(try function([m], [det(m)]).graph.count(Determinant.self), 1)
+    }
+
     func testSolveAndItsGradientShareOneFactorization() throws {
         let m = Tensor.matrix("m", .float64), r = Tensor.matrix("r", .float64)
         let cost = try solve(m, r).sum()
