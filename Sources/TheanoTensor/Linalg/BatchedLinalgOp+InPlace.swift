@@ -20,22 +20,35 @@ struct LinalgBlock {
 }
 
 /// Whether the CPU backend can run `node` with its op's pointer kernel (a batched LAPACK op
-/// whose blocks are computed in place; see ``runLAPACKBlockKernel(_:_:allocate:)``).
+/// whose blocks are computed in place; see ``runLAPACKBlockKernel(_:_:allocate:parallel:)``).
 package func hasLAPACKBlockKernel(_ node: Apply) -> Bool {
     (node.op as? any BatchedLinalgOp)?.hasBlockKernel ?? false
 }
 
+/// Runs `body(begin, end)` over chunks of `0..<count` of about `grain` items each, possibly
+/// several at once on other threads, and returns when every chunk is done.
+package typealias ParallelChunks = (_ count: Int, _ grain: Int, _ body: (Int, Int) -> Void) -> Void
+
 /// Runs `node`'s batched LAPACK op with its pointer kernel: the same values and errors as its
 /// `perform`, without copying blocks. `allocate` supplies each output (C-contiguous, any
-/// contents), typically from the function's buffer recycler.
+/// contents), typically from the function's buffer recycler; `parallel`, when given, spreads
+/// batches of small matrices over threads (each chunk with its own scratch memory).
 package func runLAPACKBlockKernel(
-    _ node: Apply, _ inputs: [NDArray], allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray
+    _ node: Apply, _ inputs: [NDArray], allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray,
+    parallel: ParallelChunks? = nil
 ) throws -> [NDArray] {
     guard let op = node.op as? any BatchedLinalgOp, op.hasBlockKernel else {
         throw TheanoError.graph("\(node.op): no LAPACK block kernel")
     }
-    return try op.performInPlace(node, inputs, allocate: allocate)
+    return try op.performInPlace(node, inputs, allocate: allocate, parallel: parallel)
 }
+
+/// Below this many elements in a block, a batch is split over threads: LAPACK then works on
+/// each small matrix alone (OpenBLAS does not thread such calls), so threads do not compete.
+private let parallelBlockLimit = 128 * 128
+
+/// Batches with fewer elements in all than this stay on one thread (too little work to split).
+private let parallelBatchMinimum = 1 << 14
 
 extension BatchedLinalgOp {
     var hasBlockKernel: Bool { false }
@@ -45,10 +58,12 @@ extension BatchedLinalgOp {
         throw TheanoError.graph("\(name): no in-place block kernel")
     }
 
-    func performInPlace(_ node: Apply, _ inputs: [NDArray], allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray) throws -> [NDArray] {
+    func performInPlace(
+        _ node: Apply, _ inputs: [NDArray], allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray, parallel: ParallelChunks?
+    ) throws -> [NDArray] {
         switch inputs[0].dtype {
-        case .float32: return try performInPlace(node, inputs, Float.self, allocate: allocate)
-        case .float64: return try performInPlace(node, inputs, Double.self, allocate: allocate)
+        case .float32: return try performInPlace(node, inputs, Float.self, allocate: allocate, parallel: parallel)
+        case .float64: return try performInPlace(node, inputs, Double.self, allocate: allocate, parallel: parallel)
         default:
             throw TheanoError.typeMismatch("\(name): expected float32 or float64 values, got \(inputs[0].dtype)")
         }
@@ -56,9 +71,12 @@ extension BatchedLinalgOp {
 
     /// The loop over blocks of the pointer kernel: inputs are read where they lie when already
     /// C-contiguous in the right dtype (else copied once, whole), outputs are allocated once
-    /// at their full size, and each block is computed into them with shared scratch memory.
+    /// at their full size, and each block is computed into them with scratch memory shared by
+    /// the blocks of a chunk. The error reported is that of the first failing block, as on
+    /// one thread.
     private func performInPlace<T: LAPACKScalar>(
-        _ node: Apply, _ inputs: [NDArray], _ type: T.Type, allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray
+        _ node: Apply, _ inputs: [NDArray], _ type: T.Type, allocate: (_ shape: [Int], _ dtype: DType) throws -> NDArray,
+        parallel: ParallelChunks?
     ) throws -> [NDArray] {
         let ranks = coreRanks
         let batch = try LinalgBatch.runtimeShape(name, node, inputs, coreRanks: ranks)
@@ -87,39 +105,100 @@ extension BatchedLinalgOp {
             outputs.append(array)
         }
         if count == 0 { return outputs }
-        let scratch = try ArrayStorage(byteCount: Swift.max(scratchBytes(cores, elementSize: MemoryLayout<T>.stride), 16), zeroed: false)
-        let inSizes = cores.map(shapeSize), outSizes = outCores.map(shapeSize)
-        let inBases: [UnsafeRawPointer] = held.map { UnsafeRawPointer($0.storage.baseAddress + $0.offset * $0.dtype.byteSize) }
-        let outBases: [UnsafeMutableRawPointer] = outputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize }
-        let ownBatches: [[Int]] = inputs.indices.map { Array(held[$0].shape.dropLast(ranks[$0])) }
-        let floatInputs = inputs.indices.filter { !integerInputs.contains($0) }
-        var block = LinalgBlock(inputs: inBases, outputs: outBases, scratch: scratch.baseAddress)
-        var index = Array(repeating: 0, count: batch.count)
-        for b in 0..<count {
-            for i in inputs.indices {
-                let offset = LinalgBatch.blockOffset(index, own: ownBatches[i]) * inSizes[i]
-                block.inputs[i] = inBases[i] + offset * held[i].dtype.byteSize
-            }
-            for k in outputs.indices {
-                block.outputs[k] = outBases[k] + b * outSizes[k] * outputs[k].dtype.byteSize
-            }
-            for i in floatInputs where !allFinite(block.inputs[i], inSizes[i], T.dtype) {
-                throw TheanoError.invalidArgument(
-                    "\(name): input \(i) \(expressionText(node.inputs[i])) contains NaN or infinity\(LinalgBatch.blockText(b, batch)); linear algebra needs finite values")
-            }
-            do {
-                try computeBlock(in: block, cores, T.self) { LinalgBatch.blockText(b, batch) }
-            } catch let error as TheanoError {
-                let named = node.inputs.indices.map { i in
-                    "input \(i) is \(expressionText(node.inputs[i])) of shape \(formatShape(inputs[i].shape))"
-                }
-                throw TheanoError(error.kind, error.message + "; " + named.joined(separator: ", "))
-            }
-            LinalgBatch.advance(&index, batch)
+        let layout = BlockLayout(
+            inBases: held.map { UnsafeRawPointer($0.storage.baseAddress + $0.offset * $0.dtype.byteSize) },
+            outBases: outputs.map { $0.storage.baseAddress + $0.offset * $0.dtype.byteSize },
+            inBytes: inputs.indices.map { shapeSize(cores[$0]) * held[$0].dtype.byteSize },
+            outBytes: outputs.indices.map { shapeSize(outCores[$0]) * outputs[$0].dtype.byteSize },
+            ownBatches: inputs.indices.map { Array(held[$0].shape.dropLast(ranks[$0])) },
+            floatInputs: inputs.indices.filter { !integerInputs.contains($0) }, batch: batch, inputShapes: inputs.map(\.shape))
+        let scratchBytes = Swift.max(scratchBytes(cores, elementSize: MemoryLayout<T>.stride), 16)
+        let blockElements = cores.map(shapeSize).max() ?? 0
+        let failure: (block: Int, error: TheanoError)?
+        if let parallel, blockElements <= parallelBlockLimit, count >= 2,
+           count.multipliedReportingOverflow(by: Swift.max(blockElements, 1)).partialValue >= parallelBatchMinimum {
+            failure = try runChunks(node, layout, cores, T.self, count: count, scratchBytes: scratchBytes, parallel: parallel)
+        } else {
+            let scratch = try ArrayStorage(byteCount: scratchBytes, zeroed: false)
+            failure = runBlocks(node, layout, cores, T.self, 0..<count, scratch: scratch.baseAddress)
+            withExtendedLifetime(scratch) {}
         }
-        withExtendedLifetime((held, scratch)) {}
+        withExtendedLifetime(held) {}
+        if let failure { throw failure.error }
         return outputs
     }
+
+    /// Spreads the blocks over `parallel`'s threads in chunks, each with its own scratch; the
+    /// first failing block's error (lowest index) wins.
+    private func runChunks<T: LAPACKScalar>(
+        _ node: Apply, _ layout: BlockLayout, _ cores: [[Int]], _ type: T.Type, count: Int, scratchBytes: Int, parallel: ParallelChunks
+    ) throws -> (block: Int, error: TheanoError)? {
+        let grain = 8
+        let chunks = (count + grain - 1) / grain
+        let scratch = try ArrayStorage(byteCount: try checkedProduct([chunks, scratchBytes], context: name), zeroed: false)
+        var failures = [(block: Int, error: TheanoError)?](repeating: nil, count: chunks)
+        failures.withUnsafeMutableBufferPointer { slots in
+            parallel(chunks, 1) { first, last in
+                for chunk in first..<last {
+                    let blocks = (chunk * grain)..<Swift.min(count, (chunk + 1) * grain)
+                    slots[chunk] = runBlocks(node, layout, cores, T.self, blocks, scratch: scratch.baseAddress + chunk * scratchBytes)
+                }
+            }
+        }
+        withExtendedLifetime(scratch) {}
+        return failures.lazy.compactMap { $0 }.first
+    }
+
+    /// Computes blocks `range` (in batch order) with `scratch`, stopping at the first error.
+    private func runBlocks<T: LAPACKScalar>(
+        _ node: Apply, _ layout: BlockLayout, _ cores: [[Int]], _ type: T.Type, _ range: Range<Int>, scratch: UnsafeMutableRawPointer
+    ) -> (block: Int, error: TheanoError)? {
+        var block = LinalgBlock(inputs: layout.inBases, outputs: layout.outBases, scratch: scratch)
+        var index = LinalgBatch.batchIndex(range.lowerBound, layout.batch)
+        var previous = layout.inBases
+        for b in range {
+            for i in layout.inBases.indices {
+                block.inputs[i] = layout.inBases[i] + LinalgBatch.blockOffset(index, own: layout.ownBatches[i]) * layout.inBytes[i]
+            }
+            for k in layout.outBases.indices {
+                block.outputs[k] = layout.outBases[k] + b * layout.outBytes[k]
+            }
+            // A block the previous output block also read (a broadcast batch axis) is not
+            // checked again.
+            for i in layout.floatInputs where b == range.lowerBound || block.inputs[i] != previous[i] {
+                if allFinite(block.inputs[i], layout.inBytes[i] / MemoryLayout<T>.stride, T.dtype) { continue }
+                return (b, TheanoError.invalidArgument(
+                    "\(name): input \(i) \(expressionText(node.inputs[i])) contains NaN or infinity\(LinalgBatch.blockText(b, layout.batch)); linear algebra needs finite values"))
+            }
+            do {
+                try computeBlock(in: block, cores, T.self) { LinalgBatch.blockText(b, layout.batch) }
+            } catch {
+                let named = node.inputs.indices.map { i in
+                    "input \(i) is \(expressionText(node.inputs[i])) of shape \(formatShape(layout.inputShapes[i]))"
+                }
+                let failure = error as? TheanoError ?? TheanoError.graph("\(error)")
+                return (b, TheanoError(failure.kind, failure.message + "; " + named.joined(separator: ", ")))
+            }
+            for i in layout.inBases.indices { previous[i] = block.inputs[i] }
+            LinalgBatch.advance(&index, layout.batch)
+        }
+        return nil
+    }
+}
+
+/// Where the blocks of a call lie: each input's and output's base address and block size in
+/// bytes, each input's own batch axes (for broadcast blocks), which inputs are floats, the
+/// batch shape.
+private struct BlockLayout {
+    let inBases: [UnsafeRawPointer]
+    let outBases: [UnsafeMutableRawPointer]
+    let inBytes: [Int]
+    let outBytes: [Int]
+    let ownBatches: [[Int]]
+    let floatInputs: [Int]
+    let batch: [Int]
+    /// The inputs' shapes as given (for messages).
+    let inputShapes: [[Int]]
 }
 
 /// Whether the `count` values of `dtype` (float32 or float64) at `p` are all finite: not
@@ -132,16 +211,21 @@ private func allFinite(_ p: UnsafeRawPointer, _ count: Int, _ dtype: DType) -> B
     }
 }
 
+// The exponent bits all set mean infinity or NaN; the loops test bits (no branch, no
+// ordered floating-point reduction), so they vectorise.
+
 private func allFinite(_ p: UnsafePointer<Double>, _ count: Int) -> Bool {
-    var finite = true
-    for j in 0..<count { finite = finite && p[j].isFinite }
-    return finite
+    let exponent: UInt64 = 0x7FF0_0000_0000_0000
+    var bad: UInt64 = 0
+    for j in 0..<count { bad |= (p[j].bitPattern & exponent) == exponent ? 1 : 0 }
+    return bad == 0
 }
 
 private func allFinite(_ p: UnsafePointer<Float>, _ count: Int) -> Bool {
-    var finite = true
-    for j in 0..<count { finite = finite && p[j].isFinite }
-    return finite
+    let exponent: UInt32 = 0x7F80_0000
+    var bad: UInt32 = 0
+    for j in 0..<count { bad |= (p[j].bitPattern & exponent) == exponent ? 1 : 0 }
+    return bad == 0
 }
 
 extension LinalgBatch {

@@ -93,6 +93,25 @@ final class LapackBlockKernelTests: XCTestCase {
             [transposedA, everyOtherB])
     }
 
+    /// A batch large enough to be split over the thread pool: the same values, and the error
+    /// of the first failing block whichever thread met it first.
+    func testLargeBatchesSplitOverThreads() throws {
+        let a = Tensor.variable("a", .float64, shape: [nil, nil, nil]), b = Tensor.variable("b", .float64, shape: [nil, nil, nil])
+        let value = try wellConditioned([96, 16, 16], .float64), rhs = data.array([96, 16, 3])
+        let (sign, logAbs) = try slogdet(a)
+        try assertKernelMatchesReference(
+            "96 blocks", [a, b], [try solve(a, b), try inv(a), sign, logAbs], ops: ["Solve", "MatrixInverse", "SignLogDeterminant"],
+            [value, rhs])
+        var entries = value.doubles
+        for block in [70, 41] {
+            for j in 0..<16 { entries[block * 256 + 16 + j] = 0 }  // row 1 is zero
+        }
+        let f = try function([a, b], [try solve(a, b)], options: CompileOptions(backend: .cpu))
+        XCTAssertThrowsError(try f.call([try NDArray(entries, shape: [96, 16, 16]), rhs])) { error in
+            XCTAssertTrue("\(error)".contains("is singular (at batch index [41])"), "\(error)")
+        }
+    }
+
     /// The kernel's errors are the reference's: a singular matrix, one that is not positive
     /// definite, a non-finite entry, each naming the batch index.
     func testErrorsNameTheBlock() throws {
