@@ -7,7 +7,7 @@ extension Workloads {
     /// right-hand sides `[256, 32, 4]`, with respect to `A` and `b` (issue 15's batched
     /// linear-algebra comparison; `scripts/anchors_linalg.py` times JAX and PyTensor on the
     /// same construction, `A = R + 32 I` with `R` standard normal).
-    static func linalg(breakdown: Bool) throws -> Result {
+    static func linalg(breakdown: Bool, profile: Bool) throws -> Result {
         let batch = 256, n = 32, k = 4
         var rng = RandomGenerator(seed: 0)
         var entries = try NDArray.randomNormal([batch, n, n], using: &rng).doubles
@@ -20,10 +20,11 @@ extension Workloads {
         let b = Tensor.variable("b", .float64, shape: [batch, n, k])
         let cost = try slogdet(a).logAbsDet.sum() + solve(a, b).sum()
         let grads = try grad(cost, wrt: [a, b])
-        let f = try function([a, b], [cost] + grads, options: CompileOptions(kernelCompilation: .wait))
+        let f = try function([a, b], [cost] + grads, options: CompileOptions(profile: profile, kernelCompilation: .wait))
         let t = try medianTime(runs: 20) { _ = try f(aValue, bValue) }
         var result = Result(values: [("linalg_slogdet_solve_B256_N32_s", t)])
         if breakdown { result.notes.append("linalg step kernels:\n\(f.kernelReport)") }
+        if let p = f.profile { result.notes.append(p.summary(top: 25)) }
         return result
     }
 }

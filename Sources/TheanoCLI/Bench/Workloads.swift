@@ -24,7 +24,7 @@ enum Workloads {
         case "cold": return try cold(breakdown: breakdown)
         case "lenet": return try lenet(breakdown: breakdown, profile: profile)
         case "rnn": return try rnn(breakdown: breakdown, profile: profile)
-        case "linalg": return try linalg(breakdown: breakdown)
+        case "linalg": return try linalg(breakdown: breakdown, profile: profile)
         case "batchnorm": return try batchNorm(profile: profile)
         case "loop": return Result(values: [("scan_step_overhead_s", try scanStepOverhead())], notes: [try generalStepOverhead(), try checkpointMemory()])
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
