@@ -9,8 +9,9 @@ import TheanoArray
 // LAPACKE's row-major entry points do), most kernels factorise the row-major block read as
 // column-major, that is `A^T`, and use the identity that the factors of `A^T` are those of `A`
 // transposed: `det(A^T) = det(A)`, `inv(A^T) = inv(A)^T`, and `A^T = P L U` gives
-// `A = U^T L^T P^T`, whose triangles `trsm` solves row-major without copying. Only
-// ``LUFactor``, whose output must be `A`'s own factors in SciPy's layout, transposes.
+// `A = U^T L^T P^T`, whose triangles are solved row-major without copying
+// (``LAPACKBlocks/triangularSolve(lower:transposed:unit:_:_:_:_:)``). Only ``LUFactor``,
+// whose output must be `A`'s own factors in SciPy's layout, transposes.
 
 /// The `n x n` scratch matrix followed by `n` pivots, in a block's scratch memory.
 private func matrixAndPivots<T>(_ scratch: UnsafeMutableRawPointer, _ n: Int, _ type: T.Type) -> (UnsafeMutablePointer<T>, UnsafeMutablePointer<Int32>) {
@@ -180,15 +181,14 @@ extension LUSolve {
         try LAPACKBlocks.checkPivots(pivots, n, name, location)
         x.update(from: block.input(2, T.self), count: n * nrhs)
         if n == 0 || nrhs == 0 { return }
-        let (size, columns) = (Int32(n), Int32(nrhs))
         if transposed {
-            T.trsmRowMajor(lower: false, transposed: true, unit: false, size, columns, lu, x)
-            T.trsmRowMajor(lower: true, transposed: true, unit: true, size, columns, lu, x)
+            LAPACKBlocks.triangularSolve(lower: false, transposed: true, unit: false, n, nrhs, lu, x)
+            LAPACKBlocks.triangularSolve(lower: true, transposed: true, unit: true, n, nrhs, lu, x)
             swapRows(x, n, nrhs, reverse: true) { Int(pivots[$0]) }
         } else {
             swapRows(x, n, nrhs, reverse: false) { Int(pivots[$0]) }
-            T.trsmRowMajor(lower: true, transposed: false, unit: true, size, columns, lu, x)
-            T.trsmRowMajor(lower: false, transposed: false, unit: false, size, columns, lu, x)
+            LAPACKBlocks.triangularSolve(lower: true, transposed: false, unit: true, n, nrhs, lu, x)
+            LAPACKBlocks.triangularSolve(lower: false, transposed: false, unit: false, n, nrhs, lu, x)
         }
     }
 }
@@ -224,7 +224,7 @@ extension Solve {
         if n == 0 || nrhs == 0 { return }
         let (f, pivots) = matrixAndPivots(block.scratch, n, T.self)
         f.update(from: block.input(0, T.self), count: n * n)
-        let (size, columns) = (Int32(n), Int32(nrhs))
+        let size = Int32(n)
         if assume == .positiveDefinite {
             // The row-major `lower` triangle is the column-major upper one. Its factor, read
             // row-major, is L with A = L L^T (lower) or U with A = U^T U (upper).
@@ -234,8 +234,8 @@ extension Solve {
                 throw TheanoError.invalidArgument(
                     "\(name): input 0 is not positive definite\(location()): the leading minor of order \(info) is not positive")
             }
-            T.trsmRowMajor(lower: lower, transposed: !lower, unit: false, size, columns, f, x)
-            T.trsmRowMajor(lower: lower, transposed: lower, unit: false, size, columns, f, x)
+            LAPACKBlocks.triangularSolve(lower: lower, transposed: !lower, unit: false, n, nrhs, f, x)
+            LAPACKBlocks.triangularSolve(lower: lower, transposed: lower, unit: false, n, nrhs, f, x)
             return
         }
         // A^T = P L U column-major, so A = U^T L^T P^T, with U^T in the row-major lower
@@ -243,8 +243,8 @@ extension Solve {
         if try factorised(T.getrfColumnMajor(size, f, pivots), name) {
             throw LAPACKBlocks.singular(name, "input 0", location())
         }
-        T.trsmRowMajor(lower: true, transposed: false, unit: false, size, columns, f, x)
-        T.trsmRowMajor(lower: false, transposed: false, unit: true, size, columns, f, x)
+        LAPACKBlocks.triangularSolve(lower: true, transposed: false, unit: false, n, nrhs, f, x)
+        LAPACKBlocks.triangularSolve(lower: false, transposed: false, unit: true, n, nrhs, f, x)
         swapRows(x, n, nrhs, reverse: true) { Int(pivots[$0]) - 1 }
     }
 }
@@ -267,7 +267,7 @@ extension SolveTriangular {
                     "\(name): input 0 is singular\(location()): diagonal entry \(i) of the triangular matrix is zero")
             }
         }
-        T.trsmRowMajor(lower: lower, transposed: false, unit: unitDiagonal, Int32(n), Int32(nrhs), a, x)
+        LAPACKBlocks.triangularSolve(lower: lower, transposed: false, unit: unitDiagonal, n, nrhs, a, x)
     }
 }
 
