@@ -13,13 +13,14 @@ import TheanoTensor
 /// Written to `folder`: `kernels.cu`, `manifest.json` (per kernel: name, input and output
 /// dtypes and the `.npy` files), and the `.npy` files. Returns the number of kernels.
 public enum GPUCheckExport {
-    /// One kernel of the manifest.
-    struct Entry: Codable {
-        let name: String
-        let inputs: [String]
-        let output: String
-        let inputDTypes: [String]
-        let outputDType: String
+    /// One kernel of `manifest.json`: its name, its inputs' and output's `.npy` files and
+    /// dtypes.
+    public struct Entry: Codable, Sendable {
+        public let name: String
+        public let inputs: [String]
+        public let output: String
+        public let inputDTypes: [String]
+        public let outputDType: String
     }
 
     /// Writes the check's files for arrays of `count` elements (odd, so grid-stride loops

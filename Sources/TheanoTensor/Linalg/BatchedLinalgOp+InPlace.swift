@@ -25,9 +25,9 @@ package func hasLAPACKBlockKernel(_ node: Apply) -> Bool {
     (node.op as? any BatchedLinalgOp)?.hasBlockKernel ?? false
 }
 
-/// Runs `body(begin, end)` over chunks of `0..<count` of about `grain` items each, possibly
-/// several at once on other threads, and returns when every chunk is done.
-package typealias ParallelChunks = (_ count: Int, _ grain: Int, _ body: (Int, Int) -> Void) -> Void
+/// Calls `body(p)` for every part `p` in `0..<parts`, possibly several at once on other
+/// threads, and returns when every part is done.
+package typealias ParallelChunks = (_ parts: Int, _ body: (Int) -> Void) throws -> Void
 
 /// Runs `node`'s batched LAPACK op with its pointer kernel: the same values and errors as its
 /// `perform`, without copying blocks. `allocate` supplies each output (C-contiguous, any
@@ -79,21 +79,16 @@ extension BatchedLinalgOp {
         parallel: ParallelChunks?
     ) throws -> [NDArray] {
         let ranks = coreRanks
-        let batch = try LinalgBatch.runtimeShape(name, node, inputs, coreRanks: ranks)
-        let cores: [[Int]] = inputs.enumerated().map { i, v in Array(v.shape.suffix(ranks[i])) }
-        for (i, core) in cores.enumerated() {
-            // LAPACK indexes a block with 32-bit integers.
-            _ = try lapackSize(shapeSize(core), "\(name): input \(i) \(expressionText(node.inputs[i])) of shape \(formatShape(inputs[i].shape))")
-        }
-        let outCores = try runtimeCoreShapes(node, cores)
+        let (batch, cores, outCores) = try blockShapes(node, inputs)
         let count = try checkedShapeSize(batch, context: name)
         var held: [NDArray] = []
         for (i, value) in inputs.enumerated() {
+            // The node's types fix the dtypes: int32 pivots, every other input of type T.
             let dtype: DType = integerInputs.contains(i) ? .int32 : T.dtype
-            var array = value
-            if array.dtype != dtype { array = array.astype(dtype) }
-            if !array.isContiguous { array = try array.copy(context: "\(name): input \(i)") }
-            held.append(array)
+            guard value.dtype == dtype else {
+                throw TheanoError.typeMismatch("\(name): input \(i) \(expressionText(node.inputs[i])) holds \(value.dtype) values, expected \(dtype)")
+            }
+            held.append(value.isContiguous ? value : try value.copy(context: "\(name): input \(i)"))
         }
         var outputs: [NDArray] = []
         for (k, core) in outCores.enumerated() {
@@ -115,8 +110,9 @@ extension BatchedLinalgOp {
         let scratchBytes = Swift.max(scratchBytes(cores, elementSize: MemoryLayout<T>.stride), 16)
         let blockElements = cores.map(shapeSize).max() ?? 0
         let failure: (block: Int, error: TheanoError)?
+        let batchElements = count.multipliedReportingOverflow(by: Swift.max(blockElements, 1))
         if let parallel, blockElements <= parallelBlockLimit, count >= 2,
-           count.multipliedReportingOverflow(by: Swift.max(blockElements, 1)).partialValue >= parallelBatchMinimum {
+           batchElements.overflow || batchElements.partialValue >= parallelBatchMinimum {
             failure = try runChunks(node, layout, cores, T.self, count: count, scratchBytes: scratchBytes, parallel: parallel)
         } else {
             let scratch = try ArrayStorage(byteCount: scratchBytes, zeroed: false)
@@ -137,12 +133,10 @@ extension BatchedLinalgOp {
         let chunks = (count + grain - 1) / grain
         let scratch = try ArrayStorage(byteCount: try checkedProduct([chunks, scratchBytes], context: name), zeroed: false)
         var failures = [(block: Int, error: TheanoError)?](repeating: nil, count: chunks)
-        failures.withUnsafeMutableBufferPointer { slots in
-            parallel(chunks, 1) { first, last in
-                for chunk in first..<last {
-                    let blocks = (chunk * grain)..<Swift.min(count, (chunk + 1) * grain)
-                    slots[chunk] = runBlocks(node, layout, cores, T.self, blocks, scratch: scratch.baseAddress + chunk * scratchBytes)
-                }
+        try failures.withUnsafeMutableBufferPointer { slots in
+            try parallel(chunks) { chunk in
+                let blocks = (chunk * grain)..<Swift.min(count, (chunk + 1) * grain)
+                slots[chunk] = runBlocks(node, layout, cores, T.self, blocks, scratch: scratch.baseAddress + chunk * scratchBytes)
             }
         }
         withExtendedLifetime(scratch) {}

@@ -111,13 +111,7 @@ extension BatchedLinalgOp {
     /// of broadcast batch axes), and fills each output block by block.
     private func performBlocks<T: LAPACKScalar>(_ node: Apply, _ inputs: [NDArray], _ type: T.Type) throws -> [NDArray] {
         let ranks = coreRanks
-        let batch = try LinalgBatch.runtimeShape(name, node, inputs, coreRanks: ranks)
-        let cores: [[Int]] = inputs.enumerated().map { i, v in Array(v.shape.suffix(ranks[i])) }
-        for (i, core) in cores.enumerated() {
-            // LAPACK indexes a block with 32-bit integers.
-            _ = try lapackSize(shapeSize(core), "\(name): input \(i) \(expressionText(node.inputs[i])) of shape \(formatShape(inputs[i].shape))")
-        }
-        let outCores = try runtimeCoreShapes(node, cores)
+        let (batch, cores, outCores) = try blockShapes(node, inputs)
         let count = try checkedShapeSize(batch, context: name)
         var flats: [[T]] = []
         for (i, value) in inputs.enumerated() {
@@ -165,6 +159,19 @@ extension BatchedLinalgOp {
             outputs.append(array.dtype == node.outputTypes[k].dtype ? array : array.astype(node.outputTypes[k].dtype))
         }
         return outputs
+    }
+
+    /// The run-time batch shape, the inputs' core shapes (each checked to fit LAPACK's
+    /// 32-bit indices) and the outputs' core shapes: what both block loops start from.
+    func blockShapes(_ node: Apply, _ inputs: [NDArray]) throws -> (batch: [Int], cores: [[Int]], outCores: [[Int]]) {
+        let ranks = coreRanks
+        let batch = try LinalgBatch.runtimeShape(name, node, inputs, coreRanks: ranks)
+        let cores: [[Int]] = inputs.enumerated().map { i, v in Array(v.shape.suffix(ranks[i])) }
+        for (i, core) in cores.enumerated() {
+            // LAPACK indexes a block with 32-bit integers.
+            _ = try lapackSize(shapeSize(core), "\(name): input \(i) \(expressionText(node.inputs[i])) of shape \(formatShape(inputs[i].shape))")
+        }
+        return (batch, cores, try runtimeCoreShapes(node, cores))
     }
 
     func inferBatchedShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {

@@ -43,13 +43,8 @@ public struct Cholesky: Op, BatchedLinalgOp {
         let size = try lapackSize(n, op)
         let info = f.withUnsafeMutableBufferPointer { p in T.potrf(lower, size, p.baseAddress!) }
         try checkLAPACKStatus(info, routine: "potrf", op)
-        if info > 0 {
-            throw TheanoError.invalidArgument(
-                "\(op): input 0 is not positive definite\(location): the leading minor of order \(info) is not positive")
-        }
-        for i in 0..<n {
-            for j in 0..<n where (lower && j > i) || (!lower && j < i) { f[i * n + j] = 0 }
-        }
+        if info > 0 { throw LAPACKBlocks.notPositiveDefinite(op, info, location) }
+        f.withUnsafeMutableBufferPointer { p in LAPACKBlocks.zeroOtherTriangle(p.baseAddress!, n, lower: lower) }
         return f
     }
 }

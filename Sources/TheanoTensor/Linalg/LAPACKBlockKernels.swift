@@ -44,6 +44,15 @@ private func factorised(_ info: Int32, _ op: String) throws -> Bool {
     return info > 0
 }
 
+/// Factorises in place the row-major `n x n` block `f` reading its `lower` (else upper)
+/// triangle: that is the column-major upper (else lower) one, whose factor read row-major is
+/// `L` with `A = L L^T` (else `U` with `A = U^T U`). The other triangle keeps its entries.
+private func choleskyFactorised<T: LAPACKScalar>(_ f: UnsafeMutablePointer<T>, _ n: Int, lower: Bool, _ op: String, _ location: () -> String) throws {
+    let info = T.potrfColumnMajor(upper: lower, Int32(n), f)
+    try checkLAPACKStatus(info, routine: "potrf", op)
+    if info > 0 { throw LAPACKBlocks.notPositiveDefinite(op, info, location()) }
+}
+
 extension LAPACKBlocks {
     /// The sign and the natural logarithm of `|det|` from the diagonal of an LU factorisation
     /// (`n x n`, either layout) and its 1-based pivots.
@@ -168,7 +177,6 @@ extension LUFactor {
 
 extension LUSolve {
     var hasBlockKernel: Bool { true }
-    func scratchBytes(_ cores: [[Int]], elementSize: Int) -> Int { 0 }
 
     /// `getrs` on row-major operands: `A = P L U`, so `x = U^-1 L^-1 P^T b`, and for the
     /// transposed system `x = P L^-T U^-T b`.
@@ -195,7 +203,6 @@ extension LUSolve {
 
 extension PivotRows {
     var hasBlockKernel: Bool { true }
-    func scratchBytes(_ cores: [[Int]], elementSize: Int) -> Int { 0 }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -226,14 +233,7 @@ extension Solve {
         f.update(from: block.input(0, T.self), count: n * n)
         let size = Int32(n)
         if assume == .positiveDefinite {
-            // The row-major `lower` triangle is the column-major upper one. Its factor, read
-            // row-major, is L with A = L L^T (lower) or U with A = U^T U (upper).
-            let info = T.potrfColumnMajor(upper: lower, size, f)
-            try checkLAPACKStatus(info, routine: "potrf", name)
-            if info > 0 {
-                throw TheanoError.invalidArgument(
-                    "\(name): input 0 is not positive definite\(location()): the leading minor of order \(info) is not positive")
-            }
+            try choleskyFactorised(f, n, lower: lower, name, location)
             LAPACKBlocks.triangularSolve(lower: lower, transposed: !lower, unit: false, n, nrhs, f, x)
             LAPACKBlocks.triangularSolve(lower: lower, transposed: lower, unit: false, n, nrhs, f, x)
             return
@@ -251,7 +251,6 @@ extension Solve {
 
 extension SolveTriangular {
     var hasBlockKernel: Bool { true }
-    func scratchBytes(_ cores: [[Int]], elementSize: Int) -> Int { 0 }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -273,10 +272,8 @@ extension SolveTriangular {
 
 extension Cholesky {
     var hasBlockKernel: Bool { true }
-    func scratchBytes(_ cores: [[Int]], elementSize: Int) -> Int { 0 }
 
-    /// The row-major `lower` triangle is the column-major upper one, whose factor `U`
-    /// (`U^T U = A`) read row-major is `L`; the other triangle is zeroed.
+    /// The factor of ``choleskyFactorised(_:_:lower:_:_:)``, the other triangle zeroed.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func computeBlock<T: LAPACKScalar>(in block: LinalgBlock, _ cores: [[Int]], _ type: T.Type, _ location: () -> String) throws {
@@ -284,14 +281,7 @@ extension Cholesky {
         if n == 0 { return }
         let f = block.output(0, T.self)
         f.update(from: block.input(0, T.self), count: n * n)
-        let info = T.potrfColumnMajor(upper: lower, Int32(n), f)
-        try checkLAPACKStatus(info, routine: "potrf", name)
-        if info > 0 {
-            throw TheanoError.invalidArgument(
-                "\(name): input 0 is not positive definite\(location()): the leading minor of order \(info) is not positive")
-        }
-        for i in 0..<n {
-            for j in 0..<n where (lower && j > i) || (!lower && j < i) { f[i * n + j] = 0 }
-        }
+        try choleskyFactorised(f, n, lower: lower, name, location)
+        LAPACKBlocks.zeroOtherTriangle(f, n, lower: lower)
     }
 }

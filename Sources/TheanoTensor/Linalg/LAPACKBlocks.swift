@@ -52,14 +52,25 @@ enum LAPACKBlocks {
     /// The sign and the natural logarithm of the absolute value of the determinant, from an
     /// LU factorisation (sign 0 and log -inf for a singular matrix, as NumPy's `slogdet`).
     static func signAndLogDeterminant<T: LAPACKScalar>(_ lu: [T], _ pivots: [Int32], _ n: Int) -> (sign: Double, log: Double) {
-        var sign = 1.0, log = 0.0
-        for i in 0..<n {
-            let u = Double(lu[i * n + i])
-            if u == 0 { return (0, -Double.infinity) }
-            if u < 0 { sign = -sign }
-            if Int(pivots[i]) != i + 1 { sign = -sign }
-            log += Double.log(Swift.abs(u))
+        lu.withUnsafeBufferPointer { l in
+            pivots.withUnsafeBufferPointer { p in
+                guard let lBase = l.baseAddress, let pBase = p.baseAddress else { return (1, 0) }
+                return signAndLogDeterminant(diagonalOf: lBase, pBase, n)
+            }
         }
-        return (sign, log)
+    }
+
+    /// The error for a matrix whose leading minor of order `order` is not positive (`potrf`'s
+    /// positive status), as NumPy's `LinAlgError`.
+    static func notPositiveDefinite(_ op: String, _ order: Int32, _ location: String) -> TheanoError {
+        TheanoError.invalidArgument("\(op): input 0 is not positive definite\(location): the leading minor of order \(order) is not positive")
+    }
+
+    /// Zeroes the triangle of the row-major `n x n` matrix `f` that a `lower` (else upper)
+    /// Cholesky factor does not use.
+    static func zeroOtherTriangle<T: LAPACKScalar>(_ f: UnsafeMutablePointer<T>, _ n: Int, lower: Bool) {
+        for i in 0..<n {
+            for j in 0..<n where (lower && j > i) || (!lower && j < i) { f[i * n + j] = 0 }
+        }
     }
 }

@@ -8,20 +8,12 @@ import XCTest
 /// extent by value, one stride per operand, the operands' addresses in device memory, the
 /// error word), every kernel's output equals the reference output written beside it.
 final class GPUCheckExportTests: XCTestCase {
-    struct Entry: Decodable {
-        let name: String
-        let inputs: [String]
-        let output: String
-        let inputDTypes: [String]
-        let outputDType: String
-    }
-
     func testExportedKernelsReproduceTheirReferenceOutputsOnTheEmulator() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gpu-export-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let count = try GPUCheckExport.write(to: folder, count: 67)
         XCTAssertGreaterThan(count, 250, "ops x dtypes")
-        let entries = try JSONDecoder().decode([Entry].self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
+        let entries = try JSONDecoder().decode([GPUCheckExport.Entry].self, from: Data(contentsOf: folder.appendingPathComponent("manifest.json")))
         XCTAssertEqual(entries.count, count)
         let source = try String(contentsOf: folder.appendingPathComponent("kernels.cu"), encoding: .utf8)
         let device: any CUDADevice = EmulatedCUDADevice()
