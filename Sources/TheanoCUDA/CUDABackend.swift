@@ -77,11 +77,13 @@ public struct CUDABackend: KernelBackend {
                 reductions[i] = (name, program, reduction)
             }
         }
-        guard !names.isEmpty else { return nodes.map { _ in .reference } }
-        let unit = CUDAKernelSource.unit(kernels)
-        session.addGeneratedSource(unit, language: "cuda")
-        let loaded = try device.load(source: unit, kernels: names)
-        return nodes.indices.map { i in
+        var loaded: [String: CUDAKernel] = [:]
+        if !names.isEmpty {
+            let unit = CUDAKernelSource.unit(kernels)
+            session.addGeneratedSource(unit, language: "cuda")
+            loaded = try device.load(source: unit, kernels: names)
+        }
+        return nodes.enumerated().map { i, node in
             if let name = elementwise[i], let kernel = loaded[name] {
                 return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel), implementation: "CUDA kernel")
             }
@@ -92,8 +94,32 @@ public struct CUDABackend: KernelBackend {
                 return .kernel(CUDAReduceKernel(device: device, partial: partial, finish: finish, program: program, reduction: reduction),
                                implementation: "CUDA reduction")
             }
-            return .reference
+            if let choice = Self.libraryKernel(node, device: device) { return choice }
+            return Self.hostChoice(node)
         }
+    }
+
+    /// Nodes that run on a library (cuBLAS) instead of a generated kernel.
+    static func libraryKernel(_ node: Apply, device: any CUDADevice) -> KernelChoice? {
+        let dtype = node.outputTypes[0].dtype
+        guard dtype == .float32 || dtype == .float64 else { return nil }
+        if let gemm = node.op as? Gemm { return .kernel(CUDAGemmKernel(device: device, op: gemm), implementation: cuBLASName) }
+        if let matmul = node.op as? MatMul { return .kernel(CUDAMatMulKernel(device: device, op: matmul), implementation: cuBLASName) }
+        return nil
+    }
+
+    /// A node without a CUDA kernel. Views and shape arithmetic are the reference by design
+    /// (they move no data: a view's metadata, a shape's few integers); anything else computes
+    /// on the host, its inputs and outputs crossing between host and device, and is reported
+    /// as missing, so ``CompileOptions/strict`` turns it into an error.
+    static func hostChoice(_ node: Apply) -> KernelChoice {
+        if !node.op.viewMap.isEmpty || isShapeArithmetic(node) { return .reference }
+        return .missing("no CUDA kernel for \(node.op): it runs on the host, its operands copied between host and device")
+    }
+
+    /// Ops whose outputs are shapes or entries of shapes, or that only check a shape.
+    static func isShapeArithmetic(_ node: Apply) -> Bool {
+        node.op is Shape || node.op is ShapeIndex || node.op is ShapeEntry || node.op is MakeVector || node.op is SpecifyShape
     }
 
     /// Whether a node is a softmax (false) or log-softmax (true), and its float dtype.

@@ -36,6 +36,9 @@ public protocol CUDADevice: AnyObject, Sendable {
     func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel]
     /// Launches `kernel` on `grid` blocks of `block` threads (x only) and waits for it.
     func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws
+    /// Runs a (strided batched) matrix product on device memory: cuBLAS on a GPU.
+    /// - Throws: `TheanoError` for parameters cuBLAS would reject, or its failure.
+    func gemm(_ call: GEMMCall) throws
     /// The threads per block the backend launches elementwise kernels with.
     var preferredBlockSize: UInt32 { get }
     /// The most blocks of an elementwise launch (grid-stride loops cover the rest).
@@ -110,5 +113,10 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
         defer { lock.unlock() }
         let failed = arguments.withUnsafeBufferPointer { launch(grid, block, $0.baseAddress) }
         if failed != 0 { throw CUDAEmulator.outOfMemory(kernel.name, block: block) }
+    }
+
+    /// cuBLAS's product by plain loops on the emulated memory (``GEMMCall/runOnHost()``).
+    public func gemm(_ call: GEMMCall) throws {
+        try call.runOnHost()
     }
 }

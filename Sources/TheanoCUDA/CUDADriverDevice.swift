@@ -36,6 +36,7 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     private let synchronize: Synchronize, errorString: ErrorString
     private let library: LoadedLibrary
     private var modules: [OpaquePointer?] = []
+    private var cublas: CUBLAS?
     private let lock = NSLock()
 
     /// Opens device `ordinal` (0 for the first GPU).
@@ -162,5 +163,26 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
             try check(launchKernel(OpaquePointer(kernel.handle), grid, 1, 1, block, 1, 1, 0, nil, p.baseAddress, nil), "launching \(kernel.name)")
         }
         try check(synchronize(), "running \(kernel.name)")
+    }
+
+    /// The product through cuBLAS, loaded and given a handle on first use.
+    public func gemm(_ call: GEMMCall) throws {
+        try current()
+        lock.lock()
+        let library: CUBLAS
+        do {
+            if let cublas {
+                library = cublas
+            } else {
+                library = try CUBLAS()
+                cublas = library
+            }
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        lock.unlock()
+        try library.gemm(call, device: name)
+        try check(synchronize(), "running a cuBLAS GEMM")
     }
 }

@@ -145,4 +145,8 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
     public func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
         try base.launch(kernel, grid: grid, block: block, arguments: arguments)
     }
+
+    public func gemm(_ call: GEMMCall) throws {
+        try base.gemm(call)
+    }
 }
