@@ -60,6 +60,7 @@ public struct CUDABackend: KernelBackend {
         var elementwise: [Int: String] = [:]
         var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
         var softmaxes: [Int: String] = [:]
+        var crossEntropies: [Int: String] = [:]
         for (i, node) in nodes.enumerated() {
             let name = "th_node\(i)"
             if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
@@ -70,6 +71,18 @@ public struct CUDABackend: KernelBackend {
                 kernels.append(source)
                 names.append(name)
                 softmaxes[i] = name
+            } else if let dtype = Self.crossEntropy(node), node.op is CrossEntropySoftmax1Hot,
+                      let sources = try? [CUDASoftmaxSource.kernel(name: name + "_softmax", dtype: dtype, log: false),
+                                          CUDASoftmaxSource.kernel(name: name + "_log", dtype: dtype, log: true),
+                                          CUDACrossEntropySource.pick(name: name + "_pick", dtype: dtype)] {
+                kernels += sources
+                names += [name + "_softmax", name + "_log", name + "_pick"]
+                crossEntropies[i] = name
+            } else if let dtype = Self.crossEntropy(node), node.op is CrossEntropySoftmax1HotGrad,
+                      let source = try? CUDACrossEntropySource.gradient(name: name, dtype: dtype) {
+                kernels.append(source)
+                names.append(name)
+                crossEntropies[i] = name
             } else if let (program, reduction) = Self.reduction(node),
                       let source = try? CUDAReductionSource.reduction(program, kind: reduction.kind, name: name) {
                 kernels.append(source)
@@ -89,6 +102,14 @@ public struct CUDABackend: KernelBackend {
             }
             if let name = softmaxes[i], let kernel = loaded[name] {
                 return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
+            }
+            if let name = crossEntropies[i] {
+                if let softmax = loaded[name + "_softmax"], let log = loaded[name + "_log"], let pick = loaded[name + "_pick"] {
+                    return .kernel(CUDACrossEntropyKernel(device: device, softmax: softmax, logSoftmax: log, pick: pick), implementation: "CUDA cross-entropy")
+                }
+                if let kernel = loaded[name] {
+                    return .kernel(CUDACrossEntropyGradKernel(device: device, kernel: kernel), implementation: "CUDA cross-entropy")
+                }
             }
             if let (name, program, reduction) = reductions[i], let partial = loaded[name + "_partial"], let finish = loaded[name + "_finish"] {
                 return .kernel(CUDAReduceKernel(device: device, partial: partial, finish: finish, program: program, reduction: reduction),
@@ -129,6 +150,13 @@ public struct CUDABackend: KernelBackend {
         if node.op is Softmax { return (false, dtype) }
         if node.op is LogSoftmax { return (true, dtype) }
         return nil
+    }
+
+    /// The float dtype of a fused softmax cross-entropy node or its gradient.
+    static func crossEntropy(_ node: Apply) -> DType? {
+        guard node.op is CrossEntropySoftmax1Hot || node.op is CrossEntropySoftmax1HotGrad else { return nil }
+        let dtype = node.outputTypes[0].dtype
+        return dtype == .float32 || dtype == .float64 ? dtype : nil
     }
 
     /// A reduction node's elementwise program (the identity for a plain `Reduce`) and what it

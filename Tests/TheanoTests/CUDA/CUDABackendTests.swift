@@ -99,4 +99,29 @@ final class CUDABackendTests: XCTestCase {
             for (got, want) in zip(try f(single), try g(single)) { assertClose(got, want, rtol: tolerance, atol: tolerance) }
         }
     }
+
+    /// The fused softmax cross-entropy and its gradient as CUDA kernels: values against the
+    /// reference (negative labels, huge logits, a row with NaN), and a label out of range
+    /// reported as the reference reports it.
+    func testCrossEntropyMatchesTheReference() throws {
+        let x = Tensor.matrix("x", .float64), y = Tensor.vector("y", .int32)
+        let loss = try softmaxCrossEntropy(logits: x, labels: y)
+        let outputs = [loss, try grad(loss.sum(), wrt: [x])[0]]
+        let f = try function([x, y], outputs, options: cuda), g = try function([x, y], outputs, options: reference)
+        XCTAssertEqual(f.kernelReport.count("CUDA cross-entropy"), 2, "\(f.kernelReport)")
+        var data = TestData(seed: 43)
+        for (rows, classes) in [(1, 1), (3, 10), (40, 70)] {
+            let xv = data.array([rows, classes], .float64)
+            let yv = NDArray((0..<rows).map { Int32(($0 * 7) % classes) - ($0 % 2 == 0 ? 0 : Int32(classes)) })
+            for (got, want) in zip(try f(xv, yv), try g(xv, yv)) { assertClose(got, want, rtol: 1e-12, atol: 1e-12, "\(rows)x\(classes)") }
+        }
+        let extreme = try NDArray([1000.0, -1000, 0, .nan, 1, 2]).reshaped([2, 3])
+        for (got, want) in zip(try f(extreme, NDArray([Int32(0), 2])), try g(extreme, NDArray([Int32(0), 2]))) {
+            assertClose(got, want, rtol: 1e-12, atol: 1e-12)
+        }
+        var expected = ""
+        do { _ = try g(data.array([2, 3], .float64), NDArray([Int32(0), 3])) } catch { expected = "\(error)" }
+        XCTAssertTrue(expected.contains("out of range"), expected)
+        XCTAssertThrowsError(try f(data.array([2, 3], .float64), NDArray([Int32(0), 3]))) { XCTAssertEqual("\($0)", expected) }
+    }
 }

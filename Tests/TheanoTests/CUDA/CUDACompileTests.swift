@@ -137,8 +137,8 @@ final class CUDACompileTests: XCTestCase {
     }
 
     /// Every reduction kind on every dtype (partial and finishing kernels, warp shuffles of
-    /// each accumulator type) and the softmax kernels compile for both architectures without
-    /// spills.
+    /// each accumulator type), the softmax and the cross-entropy kernels compile for both
+    /// architectures without spills.
     func testReductionsCompile() throws {
         let compiler = try nvrtc()
         var kernels: [String] = [], names: [String] = []
@@ -156,6 +156,9 @@ final class CUDACompileTests: XCTestCase {
                 kernels.append(try CUDASoftmaxSource.kernel(name: name, dtype: t, log: log))
                 softmaxes.append(name)
             }
+            kernels.append(try CUDACrossEntropySource.pick(name: "th_xent_pick_\(t.name)", dtype: t))
+            kernels.append(try CUDACrossEntropySource.gradient(name: "th_xent_grad_\(t.name)", dtype: t))
+            softmaxes += ["th_xent_pick_\(t.name)", "th_xent_grad_\(t.name)"]
         }
         for architecture in ["sm_80", "sm_90"] {
             let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "reductions.cu", architecture: architecture)
