@@ -61,6 +61,7 @@ public struct CUDABackend: KernelBackend {
         var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
         var softmaxes: [Int: String] = [:]
         var crossEntropies: [Int: String] = [:]
+        var allocs: [Int: String] = [:]
         for (i, node) in nodes.enumerated() {
             let name = "th_node\(i)"
             if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
@@ -71,6 +72,10 @@ public struct CUDABackend: KernelBackend {
                 kernels.append(source)
                 names.append(name)
                 softmaxes[i] = name
+            } else if node.op is Alloc, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(node.outputTypes[0].dtype), name: name) {
+                kernels.append(source)
+                names.append(name)
+                allocs[i] = name
             } else if let dtype = Self.crossEntropy(node), node.op is CrossEntropySoftmax1Hot,
                       let sources = try? [CUDASoftmaxSource.kernel(name: name + "_softmax", dtype: dtype, log: false),
                                           CUDASoftmaxSource.kernel(name: name + "_log", dtype: dtype, log: true),
@@ -102,6 +107,9 @@ public struct CUDABackend: KernelBackend {
             }
             if let name = softmaxes[i], let kernel = loaded[name] {
                 return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
+            }
+            if let name = allocs[i], let kernel = loaded[name] {
+                return .kernel(CUDAAllocKernel(device: device, kernel: kernel), implementation: "CUDA kernel")
             }
             if let name = crossEntropies[i] {
                 if let softmax = loaded[name + "_softmax"], let log = loaded[name + "_log"], let pick = loaded[name + "_pick"] {

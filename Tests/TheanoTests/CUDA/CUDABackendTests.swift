@@ -124,4 +124,28 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertTrue(expected.contains("out of range"), expected)
         XCTAssertThrowsError(try f(data.array([2, 3], .float64), NDArray([Int32(0), 3]))) { XCTAssertEqual("\($0)", expected) }
     }
+
+    /// `Alloc` on the device: a row, a column, a scalar and a full value broadcast to shapes
+    /// known only at run time (the identity kernel reading the value with zero strides), empty
+    /// outputs, and a value that does not fit reported as the reference reports it.
+    func testAllocMatchesTheReference() throws {
+        let v = Tensor.variable("v", .float32, shape: [1, nil]), c = Tensor.variable("c", .float32, shape: [nil, 1])
+        let s = Tensor.scalar("s", .int32), n = Tensor.scalar("n", .int64), m = Tensor.scalar("m", .int64)
+        let outputs = [try alloc(v, shape: [n, m]), try alloc(c, shape: [Tensor.constant(2, .int64), n, m]), try alloc(s, shape: [n, m]),
+                       try alloc(v, shape: [Tensor.constant(1, .int64), m])]
+        let f = try function([v, c, s, n, m], outputs, options: cuda), g = try function([v, c, s, n, m], outputs, options: reference)
+        XCTAssertGreaterThanOrEqual(f.kernelReport.count("CUDA kernel"), 3, "\(f.kernelReport)")
+        var data = TestData(seed: 44)
+        for (rows, columns) in [(3, 4), (1, 1), (0, 5)] {
+            let args = [data.array([1, columns], .float32), data.array([rows, 1], .float32), NDArray(scalar: Int32(-7)),
+                        NDArray(scalar: Int64(rows)), NDArray(scalar: Int64(columns))]
+            for (got, want) in zip(try f.call(args), try g.call(args)) { assertClose(got, want, rtol: 0, atol: 0, "\(rows)x\(columns)") }
+        }
+        let bad = [data.array([1, 3], .float32), data.array([2, 1], .float32), NDArray(scalar: Int32(1)),
+                   NDArray(scalar: Int64(2)), NDArray(scalar: Int64(4))]
+        var expected = ""
+        do { _ = try g.call(bad) } catch { expected = "\(error)" }
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertThrowsError(try f.call(bad)) { XCTAssertEqual("\($0)", expected) }
+    }
 }

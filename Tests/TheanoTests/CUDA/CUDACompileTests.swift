@@ -127,7 +127,10 @@ final class CUDACompileTests: XCTestCase {
                 ScalarProgram.Step(op: .floorDiv, operands: [.step(1), .constant(3, .int64)], dtype: .int64),
                 ScalarProgram.Step(op: .cast(.int16), operands: [.step(2)], dtype: .int16),
             ], outputs: [.step(3)]),
-        ]
+        ] + DType.allCases.map { t in
+            // The identity programs `Alloc` runs (a value broadcast into a new array).
+            ScalarProgram(inputTypes: [t], steps: [], outputs: [.input(0)])
+        }
         let kernels = try programs.enumerated().map { try CUDAKernelSource.elementwise($1, name: "th_fused_\($0)") }
         let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "fused.cu", architecture: "sm_90")
         for k in kernels.indices {

@@ -1,0 +1,50 @@
+import TheanoArray
+import TheanoCompile
+import TheanoGraph
+import TheanoTensor
+
+/// An `Alloc` node (a new array filled by broadcasting a value) on the device: the value is
+/// copied there as it is (not broadcast), and the identity elementwise kernel writes every
+/// element of the output, reading the value with a stride of 0 along the broadcast axes. Sizes
+/// that do not fit run the node's reference, which reports them.
+struct CUDAAllocKernel: Kernel, @unchecked Sendable {
+    let device: any CUDADevice
+    /// ``CUDAKernelSource/elementwise(_:name:)`` of the identity program of the dtype.
+    let kernel: CUDAKernel
+
+    /// The identity program the kernel is generated from.
+    static func program(_ dtype: DType) -> ScalarProgram {
+        ScalarProgram(inputTypes: [dtype], steps: [], outputs: [.input(0)])
+    }
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let value = inputs[0], dtype = node.outputTypes[0].dtype
+        // The view the reference copies, with its checks (errors come from the reference).
+        guard value.dtype == dtype, let view = try? BroadcastTo().perform(node, inputs)[0],
+              view.rank <= CUDAKernelSource.maxDimensions else {
+            return try node.op.perform(node, inputs)
+        }
+        let shape = view.shape
+        let out = try context.buffers.allocate(shape, dtype)
+        let count = out.count
+        if count == 0 { return [out] }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let source = try uploads.upload(value)
+        let target = try uploads.allocate(count * dtype.byteSize)
+        // The value's strides over the output's axes: 0 where it is broadcast or has no axis.
+        let lead = shape.count - value.rank
+        let own = contiguousStrides(value.shape)
+        var strides = shape.indices.map { d in d < lead || value.shape[d - lead] == 1 ? Int64(0) : Int64(own[d - lead]) }
+        strides += contiguousStrides(shape).map { Int64($0) }
+        var extent: [Int64] = [Int64(count), Int64(shape.count), 0] + shape.map { Int64($0) }
+        extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
+        let errorWord = try uploads.upload([Int32(0)])
+        let block = device.preferredBlockSize
+        try launch(device, kernel, grid: (count + Int(block) - 1) / Int(block), block: block, extent: extent, [
+            try uploads.upload(strides).raw, try uploads.upload([source.raw, target.raw]).raw, errorWord.raw,
+        ])
+        try uploads.download(target, into: out)
+        return [out]
+    }
+}
