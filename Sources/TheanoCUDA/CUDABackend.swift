@@ -62,6 +62,7 @@ public struct CUDABackend: KernelBackend {
         var softmaxes: [Int: String] = [:]
         var crossEntropies: [Int: String] = [:]
         var allocs: [Int: String] = [:]
+        var indexing: [Int: (name: String, scatter: Bool)] = [:]
         for (i, node) in nodes.enumerated() {
             let name = "th_node\(i)"
             if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
@@ -72,6 +73,17 @@ public struct CUDABackend: KernelBackend {
                 kernels.append(source)
                 names.append(name)
                 softmaxes[i] = name
+            } else if let op = node.op as? AdvancedSubtensor, isRowIndex(op.entries),
+                      let source = try? CUDAIndexingSource.gather(name: name, byteWidth: node.outputTypes[0].dtype.byteSize) {
+                kernels.append(source)
+                names.append(name)
+                indexing[i] = (name, false)
+            } else if let op = node.op as? IncSubtensor, op.mode == .increment, isRowIndex(op.entries),
+                      CUDAIndexingSource.scatterAddSupports(node.outputTypes[0].dtype),
+                      let source = try? CUDAIndexingSource.scatterAdd(name: name, dtype: node.outputTypes[0].dtype) {
+                kernels.append(source)
+                names.append(name)
+                indexing[i] = (name, true)
             } else if node.op is Alloc, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(node.outputTypes[0].dtype), name: name) {
                 kernels.append(source)
                 names.append(name)
@@ -107,6 +119,10 @@ public struct CUDABackend: KernelBackend {
             }
             if let name = softmaxes[i], let kernel = loaded[name] {
                 return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
+            }
+            if let (name, scatter) = indexing[i], let kernel = loaded[name] {
+                return scatter ? .kernel(CUDAScatterAddKernel(device: device, kernel: kernel), implementation: "CUDA scatter-add")
+                    : .kernel(CUDAGatherKernel(device: device, kernel: kernel), implementation: "CUDA gather")
             }
             if let name = allocs[i], let kernel = loaded[name] {
                 return .kernel(CUDAAllocKernel(device: device, kernel: kernel), implementation: "CUDA kernel")

@@ -13,7 +13,8 @@ import TheanoCompile
 /// the block's threads (one block runs at a time), and `__shfl_down_sync` passes
 /// values through an exchange array between two barriers (a kernel calls it with every thread
 /// of the block, as the generated reductions do). `threadIdx`, `blockIdx`, `blockDim` and
-/// `gridDim` are thread-local variables; `atomicOr` is an atomic; `__int_as_float` a copy.
+/// `gridDim` are thread-local variables; `atomicOr` is an atomic; `__int_as_float` a copy; the
+/// scatter kernels' float adds are plain adds (a launch's threads run one at a time).
 /// Blocks of at most 1024 threads.
 ///
 /// With it, the kernels' math, their indexing of strided and broadcast operands, their
@@ -236,6 +237,12 @@ public final class CUDAEmulator: @unchecked Sendable {
     #define TH_KERNEL
     static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }
     static inline int atomicOr(int* p, int v) { return __atomic_fetch_or(p, v, __ATOMIC_RELAXED); }
+    /* Atomic adds of the scatter kernels (C has no overloads: one name per type). */
+    #define TH_ATOMIC_ADD
+    static inline void th_atomic_add_f32(float* p, float v) { *p += v; }
+    static inline void th_atomic_add_f64(double* p, double v) { *p += v; }
+    static inline void th_atomic_add_i32(int* p, int v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+    static inline void th_atomic_add_i64(long long* p, long long v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 
     /* The CUDA threads of a block are fibers (ucontext) of the calling OS thread: a barrier
        hands control back to the launch's scheduler, which runs every fiber of the block up to

@@ -136,6 +136,12 @@ public enum CUDAKernelSource {
     #ifndef M_PI
     #define M_PI 3.14159265358979323846
     #endif
+    #ifndef TH_ATOMIC_ADD
+    #define th_atomic_add_f32(p, v) atomicAdd((p), (v))
+    #define th_atomic_add_f64(p, v) atomicAdd((p), (v))
+    #define th_atomic_add_i32(p, v) atomicAdd((p), (v))
+    #define th_atomic_add_i64(p, v) atomicAdd((unsigned long long*)(p), (unsigned long long)(v))
+    #endif
     #define TH_ERR_INT_POW 1
     #define TH_MAX_DIMS \(maxDimensions)
 

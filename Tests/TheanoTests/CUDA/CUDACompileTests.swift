@@ -181,4 +181,27 @@ final class CUDACompileTests: XCTestCase {
             }
         }
     }
+
+    /// The row gather (every element width) and the atomic scatter-add (every dtype it
+    /// supports) compile for both architectures without spills.
+    func testIndexingKernelsCompile() throws {
+        let compiler = try nvrtc()
+        var kernels: [String] = [], names: [String] = []
+        for width in [1, 2, 4, 8] {
+            names.append("th_gather_\(width)")
+            kernels.append(try CUDAIndexingSource.gather(name: names.last!, byteWidth: width))
+        }
+        for dtype in DType.allCases where CUDAIndexingSource.scatterAddSupports(dtype) {
+            names.append("th_scatter_\(dtype.name)")
+            kernels.append(try CUDAIndexingSource.scatterAdd(name: names.last!, dtype: dtype))
+        }
+        XCTAssertEqual(names.count, 8)
+        for architecture in ["sm_80", "sm_90"] {
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "indexing.cu", architecture: architecture)
+            for name in names {
+                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
+            }
+        }
+    }
 }
