@@ -39,7 +39,7 @@ struct CUDAGatherKernel: Kernel, @unchecked Sendable {
             return try node.op.perform(node, inputs)
         }
         let rowShape = Array(x.shape.dropFirst())
-        let out = try context.buffers.allocate(inputs[1].shape + rowShape, dtype)
+        guard let out = try? context.buffers.allocate(inputs[1].shape + rowShape, dtype) else { return try node.op.perform(node, inputs) }
         let rowSize = shapeSize(rowShape)
         if out.count == 0 { return [out] }
         let uploads = DeviceUploads(device: device)

@@ -166,15 +166,19 @@ final class LapackBatchTests: BackendTestCase {
         let (_, logdet) = try slogdet(a)
         let cost = try sum(solve(a, b)) + sum(logdet) + sum(eigvalsh(a)) + sum(svdvals(a))
         let g = try grad(cost, wrt: a)
-        let options = CompileOptions(backend: CompileOptions.current.backend, strict: true)
+        // The CUDA backend has no linear-algebra kernels yet: there they are reported missing
+        // (a host round trip), which strict would reject.
+        let onCUDA = CompileOptions.current.backend.name.hasPrefix("cuda")
+        let options = CompileOptions(backend: CompileOptions.current.backend, strict: !onCUDA)
         let f = try function([a, b], [cost, g], mode: Mode.current.excluding("det_share_lu"), options: options)
-        XCTAssertTrue(f.kernelReport.missing.isEmpty, f.kernelReport.description)
+        if !onCUDA { XCTAssertTrue(f.kernelReport.missing.isEmpty, f.kernelReport.description) }
         let onCPU = f.kernelReport.backend == "cpu"
         for op in ["Solve", "SignLogDeterminant", "MatrixInverse", "Eigh", "SVD"] {
             let entries = f.kernelReport.entries.filter { $0.op == op }
             XCTAssertFalse(entries.isEmpty, "\(op) not in \(f.kernelReport)")
             let blocks = onCPU && !["Eigh", "SVD"].contains(op)
-            XCTAssertTrue(entries.allSatisfy { blocks ? $0.implementation == "LAPACK blocks" : $0.kind == .reference }, f.kernelReport.description)
+            XCTAssertTrue(entries.allSatisfy { blocks ? $0.implementation == "LAPACK blocks" : $0.kind == (onCUDA ? .missing : .reference) },
+                          f.kernelReport.description)
         }
         let results = try f.call([try diagonallyDominant([2, 3, 3]), data.array([3])])
         XCTAssertEqual(results[1].shape, [2, 3, 3])
