@@ -62,6 +62,8 @@ public struct CUDABackend: KernelBackend {
         var softmaxes: [Int: String] = [:]
         var crossEntropies: [Int: String] = [:]
         var allocs: [Int: String] = [:]
+        var randoms: [Int: (name: String, op: RandomVariable)] = [:]
+        var randomHelpers = false
         var indexing: [Int: (name: String, scatter: Bool)] = [:]
         for (i, node) in nodes.enumerated() {
             let name = "th_node\(i)"
@@ -84,6 +86,15 @@ public struct CUDABackend: KernelBackend {
                 kernels.append(source)
                 names.append(name)
                 indexing[i] = (name, true)
+            } else if let op = node.op as? RandomVariable, CUDARandomSource.supports(op.distribution, op.dtype),
+                      let source = try? CUDARandomSource.kernel(name: name, distribution: op.distribution, dtype: op.dtype) {
+                if !randomHelpers {
+                    kernels.append(CUDARandomSource.helpers)
+                    randomHelpers = true
+                }
+                kernels.append(source)
+                names.append(name)
+                randoms[i] = (name, op)
             } else if node.op is Alloc, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(node.outputTypes[0].dtype), name: name) {
                 kernels.append(source)
                 names.append(name)
@@ -123,6 +134,9 @@ public struct CUDABackend: KernelBackend {
             if let (name, scatter) = indexing[i], let kernel = loaded[name] {
                 return scatter ? .kernel(CUDAScatterAddKernel(device: device, kernel: kernel), implementation: "CUDA scatter-add")
                     : .kernel(CUDAGatherKernel(device: device, kernel: kernel), implementation: "CUDA gather")
+            }
+            if let (name, op) = randoms[i], let kernel = loaded[name] {
+                return .kernel(CUDARandomKernel(device: device, kernel: kernel, op: op), implementation: "CUDA Philox")
             }
             if let name = allocs[i], let kernel = loaded[name] {
                 return .kernel(CUDAAllocKernel(device: device, kernel: kernel), implementation: "CUDA kernel")

@@ -243,6 +243,11 @@ public final class CUDAEmulator: @unchecked Sendable {
     static inline void th_atomic_add_f64(double* p, double v) { *p += v; }
     static inline void th_atomic_add_i32(int* p, int v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
     static inline void th_atomic_add_i64(long long* p, long long v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+    /* The high word of a 64-bit product (CUDA's __umul64hi). */
+    #define TH_MULHI64
+    static inline unsigned long long th_mulhi64(unsigned long long a, unsigned long long b) {
+        return (unsigned long long)(((unsigned __int128)a * b) >> 64);
+    }
 
     /* The CUDA threads of a block are fibers (ucontext) of the calling OS thread: a barrier
        hands control back to the launch's scheduler, which runs every fiber of the block up to

@@ -177,4 +177,26 @@ final class CUDABackendTests: XCTestCase {
             assertClose(try h(tv, iv)[0], try k(tv, iv)[0], rtol: 0, atol: 0, "\(dtype)")
         }
     }
+
+    /// Random draws as the Philox kernel: the same numbers as the reference for the same seed
+    /// (uniforms and integers bit for bit, normals within rounding), over two calls (the
+    /// state advances the same way), sizes known only at run time, and an empty draw.
+    func testRandomDrawsEqualTheReferences() throws {
+        let n = Tensor.scalar("n", .int64)
+        func draws(_ streams: RandomStreams) throws -> [Tensor] {
+            [try streams.uniform([n, Tensor.constant(3, .int64)]), try streams.uniform([n], low: -2, high: 5, dtype: .float64),
+             try streams.normal([n], dtype: .float64), try streams.truncatedNormal([n, n]),
+             try streams.integers([n], low: -5, high: 17), try streams.integers([n, Tensor.constant(2, .int64)], low: Int(Int32.min), high: Int(Int32.max), dtype: .int32),
+             try streams.integers([n], low: Int.min, high: Int.max)]
+        }
+        let f = try function([n], try draws(RandomStreams(seed: 1234)), options: cuda)
+        let g = try function([n], try draws(RandomStreams(seed: 1234)), options: reference)
+        XCTAssertEqual(f.kernelReport.count("CUDA Philox"), 7, "\(f.kernelReport)")
+        for size in [Int64(0), 1, 37, 37] {
+            for (k, (got, want)) in zip(try f(NDArray(scalar: size)), try g(NDArray(scalar: size))).enumerated() {
+                let exact = ![2, 3].contains(k)
+                assertClose(got, want, rtol: exact ? 0 : 1e-13, atol: exact ? 0 : 1e-13, "draw \(k), size \(size)")
+            }
+        }
+    }
 }

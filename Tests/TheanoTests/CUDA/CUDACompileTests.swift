@@ -204,4 +204,26 @@ final class CUDACompileTests: XCTestCase {
             }
         }
     }
+
+    /// The Philox kernels of every distribution and dtype (integer bounds at the extremes
+    /// included) compile for both architectures without spills.
+    func testRandomKernelsCompile() throws {
+        let compiler = try nvrtc()
+        var kernels = [CUDARandomSource.helpers], names: [String] = []
+        let distributions: [RandomDistribution] = [.uniform, .normal, .truncatedNormal, .integers(low: -5, high: 17),
+                                                   .integers(low: Int.min, high: Int.max)]
+        for (d, distribution) in distributions.enumerated() {
+            for dtype in [DType.float32, .float64, .int32, .int64] {
+                names.append("th_random_\(d)_\(dtype.name)")
+                kernels.append(try CUDARandomSource.kernel(name: names.last!, distribution: distribution, dtype: dtype))
+            }
+        }
+        for architecture in ["sm_80", "sm_90"] {
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "random.cu", architecture: architecture)
+            for name in names {
+                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
+            }
+        }
+    }
 }
