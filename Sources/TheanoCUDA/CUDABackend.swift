@@ -56,105 +56,23 @@ public struct CUDABackend: KernelBackend {
 
     public func kernels(for nodes: [Apply], in session: LinkSession) throws -> [KernelChoice] {
         let device = try openDevice()
-        var kernels: [String] = [], names: [String] = []
-        var elementwise: [Int: String] = [:]
-        var reductions: [Int: (name: String, program: ScalarProgram, reduction: Reduction)] = [:]
-        var softmaxes: [Int: String] = [:]
-        var crossEntropies: [Int: String] = [:]
-        var allocs: [Int: String] = [:]
-        var randoms: [Int: (name: String, op: RandomVariable)] = [:]
-        var randomHelpers = false
-        var indexing: [Int: (name: String, scatter: Bool)] = [:]
+        var plans: [Int: CUDANodePlan] = [:]
+        var sources: [String] = [], entryPoints: [String] = [], declared = Set<String>()
         for (i, node) in nodes.enumerated() {
-            let name = "th_node\(i)"
-            if let program = Self.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
-                kernels.append(source)
-                names.append(name)
-                elementwise[i] = name
-            } else if let (log, dtype) = Self.softmax(node), let source = try? CUDASoftmaxSource.kernel(name: name, dtype: dtype, log: log) {
-                kernels.append(source)
-                names.append(name)
-                softmaxes[i] = name
-            } else if let op = node.op as? AdvancedSubtensor, isRowIndex(op.entries),
-                      let source = try? CUDAIndexingSource.gather(name: name, byteWidth: node.outputTypes[0].dtype.byteSize) {
-                kernels.append(source)
-                names.append(name)
-                indexing[i] = (name, false)
-            } else if let op = node.op as? IncSubtensor, op.mode == .increment, isRowIndex(op.entries),
-                      CUDAIndexingSource.scatterAddSupports(node.outputTypes[0].dtype),
-                      let source = try? CUDAIndexingSource.scatterAdd(name: name, dtype: node.outputTypes[0].dtype) {
-                kernels.append(source)
-                names.append(name)
-                indexing[i] = (name, true)
-            } else if let op = node.op as? RandomVariable, CUDARandomSource.supports(op.distribution, op.dtype),
-                      let source = try? CUDARandomSource.kernel(name: name, distribution: op.distribution, dtype: op.dtype) {
-                if !randomHelpers {
-                    kernels.append(CUDARandomSource.helpers)
-                    randomHelpers = true
-                }
-                kernels.append(source)
-                names.append(name)
-                randoms[i] = (name, op)
-            } else if node.op is Alloc, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(node.outputTypes[0].dtype), name: name) {
-                kernels.append(source)
-                names.append(name)
-                allocs[i] = name
-            } else if let dtype = Self.crossEntropy(node), node.op is CrossEntropySoftmax1Hot,
-                      let sources = try? [CUDASoftmaxSource.kernel(name: name + "_softmax", dtype: dtype, log: false),
-                                          CUDASoftmaxSource.kernel(name: name + "_log", dtype: dtype, log: true),
-                                          CUDACrossEntropySource.pick(name: name + "_pick", dtype: dtype)] {
-                kernels += sources
-                names += [name + "_softmax", name + "_log", name + "_pick"]
-                crossEntropies[i] = name
-            } else if let dtype = Self.crossEntropy(node), node.op is CrossEntropySoftmax1HotGrad,
-                      let source = try? CUDACrossEntropySource.gradient(name: name, dtype: dtype) {
-                kernels.append(source)
-                names.append(name)
-                crossEntropies[i] = name
-            } else if let (program, reduction) = Self.reduction(node),
-                      let source = try? CUDAReductionSource.reduction(program, kind: reduction.kind, name: name) {
-                kernels.append(source)
-                names += [name + "_partial", name + "_finish"]
-                reductions[i] = (name, program, reduction)
-            }
+            guard let plan = CUDANodePlan.make(for: node, name: "th_node\(i)", device: device) else { continue }
+            if let shared = plan.shared, declared.insert(shared).inserted { sources.append(shared) }
+            sources += plan.sources
+            entryPoints += plan.entryPoints
+            plans[i] = plan
         }
         var loaded: [String: CUDAKernel] = [:]
-        if !names.isEmpty {
-            let unit = CUDAKernelSource.unit(kernels)
+        if !entryPoints.isEmpty {
+            let unit = CUDAKernelSource.unit(sources)
             session.addGeneratedSource(unit, language: "cuda")
-            loaded = try device.load(source: unit, kernels: names)
+            loaded = try device.load(source: unit, kernels: entryPoints)
         }
         return nodes.enumerated().map { i, node in
-            if let name = elementwise[i], let kernel = loaded[name] {
-                return .kernel(CUDAElementwiseKernel(device: device, kernel: kernel), implementation: "CUDA kernel")
-            }
-            if let name = softmaxes[i], let kernel = loaded[name] {
-                return .kernel(CUDASoftmaxKernel(device: device, kernel: kernel), implementation: "CUDA softmax")
-            }
-            if let (name, scatter) = indexing[i], let kernel = loaded[name] {
-                return scatter ? .kernel(CUDAScatterAddKernel(device: device, kernel: kernel), implementation: "CUDA scatter-add")
-                    : .kernel(CUDAGatherKernel(device: device, kernel: kernel), implementation: "CUDA gather")
-            }
-            if let (name, op) = randoms[i], let kernel = loaded[name] {
-                return .kernel(CUDARandomKernel(device: device, kernel: kernel, op: op), implementation: "CUDA Philox")
-            }
-            if let name = allocs[i], let kernel = loaded[name] {
-                return .kernel(CUDAAllocKernel(device: device, kernel: kernel), implementation: "CUDA kernel")
-            }
-            if let name = crossEntropies[i] {
-                if let softmax = loaded[name + "_softmax"], let log = loaded[name + "_log"], let pick = loaded[name + "_pick"] {
-                    return .kernel(CUDACrossEntropyKernel(device: device, softmax: softmax, logSoftmax: log, pick: pick), implementation: "CUDA cross-entropy")
-                }
-                if let kernel = loaded[name] {
-                    return .kernel(CUDACrossEntropyGradKernel(device: device, kernel: kernel), implementation: "CUDA cross-entropy")
-                }
-            }
-            if let (name, program, reduction) = reductions[i], let partial = loaded[name + "_partial"], let finish = loaded[name + "_finish"] {
-                return .kernel(CUDAReduceKernel(device: device, partial: partial, finish: finish, program: program, reduction: reduction),
-                               implementation: "CUDA reduction")
-            }
-            if let choice = Self.libraryKernel(node, device: device) { return choice }
-            return Self.hostChoice(node)
+            plans[i].flatMap { $0.kernel(loaded) } ?? Self.libraryKernel(node, device: device) ?? Self.hostChoice(node)
         }
     }
 

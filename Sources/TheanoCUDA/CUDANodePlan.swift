@@ -1,0 +1,79 @@
+import TheanoArray
+import TheanoCompile
+import TheanoGraph
+import TheanoTensor
+
+/// What the CUDA backend generates for one node: CUDA C compiled with every other node's in
+/// one translation unit, the kernels it loads from the module, and how it makes the node's
+/// kernel from them.
+struct CUDANodePlan {
+    /// The node's kernels' source.
+    var sources: [String]
+    /// The `__global__` functions to load.
+    var entryPoints: [String]
+    /// Declarations the sources need once per unit (the Philox generator).
+    var shared: String? = nil
+    /// The node's kernel, given the loaded functions (nil when one is missing).
+    let kernel: ([String: CUDAKernel]) -> KernelChoice?
+
+    /// One source with one entry point named `name`, run by `make`.
+    private static func single(_ source: String, _ name: String, shared: String? = nil, implementation: String,
+                               _ make: @escaping (CUDAKernel) -> any Kernel) -> CUDANodePlan {
+        CUDANodePlan(sources: [source], entryPoints: [name], shared: shared) { loaded in
+            loaded[name].map { .kernel(make($0), implementation: implementation) }
+        }
+    }
+
+    /// The plan for `node` (its kernels named from `name`), or nil when no generated kernel
+    /// runs it (a library kernel or the host may).
+    static func make(for node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
+        let dtype = node.outputTypes.first?.dtype
+        if let program = CUDABackend.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
+            return single(source, name, implementation: "CUDA kernel") { CUDAElementwiseKernel(device: device, kernel: $0) }
+        }
+        if let (log, dtype) = CUDABackend.softmax(node), let source = try? CUDASoftmaxSource.kernel(name: name, dtype: dtype, log: log) {
+            return single(source, name, implementation: "CUDA softmax") { CUDASoftmaxKernel(device: device, kernel: $0) }
+        }
+        if let (program, reduction) = CUDABackend.reduction(node),
+           let source = try? CUDAReductionSource.reduction(program, kind: reduction.kind, name: name) {
+            let (partial, finish) = (name + "_partial", name + "_finish")
+            return CUDANodePlan(sources: [source], entryPoints: [partial, finish]) { loaded in
+                guard let p = loaded[partial], let f = loaded[finish] else { return nil }
+                return .kernel(CUDAReduceKernel(device: device, partial: p, finish: f, program: program, reduction: reduction),
+                               implementation: "CUDA reduction")
+            }
+        }
+        if let dtype = CUDABackend.crossEntropy(node) {
+            if node.op is CrossEntropySoftmax1HotGrad {
+                guard let source = try? CUDACrossEntropySource.gradient(name: name, dtype: dtype) else { return nil }
+                return single(source, name, implementation: "CUDA cross-entropy") { CUDACrossEntropyGradKernel(device: device, kernel: $0) }
+            }
+            let (softmax, log, pick) = (name + "_softmax", name + "_log", name + "_pick")
+            guard let sources = try? [CUDASoftmaxSource.kernel(name: softmax, dtype: dtype, log: false),
+                                      CUDASoftmaxSource.kernel(name: log, dtype: dtype, log: true),
+                                      CUDACrossEntropySource.pick(name: pick, dtype: dtype)] else { return nil }
+            return CUDANodePlan(sources: sources, entryPoints: [softmax, log, pick]) { loaded in
+                guard let s = loaded[softmax], let l = loaded[log], let p = loaded[pick] else { return nil }
+                return .kernel(CUDACrossEntropyKernel(device: device, softmax: s, logSoftmax: l, pick: p), implementation: "CUDA cross-entropy")
+            }
+        }
+        if let op = node.op as? AdvancedSubtensor, isRowIndex(op.entries), let dtype,
+           let source = try? CUDAIndexingSource.gather(name: name, byteWidth: dtype.byteSize) {
+            return single(source, name, implementation: "CUDA gather") { CUDAGatherKernel(device: device, kernel: $0) }
+        }
+        if let op = node.op as? IncSubtensor, op.mode == .increment, isRowIndex(op.entries), let dtype,
+           CUDAIndexingSource.scatterAddSupports(dtype), let source = try? CUDAIndexingSource.scatterAdd(name: name, dtype: dtype) {
+            return single(source, name, implementation: "CUDA scatter-add") { CUDAScatterAddKernel(device: device, kernel: $0) }
+        }
+        if let op = node.op as? RandomVariable, CUDARandomSource.supports(op.distribution, op.dtype),
+           let source = try? CUDARandomSource.kernel(name: name, distribution: op.distribution, dtype: op.dtype) {
+            return single(source, name, shared: CUDARandomSource.helpers, implementation: "CUDA Philox") {
+                CUDARandomKernel(device: device, kernel: $0, op: op)
+            }
+        }
+        if node.op is Alloc, let dtype, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(dtype), name: name) {
+            return single(source, name, implementation: "CUDA kernel") { CUDAAllocKernel(device: device, kernel: $0) }
+        }
+        return nil
+    }
+}
