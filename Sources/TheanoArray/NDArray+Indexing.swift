@@ -256,7 +256,7 @@ public func resolveSliceOfAnyStep(start: Int?, stop: Int?, step: Int?, size n: I
 
 /// `i` as a position in `0..<size` (negative counts from the end), or a thrown error naming the
 /// operation, the index, the axis and its size.
-func normalizeIndex(_ i: Int, axis: Int, size: Int, context: String) throws -> Int {
+package func normalizeIndex(_ i: Int, axis: Int, size: Int, context: String) throws -> Int {
     let j = i < 0 ? i + size : i
     guard j >= 0, j < size else {
         throw TheanoError.outOfRange("\(context): index \(i) is out of bounds for axis \(axis) with size \(size)")

@@ -32,7 +32,7 @@ struct CUDAAllocKernel: Kernel, @unchecked Sendable {
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let source = try uploads.upload(value)
-        let target = try uploads.allocate(count * dtype.byteSize)
+        let target = try uploads.allocate(out.byteCount)
         // The value's strides over the output's axes: 0 where it is broadcast or has no axis.
         let lead = shape.count - value.rank
         let own = contiguousStrides(value.shape)
@@ -41,8 +41,7 @@ struct CUDAAllocKernel: Kernel, @unchecked Sendable {
         var extent: [Int64] = [Int64(count), Int64(shape.count), 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
         let errorWord = try uploads.upload([Int32(0)])
-        let block = device.preferredBlockSize
-        try launch(device, kernel, grid: (count + Int(block) - 1) / Int(block), block: block, extent: extent, [
+        try launch(device, kernel, elements: count, extent: extent, [
             try uploads.upload(strides).raw, try uploads.upload([source.raw, target.raw]).raw, errorWord.raw,
         ])
         try uploads.download(target, into: out)

@@ -170,8 +170,7 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         var extent: [Int64] = [Int64(count), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
         let errorWord = try uploads.upload([Int32(0)])
-        let block = device.preferredBlockSize
-        try launch(device, kernel, grid: (count + Int(block) - 1) / Int(block), block: block, extent: extent, [
+        try launch(device, kernel, elements: count, extent: extent, [
             try uploads.upload(strides).raw, try uploads.upload(addresses).raw, errorWord.raw,
         ])
         var status: Int32 = 0
@@ -284,6 +283,14 @@ func launch(_ device: any CUDADevice, _ kernel: CUDAKernel, grid: Int, block: UI
     }
 }
 
+/// Launches `kernel` with one thread per element of a grid-stride loop over `elements`: blocks
+/// of the device's preferred size, as many as cover the elements (the device's grid limit
+/// applies; the loop covers the rest).
+func launch(_ device: any CUDADevice, _ kernel: CUDAKernel, elements: Int, extent: [Int64]?, _ values: [UInt64]) throws {
+    let block = Int(device.preferredBlockSize)
+    try launch(device, kernel, grid: elements / block + (elements % block == 0 ? 0 : 1), block: device.preferredBlockSize, extent: extent, values)
+}
+
 /// One reduction node on a device: the inputs copied there with the reduced axes last, the
 /// partial kernel over (output, part) blocks, the finishing kernel, the result copied back.
 /// Sizes that disagree, a max or min over an empty axis, and a kernel error word run the
@@ -330,7 +337,7 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         var status: Int32 = 0
         try device.copy(from: errorWord, to: &status, bytes: 4)
         if status != 0 { return try node.op.perform(node, inputs) }
-        try launch(device, finish, grid: (outer + Int(block) - 1) / Int(block), block: block, extent: nil, [
+        try launch(device, finish, elements: outer, extent: nil, [
             UInt64(outer), UInt64(parts), partials.raw, out.raw,
         ])
         try uploads.download(out, into: output)

@@ -4,21 +4,13 @@ import TheanoGraph
 import TheanoTensor
 
 // The fused softmax cross-entropy on the device (``CUDACrossEntropySource``). Labels are read
-// and checked on the host (they are one integer per row); any problem (a wrong length, a
-// label out of range) runs the node's reference, which reports it exactly as the other
-// backends do.
+// and checked on the host (they are one integer per row) by the op's own check, so a wrong
+// length or a label out of range reads exactly as on the other backends.
 
-/// Each row's label as a column (negative labels counted from the end), or nil when the
-/// labels do not fit `rows` rows of `classes` classes.
-func labelColumns(_ y: NDArray, rows: Int, classes: Int) -> [Int64]? {
-    guard y.shape == [rows] else { return nil }
-    var columns: [Int64] = []
-    columns.reserveCapacity(rows)
-    for label in y.toArray(of: Int64.self) {
-        guard label >= -Int64(classes), label < Int64(classes) else { return nil }
-        columns.append(label < 0 ? label + Int64(classes) : label)
-    }
-    return columns
+/// Each row's label as a column, checked by the op's own `labelColumns` (so a wrong length or
+/// a label out of range throws the reference's error).
+private func columns(_ node: Apply, _ labels: NDArray, rows: Int, classes: Int) throws -> [Int64] {
+    try labelColumns(labels, rows: rows, classes: classes, op: "\(node.op)").map { Int64($0) }
 }
 
 /// `CrossEntropySoftmax1Hot`: the softmax and log-softmax kernels over the rows, then each
@@ -31,20 +23,18 @@ struct CUDACrossEntropyKernel: Kernel, @unchecked Sendable {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let x = inputs[0], dtype = node.outputTypes[0].dtype
-        guard x.rank == 2, x.dtype == dtype, x.shape[0] > 0, x.shape[1] > 0,
-              let columns = labelColumns(inputs[1], rows: x.shape[0], classes: x.shape[1]) else {
-            return try node.op.perform(node, inputs)
-        }
+        guard x.rank == 2, x.dtype == dtype, x.shape[0] > 0, x.shape[1] > 0 else { return try node.op.perform(node, inputs) }
+        let columns = try columns(node, inputs[1], rows: x.shape[0], classes: x.shape[1])
         let (n, k) = (x.shape[0], x.shape[1])
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let logits = try uploads.upload(x), labels = try uploads.upload(columns)
-        let probabilities = try uploads.allocate(x.count * dtype.byteSize), logProbabilities = try uploads.allocate(x.count * dtype.byteSize)
+        let probabilities = try uploads.allocate(x.byteCount), logProbabilities = try uploads.allocate(x.byteCount)
         let losses = try uploads.allocate(n * dtype.byteSize)
         let block = device.preferredBlockSize
         try launch(device, softmax, grid: n, block: block, extent: nil, [UInt64(n), UInt64(k), logits.raw, probabilities.raw])
         try launch(device, logSoftmax, grid: n, block: block, extent: nil, [UInt64(n), UInt64(k), logits.raw, logProbabilities.raw])
-        try launch(device, pick, grid: (n + Int(block) - 1) / Int(block), block: block, extent: nil,
+        try launch(device, pick, elements: n, extent: nil,
                    [UInt64(n), UInt64(k), logProbabilities.raw, labels.raw, losses.raw])
         let loss = try context.buffers.allocate([n], dtype), out = try context.buffers.allocate([n, k], dtype)
         try uploads.download(losses, into: loss)
@@ -62,17 +52,16 @@ struct CUDACrossEntropyGradKernel: Kernel, @unchecked Sendable {
         let (g, probabilities) = (inputs[0], inputs[1])
         let dtype = node.outputTypes[0].dtype
         guard probabilities.rank == 2, probabilities.dtype == dtype, g.dtype == dtype, probabilities.count > 0,
-              g.shape == [probabilities.shape[0]],
-              let columns = labelColumns(inputs[2], rows: probabilities.shape[0], classes: probabilities.shape[1]) else {
+              g.shape == [probabilities.shape[0]] else {
             return try node.op.perform(node, inputs)
         }
+        let columns = try columns(node, inputs[2], rows: probabilities.shape[0], classes: probabilities.shape[1])
         let (n, k) = (probabilities.shape[0], probabilities.shape[1])
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let scale = try uploads.upload(g), softmax = try uploads.upload(probabilities), labels = try uploads.upload(columns)
-        let gradient = try uploads.allocate(probabilities.count * dtype.byteSize)
-        let block = device.preferredBlockSize
-        try launch(device, kernel, grid: (n * k + Int(block) - 1) / Int(block), block: block, extent: nil,
+        let gradient = try uploads.allocate(probabilities.byteCount)
+        try launch(device, kernel, elements: n * k, extent: nil,
                    [UInt64(n), UInt64(k), scale.raw, softmax.raw, labels.raw, gradient.raw])
         let out = try context.buffers.allocate([n, k], dtype)
         try uploads.download(gradient, into: out)

@@ -168,20 +168,12 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     /// The product through cuBLAS, loaded and given a handle on first use.
     public func gemm(_ call: GEMMCall) throws {
         try current()
-        lock.lock()
-        let library: CUBLAS
-        do {
-            if let cublas {
-                library = cublas
-            } else {
-                library = try CUBLAS()
-                cublas = library
-            }
-        } catch {
-            lock.unlock()
-            throw error
+        let library = try lock.withLock {
+            if let cublas { return cublas }
+            let opened = try CUBLAS()
+            cublas = opened
+            return opened
         }
-        lock.unlock()
         try library.gemm(call, device: name)
         try check(synchronize(), "running a cuBLAS GEMM")
     }

@@ -16,16 +16,12 @@ func isRowIndex(_ entries: [IndexEntry]) -> Bool {
 }
 
 /// `indices` as row numbers of an axis of `size` (negative ones counted from the end), or nil
-/// when one is out of range.
+/// when one is out of range (the node's reference then reports it).
 func rowNumbers(_ indices: NDArray, size: Int) -> [Int64]? {
     guard indices.dtype.isInteger else { return nil }
-    var rows: [Int64] = []
-    rows.reserveCapacity(indices.count)
-    for i in indices.toArray(of: Int64.self) {
-        guard i >= -Int64(size), i < Int64(size) else { return nil }
-        rows.append(i < 0 ? i + Int64(size) : i)
+    return try? indices.toArray(of: Int64.self).map {
+        Int64(try normalizeIndex(Int(truncatingIfNeeded: $0), axis: 0, size: size, context: "CUDA row index"))
     }
-    return rows
 }
 
 /// `x[idx]` for an integer array `idx` on axis 0: output shape `idx.shape + x.shape[1...]`.
@@ -38,16 +34,16 @@ struct CUDAGatherKernel: Kernel, @unchecked Sendable {
         guard inputs.count == 2, x.rank >= 1, x.dtype == dtype, let rows = rowNumbers(inputs[1], size: x.shape[0]) else {
             return try node.op.perform(node, inputs)
         }
-        let rowShape = Array(x.shape.dropFirst())
-        guard let out = try? context.buffers.allocate(inputs[1].shape + rowShape, dtype) else { return try node.op.perform(node, inputs) }
-        let rowSize = shapeSize(rowShape)
+        guard let out = try? context.buffers.allocate(inputs[1].shape + x.shape.dropFirst(), dtype) else { return try node.op.perform(node, inputs) }
         if out.count == 0 { return [out] }
+        // Not empty, so every row has elements and the row size divides the input's count
+        // (a product of the shape's tail could overflow for an empty input).
+        let rowSize = x.count / x.shape[0]
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let source = try uploads.upload(x), numbers = try uploads.upload(rows)
-        let target = try uploads.allocate(out.count * dtype.byteSize)
-        let block = device.preferredBlockSize
-        try launch(device, kernel, grid: (out.count + Int(block) - 1) / Int(block), block: block, extent: nil,
+        let target = try uploads.allocate(out.byteCount)
+        try launch(device, kernel, elements: out.count, extent: nil,
                    [UInt64(rows.count), UInt64(rowSize), source.raw, numbers.raw, target.raw])
         try uploads.download(target, into: out)
         return [out]
@@ -66,7 +62,7 @@ struct CUDAScatterAddKernel: Kernel, @unchecked Sendable {
               let rows = rowNumbers(inputs[2], size: x.shape[0]) else {
             return try node.op.perform(node, inputs)
         }
-        let selection = inputs[2].shape + Array(x.shape.dropFirst())
+        let selection = inputs[2].shape + x.shape.dropFirst()
         // `y` broadcasts only along axes of static size 1 (the graph's rule).
         let lead = selection.count - y.rank
         guard lead >= 0, y.shape.indices.allSatisfy({ d in
@@ -79,12 +75,11 @@ struct CUDAScatterAddKernel: Kernel, @unchecked Sendable {
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let target = try uploads.upload(x)
-        let count = shapeSize(selection)
+        let count = try checkedProduct(selection, context: "\(node.op): the selection")
         if count > 0 {
             let values = try uploads.upload(try y.broadcast(to: selection)), numbers = try uploads.upload(rows)
-            let block = device.preferredBlockSize
-            try launch(device, kernel, grid: (count + Int(block) - 1) / Int(block), block: block, extent: nil,
-                       [UInt64(rows.count), UInt64(shapeSize(Array(x.shape.dropFirst()))), values.raw, numbers.raw, target.raw])
+            try launch(device, kernel, elements: count, extent: nil,
+                       [UInt64(rows.count), UInt64(x.count / x.shape[0]), values.raw, numbers.raw, target.raw])
         }
         try uploads.download(target, into: out)
         return [out]

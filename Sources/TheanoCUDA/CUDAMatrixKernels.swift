@@ -42,20 +42,16 @@ struct CUDAGemmKernel: Kernel, @unchecked Sendable {
         guard o.alpha != 0, k > 0, m > 0, n > 0, o.z == nil || o.beta != 0, o.x.dtype == dtype, o.y.dtype == dtype else {
             return try op.perform(node, inputs)
         }
+        // The host output first: its allocation checks the size, which the device's then uses.
+        let out = try context.buffers.allocate([m, n], dtype)
         let x = try storedMatrices(o.x), y = try storedMatrices(o.y)
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let dx = try uploads.upload(x.array), dy = try uploads.upload(y.array)
-        let c: DeviceAddress
-        if let z = o.z {
-            c = try uploads.upload(try z.astype(dtype).broadcast(to: [m, n]))
-        } else {
-            c = try uploads.allocate(m * n * dtype.byteSize)
-        }
+        let c = try o.z.map { try uploads.upload(try $0.astype(dtype).broadcast(to: [m, n])) } ?? uploads.allocate(out.byteCount)
         try device.gemm(.rowMajor(dtype: dtype, m: m, n: n, k: k, alpha: o.alpha, beta: o.z == nil ? 0 : o.beta,
                                   x: dx, ldx: x.ld, strideX: 0, transposeX: x.transposed,
                                   y: dy, ldy: y.ld, strideY: 0, transposeY: y.transposed, c: c, strideC: 0, batch: 1))
-        let out = try context.buffers.allocate([m, n], dtype)
         try uploads.download(c, into: out)
         return [out]
     }
@@ -95,7 +91,7 @@ struct CUDAMatMulKernel: Kernel, @unchecked Sendable {
         let (da, ta, lda, strideA) = try operand(a, rows: m, columns: k)
         let (db, tb, ldb, strideB) = try operand(b, rows: k, columns: n)
         let out = try context.buffers.allocate(outputShape(batch, m, n, inputs), dtype)
-        let c = try uploads.allocate(out.count * dtype.byteSize)
+        let c = try uploads.allocate(out.byteCount)
         try device.gemm(.rowMajor(dtype: dtype, m: m, n: n, k: k, alpha: 1, beta: 0,
                                   x: da, ldx: lda, strideX: strideA, transposeX: ta,
                                   y: db, ldy: ldb, strideY: strideB, transposeY: tb, c: c, strideC: m * n, batch: count))

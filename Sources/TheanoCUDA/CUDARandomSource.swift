@@ -121,8 +121,7 @@ struct CUDARandomKernel: Kernel, @unchecked Sendable {
             let uploads = DeviceUploads(device: device)
             defer { uploads.release() }
             let target = try uploads.allocate(draw.count * op.dtype.byteSize)
-            let block = device.preferredBlockSize
-            try launch(device, kernel, grid: (draw.count + Int(block) - 1) / Int(block), block: block, extent: nil,
+            try launch(device, kernel, elements: draw.count, extent: nil,
                        [UInt64(draw.count), draw.key, draw.counter, target.raw])
             try uploads.download(target, into: out)
         }

@@ -135,8 +135,9 @@ private func checkRows(_ v: Variable, _ what: String, of x: Variable, op: String
 }
 
 /// The column of each row's label, with negative labels counted from the end; throws for a
-/// length other than `rows` or a label outside `-classes..<classes`.
-func labelColumns(_ y: NDArray, rows: Int, classes: Int, op: String) throws -> [Int] {
+/// length other than `rows` or a label outside `-classes..<classes`. Backends' kernels share
+/// it, so their errors are the reference's.
+package func labelColumns(_ y: NDArray, rows: Int, classes: Int, op: String) throws -> [Int] {
     guard y.shape == [rows] else {
         throw TheanoError.shapeMismatch(
             "\(op): the labels of shape \(formatShape(y.shape)) do not match the \(rows) rows of the logits (the labels need one entry per row)")
