@@ -30,6 +30,19 @@ int th_pool_threads(const th_pool* pool);
    serialised. `pool` may be NULL (runs on the caller). */
 void th_parallel_for(void* pool, int64_t n, int64_t grain, void* ctx, void (*body)(void*, int64_t, int64_t));
 
+/* 2x2 max pooling with stride 2 and no padding over planes [begin, end) of height x width
+   (contiguous), every window inside the plane: the output, and the input's gradient from the
+   output's (every cell written; cells outside every window get 0). The reference's rules: a
+   NaN beats numbers, ties go to the first cell in row-major window order. */
+void th_maxpool2x2_f32(const float* x, float* y, int64_t begin, int64_t end,
+                       int64_t height, int64_t width, int64_t out_height, int64_t out_width);
+void th_maxpool2x2_f64(const double* x, double* y, int64_t begin, int64_t end,
+                       int64_t height, int64_t width, int64_t out_height, int64_t out_width);
+void th_maxpool2x2_grad_f32(const float* x, const float* gy, float* dx, int64_t begin, int64_t end,
+                            int64_t height, int64_t width, int64_t out_height, int64_t out_width);
+void th_maxpool2x2_grad_f64(const double* x, const double* gy, double* dx, int64_t begin, int64_t end,
+                            int64_t height, int64_t width, int64_t out_height, int64_t out_width);
+
 /* Calls a kernel (a C function pointer obtained with dlsym) with a call description. */
 static inline int th_invoke(void* kernel, const th_call* call) {
     return ((th_kernel)kernel)(call);

@@ -55,7 +55,14 @@ public struct CCompiler: Sendable, Hashable {
             let optimization = ProcessInfo.processInfo.environment["THEANO_C_OPT"].map { $0.split(separator: " ").map(String.init) }
                 ?? (isClang ? ["-O2"] : ["-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic"])
             var flags = optimization + ["-march=native", "-fPIC", "-shared", "-fno-math-errno", "-std=gnu11", "-w"]
-            if isClang { flags.append("-fveclib=libmvec") }
+            if isClang {
+                flags.append("-fveclib=libmvec")
+            } else {
+                // A fused kernel with three inputs and three outputs needs 12 run-time overlap
+                // checks before gcc vectorises its loop; gcc's default limit of 10 left batch
+                // normalisation's multi-output kernels scalar.
+                flags += ["--param", "vect-max-version-for-alias-checks=64"]
+            }
             return CCompiler(path: path, identity: identity, target: targetTriple(versionLines: lines), flags: flags)
         }
         return nil

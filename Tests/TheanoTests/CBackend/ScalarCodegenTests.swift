@@ -27,6 +27,18 @@ final class ScalarCodegenTests: XCTestCase {
         }
     }
 
+    /// Integers narrower than 32 bits become floats through `int32_t`: gcc 12 leaves a loop
+    /// scalar when a comparison's `uint8_t` result turns straight into a float (the ReLU
+    /// gradient's kernel ran 6-8x slower). Wider types convert directly.
+    func testNarrowIntegersWidenThroughInt32BeforeBecomingFloats() {
+        for from in [DType.bool, .uint8, .int8, .int16] {
+            XCTAssertEqual(ScalarCodegen.cast("t", from: from, to: .float32), "((float)(int32_t)t)")
+            XCTAssertEqual(ScalarCodegen.cast("t", from: from, to: .float64), "((double)(int32_t)t)")
+        }
+        XCTAssertEqual(ScalarCodegen.cast("t", from: .int32, to: .float32), "((float)t)")
+        XCTAssertEqual(ScalarCodegen.cast("t", from: .int64, to: .float64), "((double)t)")
+    }
+
     func testExpressionsCallOnlyPreambleHelpersOrGeneratedHelpers() throws {
         let helpers = ScalarCodegen(dialect: Self.portable).helperFunctions()
         XCTAssertEqual(ScalarCodegen(dialect: .c).helperFunctions(), "")

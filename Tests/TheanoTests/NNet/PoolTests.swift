@@ -207,31 +207,61 @@ final class PoolTests: BackendTestCase {
         }
     }
 
+    /// 2x2 windows with stride 2 run the runtime library's C loops on the CPU backend, on
+    /// planes split over threads, and match the reference on random data of several sizes.
+    func testTwoByTwoMaxPoolingKernel() throws {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.variable("x", dtype, shape: [nil, nil, nil, nil])
+            let y = try pool2d(x, window: [2, 2], mode: .max)
+            let f = try function([x], [y, try grad(sum(y * y * y), wrt: x)])
+            let reference = try function([x], [y, try grad(sum(y * y * y), wrt: x)], options: CompileOptions(backend: .reference))
+            if backendName == "cpu" {
+                let nodes = f.kernelReport.entries.filter { $0.op.contains("Pool") }
+                XCTAssertEqual(nodes.count, 2, f.kernelReport.description)
+                XCTAssertTrue(nodes.allSatisfy { $0.implementation.hasPrefix("C loops") }, f.kernelReport.description)
+            }
+            var data = TestData(seed: 5)
+            for shape in [[16, 20, 24, 24], [1, 1, 2, 2], [3, 4, 9, 11], [2, 1, 2, 5], [0, 3, 4, 4]] {
+                let input = data.array(shape, dtype)
+                let got = try f.call([input]), want = try reference.call([input])
+                for (a, b) in zip(got, want) {
+                    XCTAssertEqual(a.shape, b.shape, "\(shape)")
+                    XCTAssertEqual(a.doubles, b.doubles, "\(dtype) \(shape)")
+                }
+            }
+        }
+    }
+
     /// The CPU's branch-free max-pooling loops (2x2 windows and others, no padding) keep the
     /// reference's tie rule on ties, signed zeros and NaNs, forward and backward.
     func testMaxPoolingTiesZerosAndNaNsMatchTheReference() throws {
         for dtype in [DType.float32, .float64] {
+            // 6x6 planes tile exactly; 7x5 planes leave a row and a column outside every 2x2
+            // window (their gradient is 0). With `withNaN` false, the 2x2 C loops take their
+            // branch-free path on ties and signed zeros; with it, some rows take the plain loop.
             for (window, stride) in [([2, 2], [2, 2]), ([3, 2], [1, 2]), ([2, 3], [2, 1])] {
-                let x = Tensor.variable("x", dtype, shape: [nil, 2, 6, 6])
-                let y = try pool2d(x, window: window, stride: stride, mode: .max)
-                let outputs = [y] + (try grad(sum(y * y), wrt: [x]))
-                var values: [Double] = []
-                for i in 0..<(3 * 2 * 36) {
-                    switch i % 9 {
-                    case 0: values.append(.nan)
-                    case 1, 2: values.append(1)          // ties
-                    case 3: values.append(-0.0)
-                    case 4: values.append(0)
-                    default: values.append(Double((i * 37) % 11) - 5)
+                for (shape, withNaN) in [([3, 2, 6, 6], true), ([3, 2, 6, 6], false), ([2, 3, 7, 5], true), ([2, 3, 7, 5], false)] {
+                    let x = Tensor.variable("x", dtype, shape: [nil, shape[1], shape[2], shape[3]])
+                    let y = try pool2d(x, window: window, stride: stride, mode: .max)
+                    let outputs = [y] + (try grad(sum(y * y), wrt: [x]))
+                    var values: [Double] = []
+                    for i in 0..<shapeSize(shape) {
+                        switch i % (withNaN ? 9 : 8) {
+                        case 0: values.append(withNaN && i % 5 == 0 ? .nan : 2)
+                        case 1, 2: values.append(1)          // ties
+                        case 3: values.append(-0.0)
+                        case 4: values.append(0)
+                        default: values.append(Double((i * 37) % 11) - 5)
+                        }
                     }
-                }
-                let input = try NDArray(values, shape: [3, 2, 6, 6]).astype(dtype)
-                let got = try function([x], outputs).call([input])
-                let want = try function([x], outputs, options: CompileOptions(backend: .reference)).call([input])
-                for (a, b) in zip(got, want) {
-                    XCTAssertEqual(a.shape, b.shape)
-                    for (u, v) in zip(a.doubles, b.doubles) {
-                        XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN), "\(dtype) window \(window): \(u) vs \(v)")
+                    let input = try NDArray(values, shape: shape).astype(dtype)
+                    let got = try function([x], outputs).call([input])
+                    let want = try function([x], outputs, options: CompileOptions(backend: .reference)).call([input])
+                    for (a, b) in zip(got, want) {
+                        XCTAssertEqual(a.shape, b.shape)
+                        for (u, v) in zip(a.doubles, b.doubles) {
+                            XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN), "\(dtype) window \(window) shape \(shape): \(u) vs \(v)")
+                        }
                     }
                 }
             }
