@@ -34,6 +34,17 @@ public final class Profile: Sendable {
         }
     }
 
+    /// Forgets the calls recorded so far (the compile breakdown stays), so that a summary
+    /// covers only the calls after, for example, warm-up calls that loaded kernels.
+    public func reset() {
+        state.withLock { s in
+            s.calls = 0
+            s.callSeconds = 0
+            s.nodeSeconds = Array(repeating: 0, count: nodes.count)
+            s.nodeCalls = Array(repeating: 0, count: nodes.count)
+        }
+    }
+
     /// Number of calls recorded.
     public var calls: Int { state.withLock { $0.calls } }
 

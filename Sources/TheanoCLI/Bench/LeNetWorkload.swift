@@ -24,7 +24,7 @@ extension Workloads {
         let (step, compileTime) = try compiledSGDStep(inputs: [x, labels], loss: loss, parameters: params, rate: 0.01, profile: profile)
         let xb = try NDArray.randomNormal([64, 1, 28, 28], using: &rng)
         let yb = NDArray((0..<64).map { _ in Int32(rng.next() % 10) })
-        let t = try medianTime(runs: 20) { _ = try step(xb, yb) }
+        let t = try medianTime(runs: 20, afterWarmup: { step.profile?.reset() }) { _ = try step(xb, yb) }
         var result = Result(values: [("lenet_B64_step_s", t), ("lenet_compile_s", compileTime)])
         if breakdown { result.notes.append(describe("lenet compile", step.compileStatistics)) }
         if let p = step.profile { result.notes.append(p.summary(top: 25)) }

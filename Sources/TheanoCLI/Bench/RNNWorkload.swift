@@ -20,7 +20,7 @@ extension Workloads {
         let (step, compileTime) = try compiledSGDStep(inputs: [x], loss: loss, parameters: params, rate: 1e-3, profile: profile)
         let xb = try NDArray.randomNormal([steps, batch, inputs], using: &rng, .float32)
         // The weights move a little every call (SGD); the work per call is the same.
-        let t = try medianTime(runs: 30) { _ = try step(xb) }
+        let t = try medianTime(runs: 30, afterWarmup: { step.profile?.reset() }) { _ = try step(xb) }
         var result = Result(values: [("rnn_T100_B32_H128_step_s", t), ("rnn_compile_s", compileTime)])
         if breakdown {
             result.notes.append(describe("rnn compile", step.compileStatistics))

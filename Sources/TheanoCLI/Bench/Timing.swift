@@ -9,9 +9,11 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// The median of `runs` timed calls after `warmup` untimed ones.
-func medianTime(runs: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
+/// The median of `runs` timed calls after `warmup` untimed ones; `afterWarmup` runs between
+/// them (to reset a profile, so that it leaves out the warm-up calls).
+func medianTime(runs: Int, warmup: Int = 2, afterWarmup: () -> Void = {}, _ body: () throws -> Void) rethrows -> Double {
     for _ in 0..<warmup { try body() }
+    afterWarmup()
     var times: [Double] = []
     times.reserveCapacity(runs)
     for _ in 0..<runs { times.append(try seconds(body)) }

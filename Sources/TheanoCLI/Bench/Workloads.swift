@@ -11,7 +11,7 @@ enum Workloads {
         var notes: [String] = []
     }
 
-    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet", "rnn", "loop", "linalg", "batchnorm"]
+    static let names = ["elemwise", "sumsq", "mlp", "overhead", "compile", "innergraph", "cold", "lenet", "rnn", "loop", "linalg", "batchnorm", "gemm"]
 
     static func run(_ name: String, breakdown: Bool, profile: Bool = false) throws -> Result {
         switch name {
@@ -26,6 +26,7 @@ enum Workloads {
         case "rnn": return try rnn(breakdown: breakdown, profile: profile)
         case "linalg": return try linalg(breakdown: breakdown, profile: profile)
         case "batchnorm": return try batchNorm(profile: profile)
+        case "gemm": return try gemmShapes()
         case "loop": return Result(values: [("scan_step_overhead_s", try scanStepOverhead())], notes: [try generalStepOverhead(), try checkpointMemory()])
         default: throw TheanoError.invalidArgument("bench: unknown workload '\(name)'; known: \(names.joined(separator: ", "))")
         }
@@ -69,7 +70,7 @@ enum Workloads {
         let (step, compileTime) = try compiledSGDStep(inputs: [x, labels], loss: loss, parameters: params, rate: 0.01, profile: profile)
         let xb = try NDArray.randomNormal([128, 784], using: &rng)
         let yb = NDArray((0..<128).map { _ in Int32(rng.next() % 10) })
-        let t = try medianTime(runs: 30) { _ = try step(xb, yb) }
+        let t = try medianTime(runs: 30, afterWarmup: { step.profile?.reset() }) { _ = try step(xb, yb) }
         var result = Result(values: [("mlp_step_B128_s", t), ("mlp_compile_s", compileTime)])
         if breakdown { result.notes.append(describe("mlp compile", step.compileStatistics)) }
         if let p = step.profile { result.notes.append(p.summary(top: 25)) }
