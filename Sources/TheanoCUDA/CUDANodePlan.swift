@@ -71,9 +71,54 @@ struct CUDANodePlan {
                 CUDARandomKernel(device: device, kernel: $0, op: op)
             }
         }
+        if let plan = poolingPlan(node, name: name, device: device) { return plan }
+        if let plan = convolutionPlan(node, name: name, device: device) { return plan }
         if node.op is Alloc, let dtype, let source = try? CUDAKernelSource.elementwise(CUDAAllocKernel.program(dtype), name: name) {
             return single(source, name, implementation: "CUDA kernel") { CUDAAllocKernel(device: device, kernel: $0) }
         }
         return nil
+    }
+
+    /// `Pool` (every mode), `MaxPoolGrad` and `AveragePoolGrad` of float32 or float64.
+    private static func poolingPlan(_ node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
+        guard let dtype = node.outputTypes.first?.dtype, CUDAPoolSource.supports(dtype) else { return nil }
+        let made: (PoolParameters, gradient: Bool, max: Bool)
+        if let op = node.op as? Pool {
+            made = (op.parameters, false, op.parameters.mode == .max)
+        } else if let op = node.op as? MaxPoolGrad {
+            made = (op.parameters, true, true)
+        } else if let op = node.op as? AveragePoolGrad {
+            made = (op.parameters, true, false)
+        } else {
+            return nil
+        }
+        let source = made.gradient ? try? CUDAPoolSource.gradient(name: name, dtype: dtype, max: made.max)
+                                   : try? CUDAPoolSource.forward(name: name, dtype: dtype, max: made.max)
+        guard let source else { return nil }
+        return single(source, name, implementation: "CUDA pooling") {
+            CUDAPoolKernel(device: device, kernel: $0, parameters: made.0, gradient: made.gradient)
+        }
+    }
+
+    /// `Conv`, `ConvGradInputs` and `ConvGradWeights` of float32 or float64, as im2col + cuBLAS.
+    private static func convolutionPlan(_ node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
+        guard let dtype = node.outputTypes.first?.dtype, CUDAConvSource.supports(dtype) else { return nil }
+        let role: CUDAConvKernel.Role, geometry: @Sendable ([NDArray]) throws -> ConvGeometry
+        if let op = node.op as? Conv {
+            role = .forward
+            geometry = { try op.parameters.geometry(input: $0[0].shape, filters: $0[1].shape, op: op.parameters.name) }
+        } else if let op = node.op as? ConvGradInputs {
+            (role, geometry) = (.gradInputs, { try op.geometry($0) })
+        } else if let op = node.op as? ConvGradWeights {
+            (role, geometry) = (.gradWeights, { try op.geometry($0) })
+        } else {
+            return nil
+        }
+        let (im2col, col2im) = (name + "_im2col", name + "_col2im")
+        guard let sources = try? [CUDAConvSource.im2col(name: im2col, dtype: dtype), CUDAConvSource.col2im(name: col2im, dtype: dtype)] else { return nil }
+        return CUDANodePlan(sources: sources, entryPoints: [im2col, col2im]) { loaded in
+            guard let i = loaded[im2col], let c = loaded[col2im] else { return nil }
+            return .kernel(CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, geometry: geometry), implementation: "im2col + cuBLAS")
+        }
     }
 }

@@ -205,6 +205,48 @@ final class CUDACompileTests: XCTestCase {
         }
     }
 
+    /// The pooling kernels (forward with a maximum or an average, both gradients) of both
+    /// dtypes compile for both architectures without spills.
+    func testPoolingKernelsCompile() throws {
+        let compiler = try nvrtc()
+        var kernels: [String] = [], names: [String] = []
+        for dtype in [DType.float32, .float64] {
+            for max in [true, false] {
+                names.append("th_pool_\(dtype.name)_\(max)")
+                kernels.append(try CUDAPoolSource.forward(name: names.last!, dtype: dtype, max: max))
+                names.append("th_pool_grad_\(dtype.name)_\(max)")
+                kernels.append(try CUDAPoolSource.gradient(name: names.last!, dtype: dtype, max: max))
+            }
+        }
+        for architecture in ["sm_80", "sm_90"] {
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "pooling.cu", architecture: architecture)
+            for name in names {
+                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
+            }
+        }
+    }
+
+    /// The im2col and col2im kernels of both dtypes compile for both architectures without
+    /// spills.
+    func testConvolutionKernelsCompile() throws {
+        let compiler = try nvrtc()
+        var kernels: [String] = [], names: [String] = []
+        for dtype in [DType.float32, .float64] {
+            names.append("th_im2col_\(dtype.name)")
+            kernels.append(try CUDAConvSource.im2col(name: names.last!, dtype: dtype))
+            names.append("th_col2im_\(dtype.name)")
+            kernels.append(try CUDAConvSource.col2im(name: names.last!, dtype: dtype))
+        }
+        for architecture in ["sm_80", "sm_90"] {
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "convolution.cu", architecture: architecture)
+            for name in names {
+                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
+            }
+        }
+    }
+
     /// The Philox kernels of every distribution and dtype (integer bounds at the extremes
     /// included) compile for both architectures without spills.
     func testRandomKernelsCompile() throws {

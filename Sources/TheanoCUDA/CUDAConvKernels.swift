@@ -1,0 +1,128 @@
+import Synchronization
+import TheanoArray
+import TheanoCompile
+import TheanoGraph
+import TheanoTensor
+
+// Convolutions on the device as im2col + cuBLAS (``CUDAConvSource``): `Conv` (forward),
+// `ConvGradInputs` and `ConvGradWeights`, any of 1-3 spatial axes with strides, padding,
+// dilation, groups and `filterFlip`. The geometry comes from the ops' own checks, so a shape
+// mistake throws the reference's error. An operand of another dtype, an empty extent (the
+// result is zeros or empty) or a geometry whose tables do not fit in 32 bits runs the node's
+// reference.
+
+/// The index tables of one geometry: the im2col table and, per input position, the column
+/// entries that read it.
+struct CUDAConvTables: Sendable {
+    let inputIndex: [Int32]
+    let entries: [Int32]
+    let entryStart: [Int32]
+
+    init(_ g: ConvGeometry) throws {
+        let table = try g.inputIndexTable()
+        guard table.count < Int(Int32.max) else {
+            throw TheanoError.unsupported("CUDA convolution: \(table.count) kernel-output pairs are more than 32-bit indices hold")
+        }
+        var starts = [Int32](repeating: 0, count: g.inputSpatial + 1)
+        for i in table where i >= 0 { starts[Int(i) + 1] += 1 }
+        for i in 0..<g.inputSpatial { starts[i + 1] += starts[i] }
+        var next = starts, entries = [Int32](repeating: 0, count: Int(starts[g.inputSpatial]))
+        for (t, i) in table.enumerated() where i >= 0 {
+            entries[Int(next[Int(i)])] = Int32(t)
+            next[Int(i)] += 1
+        }
+        (inputIndex, self.entries, entryStart) = (table, entries, starts)
+    }
+}
+
+/// One convolution node on the device.
+struct CUDAConvKernel: Kernel, @unchecked Sendable {
+    enum Role { case forward, gradInputs, gradWeights }
+
+    let device: any CUDADevice
+    let im2col: CUDAKernel
+    let col2im: CUDAKernel
+    let role: Role
+    /// The node's geometry from its inputs (the op's own checks).
+    let geometry: @Sendable ([NDArray]) throws -> ConvGeometry
+    /// The tables of the last geometry (a training loop keeps its shapes).
+    private let cache = TableCache()
+
+    private final class TableCache: Sendable {
+        let last = Mutex<(geometry: ConvGeometry, tables: CUDAConvTables)?>(nil)
+    }
+
+    init(device: any CUDADevice, im2col: CUDAKernel, col2im: CUDAKernel, role: Role,
+         geometry: @escaping @Sendable ([NDArray]) throws -> ConvGeometry) {
+        (self.device, self.im2col, self.col2im, self.role, self.geometry) = (device, im2col, col2im, role, geometry)
+    }
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let dtype = node.outputTypes[0].dtype
+        guard inputs.count >= 2, inputs[0].dtype == dtype, inputs[1].dtype == dtype else { return try node.op.perform(node, inputs) }
+        let g = try geometry(inputs)
+        let shape = role == .forward ? g.outputShape : role == .gradInputs ? g.inputShape : g.filterShape
+        guard g.groups > 0, [g.batch, g.inChannels, g.outChannels, g.inputSpatial, g.kernelSpatial, g.outputSpatial].allSatisfy({ $0 > 0 }),
+              let tables = tables(g),
+              let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns"),
+              let out = try? context.buffers.allocate(shape, dtype) else {
+            return try node.op.perform(node, inputs)
+        }
+        let (width, k, p) = (dtype.byteSize, g.kernelSpatial, g.outputSpatial)
+        let (cg, og) = (g.inChannels / g.groups, g.outChannels / g.groups)
+        let reduction = cg * k, planes = g.batch * g.inChannels
+        func at(_ base: DeviceAddress, _ elements: Int) -> DeviceAddress { DeviceAddress(base.raw + UInt64(elements * width)) }
+
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let col = try uploads.allocate(columns), target = try uploads.allocate(out.byteCount)
+        let first = try uploads.upload(inputs[0]), second = try uploads.upload(inputs[1])
+        func columnsOf(_ x: DeviceAddress) throws {
+            let table = try uploads.upload(tables.inputIndex)
+            try launch(device, im2col, elements: columns / width, extent: nil,
+                       [UInt64(planes), UInt64(g.inputSpatial), UInt64(k), UInt64(p), table.raw, x.raw, col.raw])
+        }
+        switch role {
+        case .forward:
+            // Per group, over the batch: y[b, group rows] = W_g [og, cg*k] · col[b, g] [cg*k, p].
+            try columnsOf(first)
+            for grp in 0..<g.groups {
+                try device.gemm(.rowMajor(dtype: dtype, m: og, n: p, k: reduction, alpha: 1, beta: 0,
+                                          x: at(second, grp * og * reduction), ldx: reduction, strideX: 0, transposeX: false,
+                                          y: at(col, grp * reduction * p), ldy: p, strideY: g.inChannels * k * p, transposeY: false,
+                                          c: at(target, grp * og * p), strideC: g.outChannels * p, batch: g.batch))
+            }
+        case .gradInputs:
+            // col[b, g] = W_gᵀ · gy[b, group rows], then each input element gathers its entries.
+            for grp in 0..<g.groups {
+                try device.gemm(.rowMajor(dtype: dtype, m: reduction, n: p, k: og, alpha: 1, beta: 0,
+                                          x: at(second, grp * og * reduction), ldx: reduction, strideX: 0, transposeX: true,
+                                          y: at(first, grp * og * p), ldy: p, strideY: g.outChannels * p, transposeY: false,
+                                          c: at(col, grp * reduction * p), strideC: g.inChannels * k * p, batch: g.batch))
+            }
+            let entries = try uploads.upload(tables.entries), starts = try uploads.upload(tables.entryStart)
+            try launch(device, col2im, elements: out.count, extent: nil,
+                       [UInt64(planes), UInt64(g.inputSpatial), UInt64(k * p), entries.raw, starts.raw, col.raw, target.raw])
+        case .gradWeights:
+            // dW_g = Σ_b gy[b, group rows] · col[b, g]ᵀ, accumulated image by image.
+            try columnsOf(first)
+            for grp in 0..<g.groups {
+                for b in 0..<g.batch {
+                    try device.gemm(.rowMajor(dtype: dtype, m: og, n: reduction, k: p, alpha: 1, beta: b == 0 ? 0 : 1,
+                                              x: at(second, (b * g.outChannels + grp * og) * p), ldx: p, strideX: 0, transposeX: false,
+                                              y: at(col, (b * g.inChannels * k + grp * reduction) * p), ldy: p, strideY: 0, transposeY: true,
+                                              c: at(target, grp * og * reduction), strideC: 0, batch: 1))
+                }
+            }
+        }
+        try uploads.download(target, into: out)
+        return [out]
+    }
+
+    private func tables(_ g: ConvGeometry) -> CUDAConvTables? {
+        if let hit = cache.last.withLock({ $0 }), hit.geometry == g { return hit.tables }
+        guard let made = try? CUDAConvTables(g) else { return nil }
+        cache.last.withLock { $0 = (g, made) }
+        return made
+    }
+}

@@ -1,0 +1,100 @@
+import Synchronization
+import TheanoArray
+import TheanoCompile
+import TheanoGraph
+import TheanoTensor
+
+// Pooling on the device (``CUDAPoolSource``): `Pool` in every mode, `MaxPoolGrad` and
+// `AveragePoolGrad`, from window tables built on the host once per input shape. The geometry
+// comes from the op's own checks, so a bad shape throws the reference's error; a second
+// operand of the wrong shape, a dtype the op does not produce, or a geometry too large for the
+// 32-bit tables runs the node's reference, which reports or computes it.
+
+/// The window tables of one geometry, as ``CUDAPoolSource`` reads them.
+struct CUDAPoolTables: Sendable {
+    let cells: [Int32]
+    let start: [Int32]
+    let windows: [Int32]
+    let windowStart: [Int32]
+    let divisors: [Double]
+
+    /// The tables of `g`, or nil when a spatial index or table size does not fit in 32 bits.
+    init?(_ g: PoolGeometry) {
+        let limit = Int(Int32.max)
+        let cellCount = g.cells.reduce(0) { $0 + $1.count }
+        guard g.inputSpatial < limit, g.outputSpatial < limit, cellCount < limit else { return nil }
+        var cells: [Int32] = [], start: [Int32] = [0]
+        cells.reserveCapacity(cellCount)
+        // Windows per input cell, counted first so that each cell's list is in window order.
+        var counts = [Int32](repeating: 0, count: g.inputSpatial + 1)
+        for window in g.cells {
+            for c in window {
+                cells.append(Int32(c))
+                counts[c + 1] += 1
+            }
+            start.append(Int32(cells.count))
+        }
+        for i in 0..<g.inputSpatial { counts[i + 1] += counts[i] }
+        var next = counts, windows = [Int32](repeating: 0, count: cellCount)
+        for (o, window) in g.cells.enumerated() {
+            for c in window {
+                windows[Int(next[c])] = Int32(o)
+                next[c] += 1
+            }
+        }
+        (self.cells, self.start, self.windows, self.windowStart, self.divisors) = (cells, start, windows, counts, g.divisors)
+    }
+}
+
+/// One pooling node on the device: the forward op (`gradient` false; `gy` is not read) or
+/// a gradient op (inputs `x` and the output gradient).
+struct CUDAPoolKernel: Kernel, @unchecked Sendable {
+    let device: any CUDADevice
+    let kernel: CUDAKernel
+    let parameters: PoolParameters
+    let gradient: Bool
+    /// The tables of the last input shape (a training loop keeps its shapes).
+    private let cache = TableCache()
+
+    private final class TableCache: Sendable {
+        let last = Mutex<(shape: [Int], tables: CUDAPoolTables)?>(nil)
+    }
+
+    init(device: any CUDADevice, kernel: CUDAKernel, parameters: PoolParameters, gradient: Bool) {
+        (self.device, self.kernel, self.parameters, self.gradient) = (device, kernel, parameters, gradient)
+    }
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let dtype = node.outputTypes[0].dtype, x = inputs[0]
+        guard x.dtype == dtype, inputs.count == (gradient ? 2 : 1) else { return try node.op.perform(node, inputs) }
+        let op = parameters.name + (gradient ? (parameters.mode == .max ? "MaxGrad" : "AverageGrad") : "")
+        let g = try parameters.geometry(x.shape, op: op)
+        if gradient {
+            guard inputs[1].shape == g.outputShape, inputs[1].dtype == dtype else { return try node.op.perform(node, inputs) }
+        }
+        guard let tables = tables(g, shape: x.shape) else { return try node.op.perform(node, inputs) }
+        guard let out = try? context.buffers.allocate(gradient ? g.inputShape : g.outputShape, dtype) else {
+            return try node.op.perform(node, inputs)
+        }
+        if out.count == 0 { return [out] }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let addresses = try [uploads.upload(tables.cells), uploads.upload(tables.start), uploads.upload(tables.windows),
+                             uploads.upload(tables.windowStart), uploads.upload(tables.divisors), uploads.upload(x)]
+        // The forward kernel does not read `gy`; it gets the input's address.
+        let gy = gradient ? try uploads.upload(inputs[1]) : addresses[5]
+        let target = try uploads.allocate(out.byteCount)
+        try launch(device, kernel, elements: out.count, extent: nil,
+                   [UInt64(g.batch), UInt64(g.inputSpatial), UInt64(g.outputSpatial)] + addresses.map(\.raw) + [gy.raw, target.raw])
+        try uploads.download(target, into: out)
+        return [out]
+    }
+
+    private func tables(_ g: PoolGeometry, shape: [Int]) -> CUDAPoolTables? {
+        let spatial = Array(shape.suffix(parameters.window.count))
+        if let hit = cache.last.withLock({ $0 }), hit.shape == spatial { return hit.tables }
+        guard let made = CUDAPoolTables(g) else { return nil }
+        cache.last.withLock { $0 = (spatial, made) }
+        return made
+    }
+}

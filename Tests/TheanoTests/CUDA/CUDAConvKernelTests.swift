@@ -1,0 +1,75 @@
+import Foundation
+import Theano
+import TheanoCUDA
+import XCTest
+
+/// Convolutions on the CUDA backend (emulated device) as im2col + cuBLAS: the forward op and
+/// both gradients over 1-3 spatial axes with strides, padding, dilation, groups (depthwise
+/// included) and `filterFlip`, against the reference; shape errors read as the reference's.
+final class CUDAConvKernelTests: XCTestCase {
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice())))
+    private let reference = CompileOptions(backend: .reference)
+
+    private struct Case {
+        let input: [Int]
+        let filters: [Int]
+        let conv: (Tensor, Tensor) throws -> Tensor
+        let label: String
+    }
+
+    private let cases: [Case] = [
+        Case(input: [2, 3, 7, 6], filters: [4, 3, 3, 2], conv: { try conv2d($0, $1) }, label: "valid, flipped"),
+        Case(input: [1, 4, 8, 7], filters: [6, 2, 3, 3], conv: { try conv2d($0, $1, stride: [2, 1], padding: .same, groups: 2, filterFlip: false) },
+             label: "same, strided, 2 groups"),
+        Case(input: [2, 3, 6, 6], filters: [3, 1, 3, 3], conv: { try conv2d($0, $1, padding: .explicit(before: [2, 0], after: [1, 1]), dilation: [1, 2], groups: 3) },
+             label: "depthwise, dilated, explicit padding"),
+        Case(input: [3, 2, 5, 4], filters: [2, 2, 2, 2], conv: { try conv2d($0, $1, padding: .full) }, label: "full"),
+        Case(input: [2, 3, 11], filters: [5, 3, 4], conv: { try conv1d($0, $1, stride: 3, padding: .same, dilation: 2) }, label: "1-d"),
+        Case(input: [1, 2, 4, 5, 3], filters: [3, 2, 2, 3, 2], conv: { try conv3d($0, $1, stride: [1, 2, 1], padding: .same) }, label: "3-d"),
+    ]
+
+    func testConvolutionsAndTheirGradientsMatchTheReference() throws {
+        var data = TestData(seed: 91)
+        for dtype in [DType.float64, .float32] {
+            for c in cases {
+                let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
+                let y = try c.conv(x, w)
+                let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
+                let f = try function([x, w], outputs, options: cuda), g = try function([x, w], outputs, options: reference)
+                XCTAssertEqual(f.kernelReport.count("im2col + cuBLAS"), 3, "\(c.label): \(f.kernelReport)")
+                let xv = data.array(c.input, dtype), wv = data.array(c.filters, dtype)
+                let tolerance = dtype == .float64 ? 1e-11 : 2e-4
+                for (k, (got, want)) in zip(try f(xv, wv), try g(xv, wv)).enumerated() {
+                    assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) \(c.label) output \(k)")
+                }
+                // A non-contiguous input (a transposed view) gives the same values.
+                let xt = try data.array(c.input.reversed(), dtype).transposed()
+                for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
+            }
+        }
+    }
+
+    /// Batch 1, channel 1 and an empty batch (run by the reference: zeros or empty results).
+    func testSmallAndEmptyBatches() throws {
+        var data = TestData(seed: 92)
+        let x = Tensor.tensor4("x", .float32), w = Tensor.tensor4("w", .float32)
+        let y = try conv2d(x, w, padding: .same)
+        let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
+        let f = try function([x, w], outputs, options: cuda), g = try function([x, w], outputs, options: reference)
+        for (xs, ws) in [([1, 1, 5, 5], [1, 1, 3, 3]), ([0, 2, 4, 4], [3, 2, 3, 3]), ([2, 1, 1, 1], [2, 1, 1, 1])] {
+            let xv = data.array(xs, .float32), wv = data.array(ws, .float32)
+            for (got, want) in zip(try f(xv, wv), try g(xv, wv)) { assertClose(got, want, rtol: 2e-4, atol: 2e-4, "\(xs) \(ws)") }
+        }
+    }
+
+    func testShapeErrorsReadAsTheReferences() throws {
+        let x = Tensor.tensor4("x", .float64), w = Tensor.tensor4("w", .float64)
+        let outputs = [try conv2d(x, w)]
+        let f = try function([x, w], outputs, options: cuda), g = try function([x, w], outputs, options: reference)
+        let bad = [NDArray(zeros: [1, 3, 5, 5], dtype: .float64), NDArray(zeros: [2, 4, 3, 3], dtype: .float64)]
+        var expected = ""
+        do { _ = try g.call(bad) } catch { expected = "\(error)" }
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertThrowsError(try f.call(bad)) { XCTAssertEqual("\($0)", expected) }
+    }
+}

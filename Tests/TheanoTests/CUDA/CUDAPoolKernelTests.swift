@@ -1,0 +1,89 @@
+import Foundation
+import Theano
+import TheanoCUDA
+import XCTest
+
+/// Pooling on the CUDA backend (emulated device): every mode over 1-3 spatial axes with
+/// strides, padding, partial and overlapping windows, and the gradients of max and average
+/// pooling, equal the reference bit for bit (the kernels do the reference's arithmetic in the
+/// reference's order); shape errors read as the reference's.
+final class CUDAPoolKernelTests: XCTestCase {
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice())))
+    private let reference = CompileOptions(backend: .reference)
+
+    private struct Case {
+        let shape: [Int]
+        let pool: (Tensor, PoolMode) throws -> Tensor
+        let label: String
+    }
+
+    private let cases: [Case] = [
+        Case(shape: [2, 3, 6, 6], pool: { try pool2d($0, window: [2, 2], mode: $1) }, label: "2x2"),
+        Case(shape: [1, 2, 7, 5], pool: { try pool2d($0, window: [3, 2], stride: [2, 1], padding: [1, 0], mode: $1) }, label: "padded, strided"),
+        Case(shape: [2, 1, 5, 7], pool: { try pool2d($0, window: [2, 3], stride: [1, 2], mode: $1, ignoreBorder: false) }, label: "partial windows"),
+        Case(shape: [3, 4, 4], pool: { try pool2d($0, window: [3, 3], stride: [1, 1], padding: [1, 1], mode: $1) }, label: "overlapping, rank 3"),
+        Case(shape: [2, 9], pool: { try pool1d($0, window: 3, stride: 2, padding: 1, mode: $1) }, label: "1-d"),
+        Case(shape: [1, 2, 4, 3, 5], pool: { try pool3d($0, window: [2, 2, 3], stride: [2, 1, 2], mode: $1) }, label: "3-d"),
+    ]
+
+    /// Values with ties, signed zeros and (when `nan`) NaNs, so that the max tie rule is tested.
+    private func values(_ shape: [Int], _ dtype: DType, nan: Bool) throws -> NDArray {
+        let count = shape.reduce(1, *)
+        let list = (0..<count).map { i -> Double in
+            if nan && i % 11 == 5 { return .nan }
+            if i % 13 == 7 { return -0.0 }
+            return Double((i * 7919) % 7) - 3
+        }
+        return try NDArray(list, shape: shape).astype(dtype)
+    }
+
+    func testEveryModeAndItsGradientEqualTheReference() throws {
+        for dtype in [DType.float32, .float64] {
+            for c in cases {
+                for mode in [PoolMode.max, .averageIncludingPadding, .averageExcludingPadding, .sum] {
+                    let x = Tensor.variable("x", dtype, shape: c.shape.map { _ in nil })
+                    let y = try c.pool(x, mode)
+                    let outputs = [y, try grad(sum(y * y * y), wrt: x)]
+                    let f = try function([x], outputs, options: cuda), g = try function([x], outputs, options: reference)
+                    XCTAssertEqual(f.kernelReport.count("CUDA pooling"), 2, "\(c.label) \(mode): \(f.kernelReport)")
+                    for nan in [false, true] {
+                        let input = try values(c.shape, dtype, nan: nan)
+                        for (k, (got, want)) in zip(try f(input), try g(input)).enumerated() {
+                            XCTAssertEqual(got.shape, want.shape)
+                            for (u, v) in zip(got.doubles, want.doubles) {
+                                XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN),
+                                              "\(dtype) \(c.label) \(mode) nan=\(nan) output \(k): \(u) vs \(v)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Random float32 data of a LeNet-like size (windows split over many threads) and an empty
+    /// batch.
+    func testLargeAndEmptyInputs() throws {
+        var data = TestData(seed: 81)
+        let x = Tensor.tensor4("x", .float32)
+        let y = try pool2d(x, window: [2, 2], mode: .max)
+        let outputs = [y, try grad(sum(y * y), wrt: x)]
+        let f = try function([x], outputs, options: cuda), g = try function([x], outputs, options: reference)
+        for shape in [[4, 6, 24, 24], [0, 3, 4, 4]] {
+            let input = data.array(shape, .float32)
+            for (got, want) in zip(try f(input), try g(input)) { assertClose(got, want, rtol: 0, atol: 0, "\(shape)") }
+        }
+    }
+
+    func testShapeErrorsReadAsTheReferences() throws {
+        let x = Tensor.tensor4("x", .float64)
+        let y = try pool2d(x, window: [3, 3], mode: .averageExcludingPadding)
+        let outputs = [y, try grad(sum(y), wrt: x)]
+        let f = try function([x], outputs, options: cuda), g = try function([x], outputs, options: reference)
+        let small = NDArray(zeros: [1, 1, 2, 5], dtype: .float64)
+        var expected = ""
+        do { _ = try g(small) } catch { expected = "\(error)" }
+        XCTAssertTrue(expected.contains("larger than the padded input"), expected)
+        XCTAssertThrowsError(try f(small)) { XCTAssertEqual("\($0)", expected) }
+    }
+}
