@@ -17,7 +17,7 @@ struct TheanoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theano",
         abstract: "Theano for Swift: symbolic tensor expressions, compiled.",
-        subcommands: [Demo.self, BenchCommand.self, GraphCommand.self, CacheCommand.self, GPUExportCommand.self])
+        subcommands: [Demo.self, BenchCommand.self, GraphCommand.self, CacheCommand.self, GPUExportCommand.self, GPUCheckCommand.self])
 }
 
 /// oneDNN (float32 GEMM, convolutions) runs on OpenMP threads, which by default keep spinning

@@ -21,6 +21,19 @@ final class CLITests: XCTestCase {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// `theano gpu-check` compares the CUDA backend with the reference case by case; on the
+    /// emulated device the selected cases pass, and a bad backend name is a clear error.
+    func testGPUCheckPassesOnTheEmulator() throws {
+        let r = try run(["gpu-check", "--backend", "cuda-emulator", "--case", "random", "--case", "pooling", "--case", "convolutions", "--case", "lookup"],
+                        environment: ["OMP_WAIT_POLICY": "PASSIVE"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("4 passed, 0 failed"), r.output)
+        XCTAssertEqual(r.output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count, 4, r.output)
+        let bad = try run(["gpu-check", "--backend", "tpu"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("unknown backend 'tpu'"), bad.output)
+    }
+
     func testDemoHelpDocumentsItsOptions() throws {
         let r = try run(["demo", "--help"])
         XCTAssertEqual(r.status, 0)
