@@ -26,6 +26,14 @@ struct GPUCheckCommand: ParsableCommand {
         }
         let cases = GPUCheckCases.all.filter { c in self.cases.isEmpty || self.cases.contains { c.name.localizedCaseInsensitiveContains($0) } }
         guard !cases.isEmpty else { throw ValidationError("no case matches \(self.cases); the cases: \(GPUCheckCases.all.map(\.name).joined(separator: ", "))") }
+        // One small function first: a missing driver or NVRTC is reported once, not per case.
+        do {
+            let x = Tensor.vector("x")
+            _ = try function([x], [x + 1], options: CompileOptions(backend: device)).call([NDArray([Float(1)])])
+        } catch {
+            print("FAIL the \(backend) backend does not run: \(error)")
+            throw ExitCode(1)
+        }
         var failures = 0
         for c in cases {
             let start = Date()
