@@ -8,21 +8,23 @@ extension Workloads {
     /// sends every product to one library.
     static func gemmShapes() throws -> Result {
         var rng = RandomGenerator(seed: 0)
-        // (rows, inner, columns, transpose the left operand): C[m, n] = op(A) B.
-        let shapes: [(m: Int, k: Int, n: Int, transposeA: Bool, label: String)] = [
-            (3200, 64, 128, false, "rnn x·Wx"),
-            (128, 3200, 128, true, "rnn hᵀ·g"),
-            (64, 3200, 128, true, "rnn xᵀ·g"),
-            (32, 128, 128, false, "rnn step h·Wh"),
-            (128, 784, 512, false, "mlp x·W1"),
-            (784, 128, 512, true, "mlp xᵀ·g"),
+        // (rows, inner, columns, transposed operands): C[m, n] = op(A) op(B).
+        let shapes: [(m: Int, k: Int, n: Int, transposeA: Bool, transposeB: Bool, label: String)] = [
+            (3200, 64, 128, false, false, "rnn x·Wx"),
+            (128, 3200, 128, true, false, "rnn hᵀ·g"),
+            (64, 3200, 128, true, false, "rnn xᵀ·g"),
+            (32, 128, 128, false, false, "rnn step h·Wh"),
+            (32, 128, 128, false, true, "rnn step g·Whᵀ"),
+            (128, 784, 512, false, false, "mlp x·W1"),
+            (784, 128, 512, true, false, "mlp xᵀ·g"),
+            (128, 512, 512, false, true, "mlp g·W2ᵀ"),
         ]
         var lines = ["float32 products (median of 30 calls):"]
         for s in shapes {
             let a = try NDArray.randomNormal(s.transposeA ? [s.k, s.m] : [s.m, s.k], using: &rng)
-            let b = try NDArray.randomNormal([s.k, s.n], using: &rng)
+            let b = try NDArray.randomNormal(s.transposeB ? [s.n, s.k] : [s.k, s.n], using: &rng)
             let x = Tensor.matrix("a"), y = Tensor.matrix("b")
-            let f = try function([x, y], [(s.transposeA ? x.T : x).matmul(y)], options: CompileOptions(kernelCompilation: .wait))
+            let f = try function([x, y], [(s.transposeA ? x.T : x).matmul(s.transposeB ? y.T : y)], options: CompileOptions(kernelCompilation: .wait))
             let t = try medianTime(runs: 30, warmup: 3) { _ = try f(a, b) }
             let gflops = 2 * Double(s.m * s.n * s.k) / t / 1e9
             lines.append(String(format: "  %-16@ %5d x %5d x %5d  %8.3f ms  %6.1f GFLOP/s", s.label as NSString, s.m, s.k, s.n, t * 1e3, gflops))
