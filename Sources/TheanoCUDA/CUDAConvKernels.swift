@@ -4,8 +4,8 @@ import TheanoCompile
 import TheanoGraph
 import TheanoTensor
 
-// Convolutions on the device as im2col + cuBLAS (``CUDAConvSource``): `Conv` (forward),
-// `ConvGradInputs` and `ConvGradWeights`, any of 1-3 spatial axes with strides, padding,
+// Convolutions on the device as im2col + cuBLAS (``CUDAConvSource``): `Conv` (forward, and
+// `ConvBiasReLU` with its epilogue kernel), `ConvGradInputs` and `ConvGradWeights`, any of 1-3 spatial axes with strides, padding,
 // dilation, groups and `filterFlip`. The geometry comes from the ops' own checks, so a shape
 // mistake throws the reference's error. An operand of another dtype, an empty extent (the
 // result is zeros or empty) or a geometry whose tables do not fit in 32 bits runs the node's
@@ -43,6 +43,9 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     let im2col: CUDAKernel
     let col2im: CUDAKernel
     let role: Role
+    /// ``ConvBiasReLU``'s bias and rectifier after the forward product (the kernel, and whether
+    /// input 2 is a bias).
+    var epilogue: (kernel: CUDAKernel, hasBias: Bool)? = nil
     /// The node's geometry from its inputs (the op's own checks).
     let geometry: @Sendable ([NDArray]) throws -> ConvGeometry
     /// The tables of the last geometry (a training loop keeps its shapes).
@@ -53,8 +56,9 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     }
 
     init(device: any CUDADevice, im2col: CUDAKernel, col2im: CUDAKernel, role: Role,
-         geometry: @escaping @Sendable ([NDArray]) throws -> ConvGeometry) {
+         epilogue: (kernel: CUDAKernel, hasBias: Bool)? = nil, geometry: @escaping @Sendable ([NDArray]) throws -> ConvGeometry) {
         (self.device, self.im2col, self.col2im, self.role, self.geometry) = (device, im2col, col2im, role, geometry)
+        self.epilogue = epilogue
     }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
@@ -62,6 +66,16 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
         guard inputs.count >= 2, inputs[0].dtype == dtype, inputs[1].dtype == dtype else { return try node.op.perform(node, inputs) }
         let g = try geometry(inputs)
         let shape = role == .forward ? g.outputShape : role == .gradInputs ? g.inputShape : g.filterShape
+        // A bias has one value, or one per channel; another shape runs the reference, which
+        // reports it.
+        var biasStride = 0
+        if let epilogue, epilogue.hasBias {
+            guard inputs.count == 3, inputs[2].dtype == dtype, inputs[2].rank == shape.count,
+                  inputs[2].shape.enumerated().allSatisfy({ $1 == 1 || ($0 == 1 && $1 == shape[1]) }) else {
+                return try node.op.perform(node, inputs)
+            }
+            biasStride = inputs[2].shape[1] == 1 ? 0 : 1
+        }
         guard g.groups > 0, [g.batch, g.inChannels, g.outChannels, g.inputSpatial, g.kernelSpatial, g.outputSpatial].allSatisfy({ $0 > 0 }),
               let tables = tables(g),
               let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns"),
@@ -91,6 +105,11 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
                                           x: at(second, grp * og * reduction), ldx: reduction, strideX: 0, transposeX: false,
                                           y: at(col, grp * reduction * p), ldy: p, strideY: g.inChannels * k * p, transposeY: false,
                                           c: at(target, grp * og * p), strideC: g.outChannels * p, batch: g.batch))
+            }
+            if let epilogue {
+                let bias = epilogue.hasBias ? try uploads.upload(inputs[2]).raw : 0
+                try launch(device, epilogue.kernel, elements: out.count, extent: nil,
+                           [UInt64(out.count), UInt64(g.outChannels), UInt64(p), UInt64(biasStride), bias, target.raw])
             }
         case .gradInputs:
             // col[b, g] = W_gᵀ · gy[b, group rows], then each input element gathers its entries.

@@ -19,7 +19,7 @@ import TheanoCompile
 /// input element, which adds (in double, in table order) the column entries that read it:
 /// `entries[entryStart[i] ..< entryStart[i + 1]]` are the `kernel position * outSpatial +
 /// output position` of input position `i`. No atomics, so the result does not depend on the
-/// schedule.
+/// schedule. ``epilogue(name:dtype:relu:)`` adds ``ConvBiasReLU``'s bias and rectifier.
 public enum CUDAConvSource {
     /// The dtypes the convolution kernels take (those cuBLAS multiplies).
     public static func supports(_ dtype: DType) -> Bool { dtype == .float32 || dtype == .float64 }
@@ -51,6 +51,26 @@ public enum CUDAConvSource {
                 double acc = 0.0;
                 for (int32_t k = entryStart[i]; k < entryStart[i + 1]; k++) acc += (double)src[entries[k]];
                 out[e] = (\(t))acc;
+            }
+        }
+
+        """
+    }
+
+    /// The epilogue of ``ConvBiasReLU`` over a convolution's output `y` (`planes` of `spatial`
+    /// values, channel `c` = plane mod `channels`): `y + bias[c * biasStride]` when `bias` is
+    /// not null (a stride of 0 reads one value), then the rectifier when `relu` (NaN kept, as
+    /// the reference's), in place.
+    public static func epilogue(name: String, dtype: DType, relu: Bool) throws -> String {
+        let t = try elementType(dtype)
+        let rectify = relu ? "v = (v > (\(t))0 || v != v) ? v : (\(t))0;" : ""
+        return """
+        TH_KERNEL void \(name)(int64_t total, int64_t channels, int64_t spatial, int64_t biasStride, const \(t)* __restrict__ bias, \(t)* __restrict__ y) {
+            for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
+                \(t) v = y[e];
+                if (bias != 0) v = v + bias[((e / spatial) % channels) * biasStride];
+                \(rectify)
+                y[e] = v;
             }
         }
 

@@ -100,11 +100,17 @@ struct CUDANodePlan {
         }
     }
 
-    /// `Conv`, `ConvGradInputs` and `ConvGradWeights` of float32 or float64, as im2col + cuBLAS.
+    /// `Conv` (and `ConvBiasReLU`, with an epilogue kernel), `ConvGradInputs` and
+    /// `ConvGradWeights` of float32 or float64, as im2col + cuBLAS.
     private static func convolutionPlan(_ node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
         guard let dtype = node.outputTypes.first?.dtype, CUDAConvSource.supports(dtype) else { return nil }
         let role: CUDAConvKernel.Role, geometry: @Sendable ([NDArray]) throws -> ConvGeometry
-        if let op = node.op as? Conv {
+        var epilogue: (relu: Bool, hasBias: Bool)? = nil
+        if let op = node.op as? ConvBiasReLU {
+            role = .forward
+            geometry = { try op.parameters.geometry(input: $0[0].shape, filters: $0[1].shape, op: op.description) }
+            epilogue = (op.relu, op.hasBias)
+        } else if let op = node.op as? Conv {
             role = .forward
             geometry = { try op.parameters.geometry(input: $0[0].shape, filters: $0[1].shape, op: op.parameters.name) }
         } else if let op = node.op as? ConvGradInputs {
@@ -114,11 +120,20 @@ struct CUDANodePlan {
         } else {
             return nil
         }
-        let (im2col, col2im) = (name + "_im2col", name + "_col2im")
-        guard let sources = try? [CUDAConvSource.im2col(name: im2col, dtype: dtype), CUDAConvSource.col2im(name: col2im, dtype: dtype)] else { return nil }
-        return CUDANodePlan(sources: sources, entryPoints: [im2col, col2im]) { loaded in
+        let (im2col, col2im, finish) = (name + "_im2col", name + "_col2im", name + "_epilogue")
+        guard var sources = try? [CUDAConvSource.im2col(name: im2col, dtype: dtype), CUDAConvSource.col2im(name: col2im, dtype: dtype)] else { return nil }
+        if let epilogue {
+            guard let source = try? CUDAConvSource.epilogue(name: finish, dtype: dtype, relu: epilogue.relu) else { return nil }
+            sources.append(source)
+        }
+        return CUDANodePlan(sources: sources, entryPoints: [im2col, col2im] + (epilogue == nil ? [] : [finish])) { loaded in
             guard let i = loaded[im2col], let c = loaded[col2im] else { return nil }
-            return .kernel(CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, geometry: geometry), implementation: "im2col + cuBLAS")
+            var kernel = CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, geometry: geometry)
+            if let epilogue {
+                guard let e = loaded[finish] else { return nil }
+                kernel.epilogue = (e, epilogue.hasBias)
+            }
+            return .kernel(kernel, implementation: "im2col + cuBLAS")
         }
     }
 }

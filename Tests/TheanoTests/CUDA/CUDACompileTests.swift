@@ -227,7 +227,7 @@ final class CUDACompileTests: XCTestCase {
         }
     }
 
-    /// The im2col and col2im kernels of both dtypes compile for both architectures without
+    /// The im2col, col2im and epilogue kernels of both dtypes compile for both architectures without
     /// spills.
     func testConvolutionKernelsCompile() throws {
         let compiler = try nvrtc()
@@ -237,6 +237,10 @@ final class CUDACompileTests: XCTestCase {
             kernels.append(try CUDAConvSource.im2col(name: names.last!, dtype: dtype))
             names.append("th_col2im_\(dtype.name)")
             kernels.append(try CUDAConvSource.col2im(name: names.last!, dtype: dtype))
+            for relu in [true, false] {
+                names.append("th_epilogue_\(dtype.name)_\(relu)")
+                kernels.append(try CUDAConvSource.epilogue(name: names.last!, dtype: dtype, relu: relu))
+            }
         }
         for architecture in ["sm_80", "sm_90"] {
             let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "convolution.cu", architecture: architecture)

@@ -62,6 +62,27 @@ final class CUDAConvKernelTests: XCTestCase {
         }
     }
 
+    /// Inference graphs' fused `max(conv(x, w) + b, 0)` (`ConvBiasReLU`) as im2col + cuBLAS
+    /// with the epilogue kernel: a bias per channel or one value, with and without the
+    /// rectifier; a NaN stays NaN, as in the reference.
+    func testConvolutionEpilogueMatchesTheReference() throws {
+        var data = TestData(seed: 93)
+        let x = Tensor.tensor4("x", .float32), w = Tensor.tensor4("w", .float32)
+        for (biasShape, rectify) in [([1, 5, 1, 1], true), ([1, 1, 1, 1], true), ([1, 5, 1, 1], false)] {
+            // The channel axis of the bias as unknown as the filters' (the rewrite's rule).
+            let b = Tensor.variable("b", .float32, shape: [1, biasShape[1] == 1 ? 1 : nil, 1, 1])
+            let pre = try conv2d(x, w, padding: .same) + b
+            let y = rectify ? try relu(pre) : pre
+            let f = try function([x, w, b], [y], options: cuda), g = try function([x, w, b], [y], options: reference)
+            // One fused node.
+            XCTAssertEqual(f.kernelReport.entries.map(\.implementation), ["im2col + cuBLAS"], "\(f.kernelReport)")
+            var xv = data.array([2, 3, 6, 5], .float32)
+            xv = try NDArray(xv.doubles.enumerated().map { $0.offset == 7 ? .nan : $0.element }, shape: xv.shape).astype(.float32)
+            let args = [xv, data.array([5, 3, 3, 3], .float32), data.array(biasShape, .float32)]
+            assertClose(try f.call(args)[0], try g.call(args)[0], rtol: 2e-4, atol: 2e-4, "bias \(biasShape) relu \(rectify)")
+        }
+    }
+
     func testShapeErrorsReadAsTheReferences() throws {
         let x = Tensor.tensor4("x", .float64), w = Tensor.tensor4("w", .float64)
         let outputs = [try conv2d(x, w)]
