@@ -79,24 +79,26 @@ struct CUDANodePlan {
         return nil
     }
 
-    /// `Pool` (every mode), `MaxPoolGrad` and `AveragePoolGrad` of float32 or float64.
+    /// `Pool` (every mode), `MaxPoolGrad`, `AveragePoolGrad` and `MaxPoolGather` of float32 or
+    /// float64.
     private static func poolingPlan(_ node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
         guard let dtype = node.outputTypes.first?.dtype, CUDAPoolSource.supports(dtype) else { return nil }
-        let made: (PoolParameters, gradient: Bool, max: Bool)
+        let parameters: PoolParameters, role: CUDAPoolKernel.Role, source: String?
         if let op = node.op as? Pool {
-            made = (op.parameters, false, op.parameters.mode == .max)
+            (parameters, role) = (op.parameters, .forward)
+            source = try? CUDAPoolSource.forward(name: name, dtype: dtype, max: op.parameters.mode == .max)
         } else if let op = node.op as? MaxPoolGrad {
-            made = (op.parameters, true, true)
+            (parameters, role, source) = (op.parameters, .gradient, try? CUDAPoolSource.gradient(name: name, dtype: dtype, max: true))
         } else if let op = node.op as? AveragePoolGrad {
-            made = (op.parameters, true, false)
+            (parameters, role, source) = (op.parameters, .gradient, try? CUDAPoolSource.gradient(name: name, dtype: dtype, max: false))
+        } else if let op = node.op as? MaxPoolGather {
+            (parameters, role, source) = (op.parameters, .gather, try? CUDAPoolSource.gather(name: name, dtype: dtype))
         } else {
             return nil
         }
-        let source = made.gradient ? try? CUDAPoolSource.gradient(name: name, dtype: dtype, max: made.max)
-                                   : try? CUDAPoolSource.forward(name: name, dtype: dtype, max: made.max)
         guard let source else { return nil }
         return single(source, name, implementation: "CUDA pooling") {
-            CUDAPoolKernel(device: device, kernel: $0, parameters: made.0, gradient: made.gradient)
+            CUDAPoolKernel(device: device, kernel: $0, parameters: parameters, role: role)
         }
     }
 

@@ -4,8 +4,8 @@ import TheanoCompile
 import TheanoGraph
 import TheanoTensor
 
-// Pooling on the device (``CUDAPoolSource``): `Pool` in every mode, `MaxPoolGrad` and
-// `AveragePoolGrad`, from window tables built on the host once per input shape. The geometry
+// Pooling on the device (``CUDAPoolSource``): `Pool` in every mode, `MaxPoolGrad`,
+// `AveragePoolGrad` and `MaxPoolGather`, from window tables built on the host once per input shape. The geometry
 // comes from the op's own checks, so a bad shape throws the reference's error; a second
 // operand of the wrong shape, a dtype the op does not produce, or a geometry too large for the
 // 32-bit tables runs the node's reference, which reports or computes it.
@@ -46,13 +46,16 @@ struct CUDAPoolTables: Sendable {
     }
 }
 
-/// One pooling node on the device: the forward op (`gradient` false; `gy` is not read) or
-/// a gradient op (inputs `x` and the output gradient).
+/// One pooling node on the device: the forward op (`gy` is not read), a gradient op (inputs
+/// `x` and the output gradient), or `MaxPoolGather` (inputs `x` and the values to gather,
+/// shaped like `x`).
 struct CUDAPoolKernel: Kernel, @unchecked Sendable {
+    enum Role { case forward, gradient, gather }
+
     let device: any CUDADevice
     let kernel: CUDAKernel
     let parameters: PoolParameters
-    let gradient: Bool
+    let role: Role
     /// The tables of the last input shape (a training loop keeps its shapes).
     private let cache = TableCache()
 
@@ -60,20 +63,24 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
         let last = Mutex<(shape: [Int], tables: CUDAPoolTables)?>(nil)
     }
 
-    init(device: any CUDADevice, kernel: CUDAKernel, parameters: PoolParameters, gradient: Bool) {
-        (self.device, self.kernel, self.parameters, self.gradient) = (device, kernel, parameters, gradient)
+    init(device: any CUDADevice, kernel: CUDAKernel, parameters: PoolParameters, role: Role) {
+        (self.device, self.kernel, self.parameters, self.role) = (device, kernel, parameters, role)
     }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let dtype = node.outputTypes[0].dtype, x = inputs[0]
-        guard x.dtype == dtype, inputs.count == (gradient ? 2 : 1) else { return try node.op.perform(node, inputs) }
-        let op = parameters.name + (gradient ? (parameters.mode == .max ? "MaxGrad" : "AverageGrad") : "")
-        let g = try parameters.geometry(x.shape, op: op)
-        if gradient {
-            guard inputs[1].shape == g.outputShape, inputs[1].dtype == dtype else { return try node.op.perform(node, inputs) }
+        guard x.dtype == dtype, inputs.count == (role == .forward ? 1 : 2) else { return try node.op.perform(node, inputs) }
+        let suffix = [Role.forward: "", .gradient: parameters.mode == .max ? "MaxGrad" : "AverageGrad", .gather: "MaxGather"][role] ?? ""
+        let g = try parameters.geometry(x.shape, op: parameters.name + suffix)
+        // The second operand: the output gradient (pooled shape) or the values to gather
+        // (the input's shape); another shape or dtype runs the reference, which reports it.
+        if role != .forward {
+            guard inputs[1].shape == (role == .gradient ? g.outputShape : g.inputShape), inputs[1].dtype == dtype else {
+                return try node.op.perform(node, inputs)
+            }
         }
         guard let tables = tables(g, shape: x.shape) else { return try node.op.perform(node, inputs) }
-        guard let out = try? context.buffers.allocate(gradient ? g.inputShape : g.outputShape, dtype) else {
+        guard let out = try? context.buffers.allocate(role == .gradient ? g.inputShape : g.outputShape, dtype) else {
             return try node.op.perform(node, inputs)
         }
         if out.count == 0 { return [out] }
@@ -82,7 +89,7 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
         let addresses = try [uploads.upload(tables.cells), uploads.upload(tables.start), uploads.upload(tables.windows),
                              uploads.upload(tables.windowStart), uploads.upload(tables.divisors), uploads.upload(x)]
         // The forward kernel does not read `gy`; it gets the input's address.
-        let gy = gradient ? try uploads.upload(inputs[1]) : addresses[5]
+        let gy = role == .forward ? addresses[5] : try uploads.upload(inputs[1])
         let target = try uploads.allocate(out.byteCount)
         try launch(device, kernel, elements: out.count, extent: nil,
                    [UInt64(g.batch), UInt64(g.inputSpatial), UInt64(g.outputSpatial)] + addresses.map(\.raw) + [gy.raw, target.raw])

@@ -1,7 +1,8 @@
 import TheanoArray
 import TheanoCompile
 
-/// CUDA C for pooling (``Pool`` in every mode, ``MaxPoolGrad``, ``AveragePoolGrad``) over the
+/// CUDA C for pooling (``Pool`` in every mode, ``MaxPoolGrad``, ``AveragePoolGrad``,
+/// ``MaxPoolGather``) over the
 /// windows of a `PoolGeometry`, any of 1-3 spatial axes with strides, padding and partial
 /// windows, read from tables the host builds once per shape (``CUDAPoolTables``):
 ///
@@ -53,6 +54,31 @@ public enum CUDAPoolSource {
                 const \(t)* src = x + b * inSpatial;
                 const int32_t lo = start[o], hi = start[o + 1];
         \(body)
+            }
+        }
+
+        """
+    }
+
+    /// ``MaxPoolGather``: per output element, the value of `gy` (shaped like `x`) at the
+    /// window's winner in `x` (the forward kernel's tie and NaN rule).
+    public static func gather(name: String, dtype: DType) throws -> String {
+        let t = try elementType(dtype)
+        return """
+        TH_KERNEL void \(name)(\(parameters), const \(t)* __restrict__ x, const \(t)* __restrict__ gy, \(t)* __restrict__ out) {
+            const int64_t total = planes * outSpatial;
+            for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
+                const int64_t b = e / outSpatial, o = e - b * outSpatial;
+                const \(t)* src = x + b * inSpatial;
+                const int32_t lo = start[o], hi = start[o + 1];
+                int32_t best = cells[lo];
+                \(t) value = src[best];
+                for (int32_t k = lo + 1; k < hi; k++) {
+                    const int32_t c = cells[k];
+                    const \(t) v = src[c];
+                    if (v > value || (v != v && value == value)) { best = c; value = v; }
+                }
+                out[e] = gy[b * inSpatial + best];
             }
         }
 

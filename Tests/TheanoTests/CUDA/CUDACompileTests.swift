@@ -205,8 +205,8 @@ final class CUDACompileTests: XCTestCase {
         }
     }
 
-    /// The pooling kernels (forward with a maximum or an average, both gradients) of both
-    /// dtypes compile for both architectures without spills.
+    /// The pooling kernels (forward with a maximum or an average, both gradients, the gather)
+    /// of both dtypes compile for both architectures without spills.
     func testPoolingKernelsCompile() throws {
         let compiler = try nvrtc()
         var kernels: [String] = [], names: [String] = []
@@ -217,6 +217,8 @@ final class CUDACompileTests: XCTestCase {
                 names.append("th_pool_grad_\(dtype.name)_\(max)")
                 kernels.append(try CUDAPoolSource.gradient(name: names.last!, dtype: dtype, max: max))
             }
+            names.append("th_pool_gather_\(dtype.name)")
+            kernels.append(try CUDAPoolSource.gather(name: names.last!, dtype: dtype))
         }
         for architecture in ["sm_80", "sm_90"] {
             let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "pooling.cu", architecture: architecture)

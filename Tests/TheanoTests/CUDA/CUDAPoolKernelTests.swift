@@ -61,6 +61,25 @@ final class CUDAPoolKernelTests: XCTestCase {
         }
     }
 
+    /// The second derivative through max pooling reads the winners' values with
+    /// `MaxPoolGather`, also a pooling kernel on the device: bit for bit the reference's.
+    func testMaxPoolGatherOfTheSecondDerivative() throws {
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.variable("x", dtype, shape: [nil, nil, nil, nil])
+            let y = try pool2d(x, window: [3, 2], stride: [1, 2], padding: [1, 0], mode: .max)
+            let gx = try grad(sum(y * y), wrt: x)
+            let outputs = [try grad(sum(gx * gx), wrt: x)]
+            let f = try function([x], outputs, options: cuda), g = try function([x], outputs, options: reference)
+            XCTAssertTrue(f.kernelReport.entries.contains { $0.op.hasPrefix("MaxPoolGather") && $0.implementation == "CUDA pooling" }, "\(f.kernelReport)")
+            for nan in [false, true] {
+                let input = try values([2, 3, 5, 6], dtype, nan: nan)
+                for (u, v) in zip(try f(input)[0].doubles, try g(input)[0].doubles) {
+                    XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN), "\(dtype) nan=\(nan): \(u) vs \(v)")
+                }
+            }
+        }
+    }
+
     /// Random float32 data of a LeNet-like size (windows split over many threads) and an empty
     /// batch.
     func testLargeAndEmptyInputs() throws {
