@@ -65,18 +65,19 @@ enum GPUCheckCases {
         }
     }
 
-    static var all: [Case] {
+    /// Every case, with its input values.
+    static func all() throws -> [Case] {
         var rng = RandomGenerator(seed: 14)
-        func normal(_ shape: [Int], _ dtype: DType = .float32, std: Double = 1) -> NDArray {
-            (try? NDArray.randomNormal(shape, std: std, using: &rng, dtype)) ?? NDArray(scalar: Float.nan)
+        func normal(_ shape: [Int], _ dtype: DType = .float32, std: Double = 1) throws -> NDArray {
+            try NDArray.randomNormal(shape, std: std, using: &rng, dtype)
         }
-        let (x1, y1) = (normal([1000, 37]), normal([1, 37]))
-        let x2 = normal([64, 300], .float64)
-        let x3 = normal([300, 1001]), x4 = normal([257, 129], .float64)
-        let (a5, b5, c5) = (normal([128, 784]), normal([784, 512]), normal([4, 33, 17], .float64))
-        let table = normal([50, 3, 4], .float64), picks = NDArray((0..<40).map { Int32(($0 * 13) % 50) - 25 })
-        let pooled = normal([8, 6, 24, 24])
-        let (image, filters) = (normal([4, 6, 15, 13]), normal([8, 3, 3, 3], std: 0.3))
+        let (x1, y1) = (try normal([1000, 37]), try normal([1, 37]))
+        let x2 = try normal([64, 300], .float64)
+        let x3 = try normal([300, 1001]), x4 = try normal([257, 129], .float64)
+        let (a5, b5, c5) = (try normal([128, 784]), try normal([784, 512]), try normal([4, 33, 17], .float64))
+        let table = try normal([50, 3, 4], .float64), picks = NDArray((0..<40).map { Int32(($0 * 13) % 50) - 25 })
+        let pooled = try normal([8, 6, 24, 24])
+        let (image, filters) = (try normal([4, 6, 15, 13]), try normal([8, 3, 3, 3], std: 0.3))
         var cases: [Case] = [
             graph("elementwise float32 (broadcast)", rtol: 1e-5, atol: 1e-6) {
                 let x = Tensor.matrix("x", .float32), y = Tensor.variable("y", .float32, shape: [1, nil])
@@ -125,7 +126,7 @@ enum GPUCheckCases {
             let p = try logSoftmax(relu(x.matmul(params[0])).matmul(params[1]), axis: 1)
             let loss = try -p[arange(labels.shape(0)), labels].mean()
             return (try sgd(inputs: [x, labels], loss: loss, parameters: params, rate: 0.1, options: options), params)
-        }, batches: (0..<3).map { k in [normal([32, 784]), NDArray((0..<32).map { Int32(($0 * 3 + k) % 10) })] }))
+        }, batches: try (0..<3).map { k in [try normal([32, 784]), NDArray((0..<32).map { Int32(($0 * 3 + k) % 10) })] }))
         cases.append(training("LeNet step (3 SGD updates)", rtol: 1e-4, atol: 1e-5, { options in
             var generator = RandomGenerator(seed: 22)
             let shapes: [([Int], Double)] = [([20, 1, 5, 5], 0.1), ([50, 20, 5, 5], 0.05), ([800, 500], 0.03), ([500, 10], 0.05)]
@@ -136,7 +137,7 @@ enum GPUCheckCases {
             let p = try logSoftmax(relu(flatten(h, ndim: 2).matmul(params[2])).matmul(params[3]), axis: 1)
             let loss = try -p[arange(labels.shape(0)), labels].mean()
             return (try sgd(inputs: [x, labels], loss: loss, parameters: params, rate: 0.01, options: options), params)
-        }, batches: (0..<3).map { k in [normal([16, 1, 28, 28]), NDArray((0..<16).map { Int32(($0 * 7 + k) % 10) })] }))
+        }, batches: try (0..<3).map { k in [try normal([16, 1, 28, 28]), NDArray((0..<16).map { Int32(($0 * 7 + k) % 10) })] }))
         return cases
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 import TheanoArray
 import TheanoCompile
 import TheanoGraph
@@ -45,15 +44,11 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     let role: Role
     /// ``ConvBiasReLU``'s bias and rectifier after the forward product (the kernel, and whether
     /// input 2 is a bias).
-    var epilogue: (kernel: CUDAKernel, hasBias: Bool)? = nil
+    let epilogue: (kernel: CUDAKernel, hasBias: Bool)?
     /// The node's geometry from its inputs (the op's own checks).
     let geometry: @Sendable ([NDArray]) throws -> ConvGeometry
-    /// The tables of the last geometry (a training loop keeps its shapes).
-    private let cache = TableCache()
-
-    private final class TableCache: Sendable {
-        let last = Mutex<(geometry: ConvGeometry, tables: CUDAConvTables)?>(nil)
-    }
+    /// The tables of the last geometry.
+    private let tableCache = LastValueCache<ConvGeometry, CUDAConvTables>()
 
     init(device: any CUDADevice, im2col: CUDAKernel, col2im: CUDAKernel, role: Role,
          epilogue: (kernel: CUDAKernel, hasBias: Bool)? = nil, geometry: @escaping @Sendable ([NDArray]) throws -> ConvGeometry) {
@@ -77,7 +72,7 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
             biasStride = inputs[2].shape[1] == 1 ? 0 : 1
         }
         guard g.groups > 0, [g.batch, g.inChannels, g.outChannels, g.inputSpatial, g.kernelSpatial, g.outputSpatial].allSatisfy({ $0 > 0 }),
-              let tables = tables(g),
+              let tables = tableCache.value(for: g, make: { try? CUDAConvTables(g) }),
               let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns"),
               let out = try? context.buffers.allocate(shape, dtype) else {
             return try node.op.perform(node, inputs)
@@ -138,10 +133,4 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
         return [out]
     }
 
-    private func tables(_ g: ConvGeometry) -> CUDAConvTables? {
-        if let hit = cache.last.withLock({ $0 }), hit.geometry == g { return hit.tables }
-        guard let made = try? CUDAConvTables(g) else { return nil }
-        cache.last.withLock { $0 = (g, made) }
-        return made
-    }
 }

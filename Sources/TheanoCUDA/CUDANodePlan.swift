@@ -130,12 +130,13 @@ struct CUDANodePlan {
         }
         return CUDANodePlan(sources: sources, entryPoints: [im2col, col2im] + (epilogue == nil ? [] : [finish])) { loaded in
             guard let i = loaded[im2col], let c = loaded[col2im] else { return nil }
-            var kernel = CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, geometry: geometry)
+            var finishing: (kernel: CUDAKernel, hasBias: Bool)? = nil
             if let epilogue {
                 guard let e = loaded[finish] else { return nil }
-                kernel.epilogue = (e, epilogue.hasBias)
+                finishing = (e, epilogue.hasBias)
             }
-            return .kernel(kernel, implementation: "im2col + cuBLAS")
+            return .kernel(CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, epilogue: finishing, geometry: geometry),
+                           implementation: "im2col + cuBLAS")
         }
     }
 }

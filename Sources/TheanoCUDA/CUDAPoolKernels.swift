@@ -1,4 +1,3 @@
-import Synchronization
 import TheanoArray
 import TheanoCompile
 import TheanoGraph
@@ -56,12 +55,8 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
     let kernel: CUDAKernel
     let parameters: PoolParameters
     let role: Role
-    /// The tables of the last input shape (a training loop keeps its shapes).
-    private let cache = TableCache()
-
-    private final class TableCache: Sendable {
-        let last = Mutex<(shape: [Int], tables: CUDAPoolTables)?>(nil)
-    }
+    /// The tables of the last input's spatial shape.
+    private let tableCache = LastValueCache<[Int], CUDAPoolTables>()
 
     init(device: any CUDADevice, kernel: CUDAKernel, parameters: PoolParameters, role: Role) {
         (self.device, self.kernel, self.parameters, self.role) = (device, kernel, parameters, role)
@@ -70,8 +65,7 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let dtype = node.outputTypes[0].dtype, x = inputs[0]
         guard x.dtype == dtype, inputs.count == (role == .forward ? 1 : 2) else { return try node.op.perform(node, inputs) }
-        let suffix = [Role.forward: "", .gradient: parameters.mode == .max ? "MaxGrad" : "AverageGrad", .gather: "MaxGather"][role] ?? ""
-        let g = try parameters.geometry(x.shape, op: parameters.name + suffix)
+        let g = try parameters.geometry(x.shape, op: opName)
         // The second operand: the output gradient (pooled shape) or the values to gather
         // (the input's shape); another shape or dtype runs the reference, which reports it.
         if role != .forward {
@@ -79,7 +73,9 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
                 return try node.op.perform(node, inputs)
             }
         }
-        guard let tables = tables(g, shape: x.shape) else { return try node.op.perform(node, inputs) }
+        guard let tables = tableCache.value(for: Array(x.shape.suffix(parameters.window.count)), make: { CUDAPoolTables(g) }) else {
+            return try node.op.perform(node, inputs)
+        }
         guard let out = try? context.buffers.allocate(role == .gradient ? g.inputShape : g.outputShape, dtype) else {
             return try node.op.perform(node, inputs)
         }
@@ -97,11 +93,12 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
         return [out]
     }
 
-    private func tables(_ g: PoolGeometry, shape: [Int]) -> CUDAPoolTables? {
-        let spatial = Array(shape.suffix(parameters.window.count))
-        if let hit = cache.last.withLock({ $0 }), hit.shape == spatial { return hit.tables }
-        guard let made = CUDAPoolTables(g) else { return nil }
-        cache.last.withLock { $0 = (spatial, made) }
-        return made
+    /// The op's name in error messages, as the op's own `perform` writes it.
+    private var opName: String {
+        switch role {
+        case .forward: parameters.name
+        case .gradient: parameters.name + (parameters.mode == .max ? "MaxGrad" : "AverageGrad")
+        case .gather: parameters.name + "MaxGather"
+        }
     }
 }

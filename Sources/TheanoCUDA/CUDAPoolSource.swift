@@ -34,72 +34,35 @@ public enum CUDAPoolSource {
     /// The forward kernel: the maximum when `max`, else the sum over the divisor.
     public static func forward(name: String, dtype: DType, max: Bool) throws -> String {
         let t = try elementType(dtype)
-        let body = max ? """
-                \(t) best = src[cells[lo]];
-                for (int32_t k = lo + 1; k < hi; k++) {
-                    const \(t) v = src[cells[k]];
-                    if (v > best || (v != v && best == best)) best = v;
-                }
-                out[e] = best;
+        let body = max ? winner(t, window: "o") + """
+
+                out[e] = value;
         """ : """
                 double acc = 0.0;
-                for (int32_t k = lo; k < hi; k++) acc += (double)src[cells[k]];
+                for (int32_t k = start[o]; k < start[o + 1]; k++) acc += (double)src[cells[k]];
                 out[e] = (\(t))(acc / divisors[o]);
         """
-        return """
-        TH_KERNEL void \(name)(\(parameters), const \(t)* __restrict__ x, const \(t)* __restrict__ gy, \(t)* __restrict__ out) {
-            const int64_t total = planes * outSpatial;
-            for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
-                const int64_t b = e / outSpatial, o = e - b * outSpatial;
-                const \(t)* src = x + b * inSpatial;
-                const int32_t lo = start[o], hi = start[o + 1];
-        \(body)
-            }
-        }
-
-        """
+        return perOutput(name: name, t, body)
     }
 
     /// ``MaxPoolGather``: per output element, the value of `gy` (shaped like `x`) at the
     /// window's winner in `x` (the forward kernel's tie and NaN rule).
     public static func gather(name: String, dtype: DType) throws -> String {
         let t = try elementType(dtype)
-        return """
-        TH_KERNEL void \(name)(\(parameters), const \(t)* __restrict__ x, const \(t)* __restrict__ gy, \(t)* __restrict__ out) {
-            const int64_t total = planes * outSpatial;
-            for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
-                const int64_t b = e / outSpatial, o = e - b * outSpatial;
-                const \(t)* src = x + b * inSpatial;
-                const int32_t lo = start[o], hi = start[o + 1];
-                int32_t best = cells[lo];
-                \(t) value = src[best];
-                for (int32_t k = lo + 1; k < hi; k++) {
-                    const int32_t c = cells[k];
-                    const \(t) v = src[c];
-                    if (v > value || (v != v && value == value)) { best = c; value = v; }
-                }
-                out[e] = gy[b * inSpatial + best];
-            }
-        }
+        return perOutput(name: name, t, winner(t, window: "o") + """
 
-        """
+                out[e] = gy[b * inSpatial + best];
+        """)
     }
 
     /// The gradient kernel of max pooling (`max`) or average pooling.
     public static func gradient(name: String, dtype: DType, max: Bool) throws -> String {
         let t = try elementType(dtype)
-        let term = max ? """
-                    const int32_t lo = start[o], hi = start[o + 1];
-                    int32_t best = cells[lo];
-                    \(t) value = src[best];
-                    for (int32_t j = lo + 1; j < hi; j++) {
-                        const int32_t c = cells[j];
-                        const \(t) v = src[c];
-                        if (v > value || (v != v && value == value)) { best = c; value = v; }
-                    }
-                    if (best == i) acc += (double)g[o];
+        let term = max ? winner(t, window: "o") + """
+
+                if (best == i) acc += (double)g[o];
         """ : """
-                    acc += (double)g[o] / divisors[o];
+                acc += (double)g[o] / divisors[o];
         """
         return """
         TH_KERNEL void \(name)(\(parameters), const \(t)* __restrict__ x, const \(t)* __restrict__ gy, \(t)* __restrict__ out) {
@@ -118,6 +81,36 @@ public enum CUDAPoolSource {
             }
         }
 
+        """
+    }
+
+    /// A kernel with a thread per output element `e` (plane `b`, window `o`, the plane's
+    /// input at `src`) running `body`.
+    private static func perOutput(name: String, _ t: String, _ body: String) -> String {
+        """
+        TH_KERNEL void \(name)(\(parameters), const \(t)* __restrict__ x, const \(t)* __restrict__ gy, \(t)* __restrict__ out) {
+            const int64_t total = planes * outSpatial;
+            for (int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (int64_t)gridDim.x * blockDim.x) {
+                const int64_t b = e / outSpatial, o = e - b * outSpatial;
+                const \(t)* src = x + b * inSpatial;
+        \(body)
+            }
+        }
+
+        """
+    }
+
+    /// Statements leaving window `window`'s first maximum in `src` in `best` (its cell) and
+    /// `value`: the reference's rule, a NaN beats numbers and ties go to the first cell.
+    private static func winner(_ t: String, window: String) -> String {
+        """
+                int32_t best = cells[start[\(window)]];
+                \(t) value = src[best];
+                for (int32_t j = start[\(window)] + 1; j < start[\(window) + 1]; j++) {
+                    const int32_t c = cells[j];
+                    const \(t) v = src[c];
+                    if (v > value || (v != v && value == value)) { best = c; value = v; }
+                }
         """
     }
 

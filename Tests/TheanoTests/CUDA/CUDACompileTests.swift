@@ -196,13 +196,7 @@ final class CUDACompileTests: XCTestCase {
             kernels.append(try CUDAIndexingSource.scatterAdd(name: names.last!, dtype: dtype))
         }
         XCTAssertEqual(names.count, 8)
-        for architecture in ["sm_80", "sm_90"] {
-            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "indexing.cu", architecture: architecture)
-            for name in names {
-                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
-                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
-            }
-        }
+        try assertCompilesWithoutSpills(kernels, names: names, unit: "indexing.cu", compiler: compiler)
     }
 
     /// The pooling kernels (forward with a maximum or an average, both gradients, the gather)
@@ -220,13 +214,7 @@ final class CUDACompileTests: XCTestCase {
             names.append("th_pool_gather_\(dtype.name)")
             kernels.append(try CUDAPoolSource.gather(name: names.last!, dtype: dtype))
         }
-        for architecture in ["sm_80", "sm_90"] {
-            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "pooling.cu", architecture: architecture)
-            for name in names {
-                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
-                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
-            }
-        }
+        try assertCompilesWithoutSpills(kernels, names: names, unit: "pooling.cu", compiler: compiler)
     }
 
     /// The im2col, col2im and epilogue kernels of both dtypes compile for both architectures without
@@ -244,13 +232,7 @@ final class CUDACompileTests: XCTestCase {
                 kernels.append(try CUDAConvSource.epilogue(name: names.last!, dtype: dtype, relu: relu))
             }
         }
-        for architecture in ["sm_80", "sm_90"] {
-            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "convolution.cu", architecture: architecture)
-            for name in names {
-                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
-                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
-            }
-        }
+        try assertCompilesWithoutSpills(kernels, names: names, unit: "convolution.cu", compiler: compiler)
     }
 
     /// The Philox kernels of every distribution and dtype (integer bounds at the extremes
@@ -266,11 +248,18 @@ final class CUDACompileTests: XCTestCase {
                 kernels.append(try CUDARandomSource.kernel(name: names.last!, distribution: distribution, dtype: dtype))
             }
         }
+        try assertCompilesWithoutSpills(kernels, names: names, unit: "random.cu", compiler: compiler)
+    }
+
+    /// Compiles `kernels` as one unit for sm_80 and sm_90 and checks that each of `names` has
+    /// a ptxas report without spills.
+    private func assertCompilesWithoutSpills(_ kernels: [String], names: [String], unit: String, compiler: NVRTC,
+                                             file: StaticString = #filePath, line: UInt = #line) throws {
         for architecture in ["sm_80", "sm_90"] {
-            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: "random.cu", architecture: architecture)
+            let binary = try compiler.compile(CUDAKernelSource.unit(kernels), name: unit, architecture: architecture)
             for name in names {
-                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)")
-                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills")
+                let report = try XCTUnwrap(binary.kernels[name], "\(architecture): no ptxas report for \(name)", file: file, line: line)
+                XCTAssertEqual(report.spillStores + report.spillLoads, 0, "\(architecture) \(name) spills", file: file, line: line)
             }
         }
     }
