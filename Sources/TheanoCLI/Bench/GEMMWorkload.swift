@@ -29,6 +29,26 @@ extension Workloads {
             let gflops = 2 * Double(s.m * s.n * s.k) / t / 1e9
             lines.append(String(format: "  %-16@ %5d x %5d x %5d  %8.3f ms  %6.1f GFLOP/s", s.label as NSString, s.m, s.k, s.n, t * 1e3, gflops))
         }
+        // The RNN gradient's weight product as the step runs it: a tensordot over time and
+        // batch of the time-reversed states with the collected gradients, alone and after a
+        // 3 ms pause (the loops before it leave the other threads asleep).
+        let states = try NDArray.randomNormal([100, 32, 128], using: &rng)
+        let grads = try NDArray.randomNormal([100, 32, 128], using: &rng)
+        let h = Tensor.tensor3("h"), g = Tensor.tensor3("g")
+        let reversed = try function([h, g], [try tensordot(try h.flip(axis: 0), g, axes: ([0, 1], [0, 1]))],
+                                    options: CompileOptions(kernelCompilation: .wait))
+        for pause in [0, 3000] as [UInt32] {
+            var times: [Double] = []
+            for run in 0..<33 {
+                if pause > 0 { usleep(pause) }
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try reversed(states, grads)
+                if run >= 3 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+            }
+            let t = times.sorted()[times.count / 2]
+            lines.append(String(format: "  %-16@ %5d x %5d x %5d  %8.3f ms  (time-reversed states, %d µs pause before each call)",
+                                "rnn tensordot" as NSString, 128, 3200, 128, t * 1e3, pause))
+        }
         return Result(values: [], notes: [lines.joined(separator: "\n")])
     }
 }

@@ -62,22 +62,11 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
         if !r.kind.hasIdentity && r.axes.contains(where: { shape[$0] == 0 }) {
             return try node.op.perform(node, inputs)
         }
-        let kept = shape.indices.filter { !r.axes.contains($0) }
-        let order = kept + r.axes
-        let outShape = r.keepdims ? shape.enumerated().map { r.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
-        guard fitsInMemory(outShape) else { return try node.op.perform(node, inputs) }
-        let output = try buffers.allocate(outShape, outputTypes[0])
-        let outStrides = contiguousStrides(outShape)
-        var strides: [Int64] = []
-        for (i, x) in inputs.enumerated() {
-            for d in order { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
-        }
-        for d in order {
-            if r.axes.contains(d) { strides.append(0); continue }
-            let outAxis = r.keepdims ? d : kept.firstIndex(of: d) ?? 0
-            strides.append(Int64(outStrides[outAxis]))
-        }
-        let status = invoke(shape: order.map { Int64(shape[$0]) }, strides: strides, inputs: inputs, outputs: [output],
+        let layout = ReductionLayout(r, shape: shape)
+        guard fitsInMemory(layout.outputShape) else { return try node.op.perform(node, inputs) }
+        let output = try buffers.allocate(layout.outputShape, outputTypes[0])
+        let strides = layout.strides(inputs: inputs.map(\.strides), broadcast: broadcast, output: contiguousStrides(layout.outputShape))
+        let status = invoke(shape: layout.callShape, strides: strides, inputs: inputs, outputs: [output],
                             reduceAxes: r.axes.count, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return [output]
@@ -113,5 +102,33 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// How a reduction kernel walks its operands: the kept axes first, then the reduced ones
+/// (`reduce_ndim` of them), with the output's stride 0 along the reduced axes.
+struct ReductionLayout {
+    let order: [Int]
+    let callShape: [Int64]
+    let outputShape: [Int]
+    /// Per axis of the broadcast shape: the output axis it maps to, or nil when reduced.
+    let outputAxis: [Int?]
+
+    init(_ r: KernelProgram.Reduction, shape: [Int]) {
+        let kept = shape.indices.filter { !r.axes.contains($0) }
+        order = kept + r.axes
+        callShape = order.map { Int64(shape[$0]) }
+        outputShape = r.keepdims ? shape.enumerated().map { r.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
+        outputAxis = shape.indices.map { d in r.axes.contains(d) ? nil : (r.keepdims ? d : kept.firstIndex(of: d)) }
+    }
+
+    /// The call's strides: each input's along `order` (0 where it broadcasts), then the output's.
+    func strides(inputs: [[Int]], broadcast: [[Bool]], output: [Int]) -> [Int64] {
+        var strides: [Int64] = []
+        for (i, x) in inputs.enumerated() {
+            for d in order { strides.append(broadcast[i][d] ? 0 : Int64(x[d])) }
+        }
+        for d in order { strides.append(outputAxis[d].map { Int64(output[$0]) } ?? 0) }
+        return strides
     }
 }

@@ -39,7 +39,7 @@ struct ScanKernel: Kernel {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let scratch = body.makeScratch()
-        let direct = op.hasUntil ? nil : ScanDirectKernel(body, pool: context.pool)
+        let direct = op.hasUntil ? nil : ScanDirectProgram(body, context: context)
         return try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) },
                           direct: direct) { t, arguments in
             try body.runStep(arguments, in: context, checkingInputs: t == 0, scratch: scratch)

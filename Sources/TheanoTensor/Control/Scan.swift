@@ -1,3 +1,4 @@
+import Synchronization
 import TheanoArray
 import TheanoGraph
 
@@ -221,12 +222,17 @@ public struct Scan: InnerGraphOp {
         let depths = (0..<outputs).map(depth)
         var rowAddresses: ScanRowAddresses?
         defer { rowAddresses?.deallocate() }
+        var directSteps = 0
+        defer { ScanStepCounter.current?.add(direct: directSteps, general: steps - directSteps) }
         for t in 0..<n {
             if let addresses = rowAddresses, let direct {
                 addresses.fill(step: t, sequences: sequences, tapReads: tapReads, nonSequences: nonSequences,
                                buffers: buffers, outputRows: { k in slot(k, depths[k] + t) }, slot: slot)
                 if direct.run(arguments: UnsafePointer(addresses.arguments.baseAddress!),
-                              rows: UnsafePointer(addresses.rows.baseAddress!)) { continue }
+                              rows: UnsafePointer(addresses.rows.baseAddress!)) {
+                    directSteps += 1
+                    continue
+                }
             }
             arguments.removeAll(keepingCapacity: true)
             for s in sequences { arguments.append(try s.row(t)) }
@@ -331,6 +337,29 @@ public protocol ScanDirectSteps: AnyObject {
     /// for this step, `rows[k]` of output `k`'s row to write. Returns false to have the step
     /// run the general way instead (which then reports the run-time problem).
     func run(arguments: UnsafePointer<UnsafeMutableRawPointer>, rows: UnsafePointer<UnsafeMutableRawPointer>) -> Bool
+}
+
+/// Counts how the steps of the loops run while it is bound (`ScanStepCounter.$current.withValue`):
+/// on row addresses (``ScanDirectSteps``) or through the general step. For tests and
+/// diagnostics; a loop reads the binding once per call.
+public final class ScanStepCounter: Sendable {
+    @TaskLocal public static var current: ScanStepCounter?
+
+    private let counts = Mutex((direct: 0, general: 0))
+
+    public init() {}
+
+    /// Steps run on row addresses so far.
+    public var direct: Int { counts.withLock { $0.direct } }
+    /// Steps run the general way so far.
+    public var general: Int { counts.withLock { $0.general } }
+
+    func add(direct: Int, general: Int) {
+        counts.withLock {
+            $0.direct += direct
+            $0.general += general
+        }
+    }
 }
 
 /// The row addresses of one step, in memory owned by the loop (no allocation per step).

@@ -40,7 +40,7 @@ public struct Gemm: Op {
     public var destroyMap: [Int: [Int]] { inPlace ? [0: [0]] : [:] }
 
     /// The input positions of `Z`, `alpha`, `X`, `Y` and `beta` in a node with `count` inputs.
-    static func positions(_ count: Int) -> (z: Int?, alpha: Int, x: Int, y: Int, beta: Int?) {
+    package static func positions(_ count: Int) -> (z: Int?, alpha: Int, x: Int, y: Int, beta: Int?) {
         count == 5 ? (0, 1, 2, 3, 4) : (nil, 0, 1, 2, nil)
     }
 

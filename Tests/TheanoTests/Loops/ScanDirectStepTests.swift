@@ -96,4 +96,176 @@ final class ScanDirectStepTests: BackendTestCase {
             XCTAssertEqual("\(error)", expected)
         }
     }
+
+    // MARK: Bodies of several nodes: products, views, elementwise kernels
+
+    /// Runs `f` and counts the loop steps that ran on row addresses and the general way.
+    private func counted(_ f: Function, _ inputs: [NDArray]) throws -> (values: [NDArray], direct: Int, general: Int) {
+        let counter = ScanStepCounter()
+        let values = try ScanStepCounter.$current.withValue(counter) { try f.call(inputs) }
+        return (values, counter.direct, counter.general)
+    }
+
+    /// The same graph compiled with profiling, which runs every step the general way (the
+    /// same kernels, one node at a time): the direct steps must give the same bits.
+    private func generalPath(_ inputs: [Tensor], _ outputs: [Tensor]) throws -> Function {
+        try function(inputs, outputs, mode: .fastRun, options: CompileOptions(backend: CompileOptions.current.backend, profile: true))
+    }
+
+    private func assertIdentical(_ a: [NDArray], _ b: [NDArray], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        for (k, (x, y)) in zip(a, b).enumerated() {
+            XCTAssertEqual(x.shape, y.shape, "output \(k)", file: file, line: line)
+            XCTAssertEqual(x.dtype, y.dtype, "output \(k)", file: file, line: line)
+            XCTAssertEqual(x.doubles.map(\.bitPattern), y.doubles.map(\.bitPattern), "output \(k) differs from the general path", file: file, line: line)
+        }
+    }
+
+    func testRecurrentNetworkAndItsGradientRunDirectlyWithTheGeneralPathsBits() throws {
+        // h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b), loss sum(h_T^2), gradients through time:
+        // the forward body is a Gemm and tanh in place, the backward one an elementwise
+        // kernel, a product with a transposed weight, views and an add.
+        for dtype in [DType.float32, .float64] {
+            let (steps, batch, inputs, hidden) = (7, 3, 4, 5)
+            var rng = RandomGenerator(seed: 11)
+            let xs = Tensor.tensor3("xs", dtype), wx = Tensor.matrix("wx", dtype), wh = Tensor.matrix("wh", dtype)
+            let b = Tensor.vector("b", dtype)
+            let hs = try scan({ a in [try tanh(a[0].matmul(wx) + a[1].matmul(wh) + b)] },
+                              sequences: [xs], outputsInfo: [zeros([batch, hidden], dtype)]).output
+            let loss = try (hs[-1] ** 2).sum()
+            let outputs = [hs, loss] + (try grad(loss, wrt: [wx, wh, b]))
+            let values = [
+                try NDArray.randomNormal([steps, batch, inputs], using: &rng, dtype),
+                try NDArray.randomNormal([inputs, hidden], std: 0.5, using: &rng, dtype),
+                try NDArray.randomNormal([hidden, hidden], std: 0.5, using: &rng, dtype),
+                try NDArray.randomNormal([hidden], using: &rng, dtype),
+            ]
+            let run = try counted(try compiled([xs, wx, wh, b], outputs), values)
+            if backendName == "cpu" {
+                // Both loops run every step but the first directly.
+                XCTAssertEqual(run.direct, 2 * (steps - 1), "\(dtype)")
+                XCTAssertEqual(run.general, 2, "\(dtype)")
+                let general = try counted(try generalPath([xs, wx, wh, b], outputs), values)
+                XCTAssertEqual(general.direct, 0)
+                assertIdentical(run.values, general.values)
+            }
+            // Against the same network written out in Swift.
+            let x = values[0].doubles, pwx = values[1].doubles, pwh = values[2].doubles, pb = values[3].doubles
+            var h = [Double](repeating: 0, count: batch * hidden)
+            var expected: [Double] = []
+            for t in 0..<steps {
+                var next = [Double](repeating: 0, count: batch * hidden)
+                for i in 0..<batch {
+                    for j in 0..<hidden {
+                        var z = pb[j]
+                        for k in 0..<inputs { z += x[(t * batch + i) * inputs + k] * pwx[k * hidden + j] }
+                        for k in 0..<hidden { z += h[i * hidden + k] * pwh[k * hidden + j] }
+                        next[i * hidden + j] = Foundation.tanh(z)
+                    }
+                }
+                h = next
+                expected += h
+            }
+            let tolerance = dtype == .float32 ? 1e-4 : 1e-10
+            assertValues(run.values[0], expected, shape: [steps, batch, hidden], rtol: tolerance, atol: tolerance)
+            assertValues(run.values[1], [h.map { $0 * $0 }.reduce(0, +)], shape: [], rtol: tolerance, atol: tolerance)
+        }
+    }
+
+    func testViewsTransposesBroadcastAccumulatorsAndRepeatedOutputs() throws {
+        // A body with a transposed non-sequence read through a view, a product whose
+        // accumulator broadcasts (a bias row), an output returned twice, a non-sequence
+        // returned as an output, and a second recurrent output reading the first.
+        let x = Tensor.tensor3("x", .float64), w = Tensor.matrix("w", .float64), c = Tensor.matrix("c", .float64)
+        let h0 = Tensor.matrix("h0", .float64), bias = Tensor.vector("bias", .float64)
+        let result = try scan({ a in
+            let h = try tanh(a[1].matmul(w.T) + bias.dimshuffle([DimShuffle.newAxis, 0])) + a[0]
+            let s = try h.matmul(c) * 0.5 + a[2]
+            return [h, s, h, c]
+        }, sequences: [x], outputsInfo: [h0, zeros([2, 3], .float64), ScanOutput.none, ScanOutput.none])
+        let f = try compiled([x, w, c, h0, bias], result.outputs)
+        var rng = RandomGenerator(seed: 5)
+        let values = [
+            try NDArray.randomNormal([6, 2, 4], using: &rng, .float64), try NDArray.randomNormal([4, 4], using: &rng, .float64),
+            try NDArray.randomNormal([4, 3], using: &rng, .float64), try NDArray.randomNormal([2, 4], using: &rng, .float64),
+            try NDArray.randomNormal([4], using: &rng, .float64),
+        ]
+        let run = try counted(f, values)
+        if backendName == "cpu" {
+            XCTAssertEqual(run.direct, 5)
+            assertIdentical(run.values, try generalPath([x, w, c, h0, bias], result.outputs).call(values))
+        }
+        // Written out.
+        let xv = values[0].doubles, wv = values[1].doubles, cv = values[2].doubles, bv = values[4].doubles
+        var h = values[3].doubles, s = [Double](repeating: 0, count: 6)
+        var hs: [Double] = [], ss: [Double] = []
+        for t in 0..<6 {
+            var nh = [Double](repeating: 0, count: 8)
+            for i in 0..<2 {
+                for j in 0..<4 {
+                    var z = bv[j]
+                    for k in 0..<4 { z += h[i * 4 + k] * wv[j * 4 + k] }
+                    nh[i * 4 + j] = Foundation.tanh(z) + xv[(t * 2 + i) * 4 + j]
+                }
+            }
+            h = nh
+            var ns = [Double](repeating: 0, count: 6)
+            for i in 0..<2 {
+                for j in 0..<3 {
+                    var z = 0.0
+                    for k in 0..<4 { z += h[i * 4 + k] * cv[k * 3 + j] }
+                    ns[i * 3 + j] = z * 0.5 + s[i * 3 + j]
+                }
+            }
+            s = ns
+            hs += h
+            ss += s
+        }
+        assertValues(run.values[0], hs, shape: [6, 2, 4], rtol: 1e-10, atol: 1e-12)
+        assertValues(run.values[1], ss, shape: [6, 2, 3], rtol: 1e-10, atol: 1e-12)
+        assertValues(run.values[2], hs, shape: [6, 2, 4], rtol: 1e-10, atol: 1e-12)
+        assertValues(run.values[3], Array((0..<6).map { _ in values[2].doubles }.joined()), shape: [6, 4, 3])
+    }
+
+    func testEdgeSizesAndStridedInputs() throws {
+        // One step, no step, a batch of one (a one-row Gemm), and a sequence read through a
+        // strided view.
+        let x = Tensor.tensor3("x", .float32), w = Tensor.matrix("w", .float32), h0 = Tensor.matrix("h0", .float32)
+        let hs = try scan({ a in [try tanh(a[0] + a[1].matmul(w))] }, sequences: [x], outputsInfo: [h0]).output
+        let f = try compiled([x, w, h0], [hs])
+        var rng = RandomGenerator(seed: 3)
+        let w3 = try NDArray.randomNormal([3, 3], using: &rng)
+        for (steps, batch) in [(1, 2), (0, 2), (5, 1), (5, 2)] {
+            let xv = try NDArray.randomNormal([steps, batch, 3], using: &rng)
+            let hv = try NDArray.randomNormal([batch, 3], using: &rng)
+            let run = try counted(f, [xv, w3, hv])
+            XCTAssertEqual(run.values[0].shape, [steps, batch, 3])
+            var h = hv.doubles, expected: [Double] = []
+            for t in 0..<steps {
+                var next = h
+                for i in 0..<batch {
+                    for j in 0..<3 {
+                        var z = Double(xv.doubles[(t * batch + i) * 3 + j])
+                        for k in 0..<3 { z += h[i * 3 + k] * w3.doubles[k * 3 + j] }
+                        next[i * 3 + j] = Double(Float(Foundation.tanh(z)))
+                    }
+                }
+                h = next
+                expected += h
+            }
+            assertValues(run.values[0], expected, shape: [steps, batch, 3], rtol: 1e-4, atol: 1e-5)
+            if backendName == "cpu" {
+                XCTAssertEqual(run.direct, steps > 1 ? steps - 1 : 0, "\(steps) steps, batch \(batch)")
+            }
+        }
+        // Every other time step of a longer sequence, and the weight transposed in memory.
+        let long = try NDArray.randomNormal([10, 2, 3], using: &rng)
+        let strided = try long.slice([.slice(start: 0, stop: 10, step: 2)])
+        let wT = w3.T
+        let h = try NDArray.randomNormal([2, 3], using: &rng)
+        let run = try counted(f, [strided, wT, h])
+        let dense = try f.call([strided.copy(), wT.copy(), h])
+        assertIdentical(run.values, dense)
+        if backendName == "cpu" { XCTAssertEqual(run.direct, 4) }
+    }
 }
