@@ -12,13 +12,30 @@ extension NDArray {
         try contract(a, b, axes: axes, multiply: matmul)
     }
 
+    /// ``tensordot(_:_:axes:)`` whose dense copies of operands that do not merge into a matrix
+    /// (a time-reversed sequence) come from `allocate` (a recycler's buffers: no fresh pages
+    /// per call) and are given back to `release` after the product.
+    package static func tensordot(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int]),
+                                  allocate: ([Int], DType) throws -> NDArray,
+                                  release: (inout NDArray?) -> Void) throws -> NDArray {
+        var copies: [NDArray?] = []
+        defer { for i in copies.indices { release(&copies[i]) } }
+        return try contract(a, b, axes: axes, multiply: matmul) { x in
+            let dense = try allocate(x.shape, x.dtype)
+            try NDArray.assign(x, into: dense)
+            copies.append(dense)
+            return dense
+        }
+    }
+
     /// ``tensordot(_:_:axes:)`` through the plain loops of ``matmulReference(_:_:)``.
     public static func tensordotReference(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int])) throws -> NDArray {
         try contract(a, b, axes: axes, multiply: matmulReference)
     }
 
     private static func contract(_ a: NDArray, _ b: NDArray, axes: ([Int], [Int]),
-                                 multiply: (NDArray, NDArray) throws -> NDArray) throws -> NDArray {
+                                 multiply: (NDArray, NDArray) throws -> NDArray,
+                                 dense: (NDArray) throws -> NDArray = { $0.contiguous() }) throws -> NDArray {
         guard axes.0.count == axes.1.count else {
             throw TheanoError.invalidArgument(
                 "tensordot: the two axis lists must have the same length, got \(axes.0) for shape \(formatShape(a.shape)) and \(axes.1) for shape \(formatShape(b.shape))")
@@ -35,8 +52,8 @@ extension NDArray {
         let freeA = (0..<a.rank).filter { !summedA.contains($0) }
         let freeB = (0..<b.rank).filter { !summedB.contains($0) }
         let product = try multiply(
-            try a.matrixView(rowAxes: freeA, columnAxes: summedA),
-            try b.matrixView(rowAxes: summedB, columnAxes: freeB))
+            try a.matrixView(rowAxes: freeA, columnAxes: summedA, dense: dense),
+            try b.matrixView(rowAxes: summedB, columnAxes: freeB, dense: dense))
         return try product.reshaped(freeA.map { a.shape[$0] } + freeB.map { b.shape[$0] })
     }
 
@@ -53,19 +70,19 @@ extension NDArray {
 
     /// A `[rows, columns]` matrix whose rows enumerate `rowAxes` and columns enumerate
     /// `columnAxes` (each in C order): a view when each group of axes merges into one stride,
-    /// else a copy. The copy keeps the array's own axis order when the groups then merge (the
+    /// else a copy (`makeDense` makes the C-ordered one). The copy keeps the array's own axis order when the groups then merge (the
     /// matrix is a possibly transposed view of it, which BLAS reads with a transpose flag), so
     /// it copies whole contiguous rows: a time-reversed `[T, B, H]` contracted over `T` and
     /// `B` had been copied as its transpose, element by element (a tenth of an RNN's gradient
     /// step).
-    func matrixView(rowAxes: [Int], columnAxes: [Int]) throws -> NDArray {
+    func matrixView(rowAxes: [Int], columnAxes: [Int], dense makeDense: (NDArray) throws -> NDArray = { $0.contiguous() }) throws -> NDArray {
         let rows = shapeSize(rowAxes.map { shape[$0] })
         let columns = shapeSize(columnAxes.map { shape[$0] })
         if let rs = mergedStride(rowAxes), let cs = mergedStride(columnAxes) {
             return NDArray(storage: storage, dtype: dtype, shape: [rows, columns], strides: [rs, cs], offset: offset)
         }
         if !isContiguous {
-            let dense = contiguous()
+            let dense = try makeDense(self)
             if let rs = dense.mergedStride(rowAxes), let cs = dense.mergedStride(columnAxes) {
                 return NDArray(storage: dense.storage, dtype: dtype, shape: [rows, columns], strides: [rs, cs], offset: dense.offset)
             }

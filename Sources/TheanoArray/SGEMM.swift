@@ -38,10 +38,14 @@ package enum SGEMMLibrary: Equatable {
     }
 
     /// Products with fewer multiply-adds (`m * n * k`) run on one OpenMP thread: waking the
-    /// sleeping (passive) threads costs more than they save. A 32x128x128 product (an RNN
-    /// step's) took 3x longer on two threads than on one; the dense layers' products (tens of
-    /// millions) stay on all threads.
-    static let singleThreadProductLimit = 1 << 22
+    /// sleeping (passive) threads costs more than they save. When every OpenMP thread slept at
+    /// once, a 32x128x128 product (an RNN step's) took 3x longer on two threads than on one,
+    /// and the limit was 4M. Now the threads spin about 0.1 ms before sleeping
+    /// (`GOMP_SPINCOUNT`) and a loop's steps run back to back on row addresses, so the RNN's
+    /// step products stay warm on two threads: its training step went from 12.3 to 10.9 ms
+    /// (medians of ten interleaved runs) with the limit at 512K. Smaller products (a 16x128x128
+    /// step, a thin layer) still run on one.
+    static let singleThreadProductLimit = 1 << 19
 
     /// Whether `m * n * k` is under ``singleThreadProductLimit`` (without overflowing).
     static func isSmall(m: Int, n: Int, k: Int) -> Bool {

@@ -90,7 +90,15 @@ struct MatMulKernel: Kernel {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         try op.checkRuntimeShapes(node, inputs)
-        return [try NDArray.matmul(inputs[0], inputs[1])]
+        let (a, b) = (inputs[0], inputs[1])
+        // A product of two matrices (neither a row nor a column vector, which `matmul` runs
+        // as GEMV) into a recycled buffer: the same GEMM call, without fresh pages per call.
+        if a.rank == 2, b.rank == 2, a.dtype == b.dtype, a.dtype == node.outputTypes[0].dtype,
+           a.shape[0] > 1, b.shape[1] > 1, a.shape[1] > 0 {
+            let out = try context.buffers.allocate([a.shape[0], b.shape[1]], node.outputTypes[0].dtype)
+            return [try NDArray.gemm(alpha: 1, a, b, beta: 0, into: out)]
+        }
+        return [try NDArray.matmul(a, b)]
     }
 }
 
@@ -105,7 +113,8 @@ struct TensorDotKernel: Kernel {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         try op.checkRuntimeShapes(node, inputs)
-        return [try NDArray.tensordot(inputs[0], inputs[1], axes: (op.axesA, op.axesB))]
+        return [try NDArray.tensordot(inputs[0], inputs[1], axes: (op.axesA, op.axesB),
+                                      allocate: { try context.buffers.allocate($0, $1) }, release: { context.buffers.release(&$0) })]
     }
 }
 

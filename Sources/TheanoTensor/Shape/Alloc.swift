@@ -81,7 +81,7 @@ func broadcastNodeShape(_ inputs: [Variable], opName: String) throws -> [Int?] {
 }
 
 /// The value of ``Alloc`` or ``BroadcastTo`` broadcast (as a view) to the requested shape.
-func broadcastValue(_ node: Apply, _ inputs: [NDArray], opName: String) throws -> NDArray {
+package func broadcastValue(_ node: Apply, _ inputs: [NDArray], opName: String) throws -> NDArray {
     let value = inputs[0]
     let target = try inputs.dropFirst().map { try $0.item(Int.self) }
     if let bad = target.firstIndex(where: { $0 < 0 }) {
