@@ -8,7 +8,8 @@ import TheanoGraph
 ///
 /// - `scan_prune`: outputs nobody reads (and that no other output's or `until`'s computation
 ///   reads through its taps) are not computed; sequences and non-sequences the body no longer
-///   reads are not passed; an output that only copies a sequence's rows is that sequence.
+///   reads are not passed; an output that only copies a sequence's rows is that sequence; two
+///   outputs without feedback that collect the same body value are one.
 /// - `scan_pushout_nonseq`: computations that depend only on non-sequences (and constants)
 ///   run once before the loop and come in as new non-sequences.
 /// - `scan_pushout_add`: an accumulator (`acc_t = acc_{t-1} + f_t`, with `acc` read nowhere
@@ -168,6 +169,18 @@ public enum ScanRewrites {
                 context.trace?.record("scan_prune", before: node.outputs[k], after: rows.variable)
                 return true
             }
+        }
+        // Outputs without feedback that collect the same body value are one output (the two
+        // weight gradients of an RNN each collected the per-step gradient `g_t`).
+        for (j, output) in parts.outputs.enumerated() where output.taps.isEmpty && !graph.clients(of: node.outputs[j]).isEmpty {
+            guard let k = (0..<j).first(where: { i in
+                let other = parts.outputs[i]
+                return other.taps.isEmpty && other.value === output.value && other.storedRows == output.storedRows
+                    && node.outputs[i].type == node.outputs[j].type
+            }) else { continue }
+            try graph.replace(node.outputs[j], with: node.outputs[k], reason: "scan_prune")
+            context.trace?.record("scan_prune", before: node.outputs[j], after: node.outputs[k])
+            return true
         }
         let count = parts.outputs.count
         var needed = (0..<count).map { !graph.clients(of: node.outputs[$0]).isEmpty }

@@ -110,6 +110,9 @@ final class ScanRewriteTests: BackendTestCase {
         let backward = try XCTUnwrap(loops.first { "\($0)".contains("grad") }, "\(f.graph)")
         XCTAssertEqual(products(backward), 1, "only the carried gradient's product stays: \(bodyOps(backward))")
         XCTAssertEqual(f.graph.count(TensorDot.self), 2, "\(f.graph)")
+        // Both contractions read the one collected g[t] (both accumulators had collected it):
+        // the carried gradient's ring and g's rows.
+        XCTAssertEqual(backward.outputCount, 2, "\(f.graph)")
         var rng = RandomGenerator(seed: 4)
         let values = [try NDArray.randomNormal([6, 3, 4], using: &rng), try NDArray.randomNormal([4, 2], using: &rng),
                       try NDArray.randomNormal([2, 2], using: &rng)]
