@@ -6,13 +6,13 @@
 /// that are contiguous for every operand are merged, so a contiguous array is walked as a single
 /// row.
 @usableFromInline
-struct StridedWalk {
+package struct StridedWalk {
     @usableFromInline let shape: [Int]
     @usableFromInline let strides: [[Int]]
     @usableFromInline let offsets: [Int]
 
     @usableFromInline
-    init(shape: [Int], strides: [[Int]], offsets: [Int]) {
+    package init(shape: [Int], strides: [[Int]], offsets: [Int]) {
         // Drop size-1 axes, then merge axes that are contiguous for all operands.
         var dims: [Int] = []
         var st: [[Int]] = Array(repeating: [], count: strides.count)
@@ -39,7 +39,7 @@ struct StridedWalk {
     /// Calls `row(offsets, n, innerStrides)` for every inner row: element `i` of the row is at
     /// `offsets[k] + i * innerStrides[k]` for operand `k`.
     @inlinable
-    func forEachRow(_ row: (_ offsets: [Int], _ count: Int, _ innerStrides: [Int]) throws -> Void) rethrows {
+    package func forEachRow(_ row: (_ offsets: [Int], _ count: Int, _ innerStrides: [Int]) throws -> Void) rethrows {
         let rank = shape.count
         if shape.contains(0) { return }
         if rank == 0 {

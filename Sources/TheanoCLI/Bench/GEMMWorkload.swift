@@ -38,14 +38,9 @@ extension Workloads {
         let reversed = try function([h, g], [try tensordot(try h.flip(axis: 0), g, axes: ([0, 1], [0, 1]))],
                                     options: CompileOptions(kernelCompilation: .wait))
         for pause in [0, 3000] as [UInt32] {
-            var times: [Double] = []
-            for run in 0..<33 {
-                if pause > 0 { usleep(pause) }
-                let start = DispatchTime.now().uptimeNanoseconds
+            let t = try medianTime(runs: 30, warmup: 3, beforeEach: { if pause > 0 { usleep(pause) } }) {
                 _ = try reversed(states, grads)
-                if run >= 3 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
             }
-            let t = times.sorted()[times.count / 2]
             lines.append(String(format: "  %-16@ %5d x %5d x %5d  %8.3f ms  (time-reversed states, %d µs pause before each call)",
                                 "rnn tensordot" as NSString, 128, 3200, 128, t * 1e3, pause))
         }

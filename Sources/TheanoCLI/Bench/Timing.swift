@@ -10,13 +10,21 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 }
 
 /// The median of `runs` timed calls after `warmup` untimed ones; `afterWarmup` runs between
-/// them (to reset a profile, so that it leaves out the warm-up calls).
-func medianTime(runs: Int, warmup: Int = 2, afterWarmup: () -> Void = {}, _ body: () throws -> Void) rethrows -> Double {
-    for _ in 0..<warmup { try body() }
+/// them (to reset a profile, so that it leaves out the warm-up calls), `beforeEach` untimed
+/// before every call.
+func medianTime(runs: Int, warmup: Int = 2, afterWarmup: () -> Void = {}, beforeEach: () -> Void = {},
+                _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup {
+        beforeEach()
+        try body()
+    }
     afterWarmup()
     var times: [Double] = []
     times.reserveCapacity(runs)
-    for _ in 0..<runs { times.append(try seconds(body)) }
+    for _ in 0..<runs {
+        beforeEach()
+        times.append(try seconds(body))
+    }
     times.sort()
     return times[times.count / 2]
 }

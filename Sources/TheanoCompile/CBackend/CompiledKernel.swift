@@ -43,16 +43,9 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
         let outputs = try outputTypes.enumerated().map { k, t in
             try k == 0 ? inPlace.map { inputs[$0] } ?? buffers.allocate(shape, t) : buffers.allocate(shape, t)
         }
-        let nd = shape.count
-        var strides: [Int64] = []
-        strides.reserveCapacity((inputs.count + outputs.count) * Swift.max(nd, 1))
-        for (i, x) in inputs.enumerated() {
-            for d in 0..<nd { strides.append(broadcast[i][d] ? 0 : Int64(x.strides[d])) }
-        }
-        let contiguous = contiguousStrides(shape).map { Int64($0) }
-        for (k, output) in outputs.enumerated() {
-            strides.append(contentsOf: k == 0 && inPlace != nil ? output.strides.map { Int64($0) } : contiguous)
-        }
+        let contiguous = contiguousStrides(shape)
+        let strides = callStrides(rank: shape.count, inputs: inputs.map(\.strides),
+                                  outputs: outputs.enumerated().map { k, o in k == 0 && inPlace != nil ? o.strides : contiguous })
         let status = invoke(shape: shape.map { Int64($0) }, strides: strides, inputs: inputs, outputs: outputs, reduceAxes: 0, pool: pool)
         if status != 0 { return try node.op.perform(node, inputs) }
         return outputs
@@ -74,6 +67,18 @@ struct CompiledKernel: InPlaceKernel, @unchecked Sendable {
 
     /// Whether outputs of `shape` have a valid size that the machine's memory can hold.
     private func fitsInMemory(_ shape: [Int]) -> Bool { outputsFit(shape, outputTypes) }
+
+    /// An elementwise call's strides: each input's over the `rank` axes (0 where it broadcasts),
+    /// then each output's.
+    func callStrides(rank: Int, inputs: [[Int]], outputs: [[Int]]) -> [Int64] {
+        var strides: [Int64] = []
+        strides.reserveCapacity((inputs.count + outputs.count) * Swift.max(rank, 1))
+        for (i, x) in inputs.enumerated() {
+            for d in 0..<rank { strides.append(broadcast[i][d] ? 0 : Int64(x[d])) }
+        }
+        for o in outputs { strides.append(contentsOf: o.map { Int64($0) }) }
+        return strides
+    }
 
     /// The broadcast shape of the inputs under the static broadcasting rule, or nil when the
     /// run-time sizes disagree.

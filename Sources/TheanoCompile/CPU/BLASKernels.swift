@@ -91,15 +91,18 @@ struct MatMulKernel: Kernel {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         try op.checkRuntimeShapes(node, inputs)
         let (a, b) = (inputs[0], inputs[1])
-        // A product of two matrices (neither a row nor a column vector, which `matmul` runs
-        // as GEMV) into a recycled buffer: the same GEMM call, without fresh pages per call.
         if a.rank == 2, b.rank == 2, a.dtype == b.dtype, a.dtype == node.outputTypes[0].dtype,
-           a.shape[0] > 1, b.shape[1] > 1, a.shape[1] > 0 {
+           MatMulKernel.runsAsGemm(m: a.shape[0], k: a.shape[1], n: b.shape[1]) {
             let out = try context.buffers.allocate([a.shape[0], b.shape[1]], node.outputTypes[0].dtype)
             return [try NDArray.gemm(alpha: 1, a, b, beta: 0, into: out)]
         }
         return [try NDArray.matmul(a, b)]
     }
+
+    /// Whether a `[m, k] x [k, n]` product is one GEMM written into a recycled buffer: neither
+    /// a row nor a column vector (which `matmul` runs as GEMV) nor empty. The loops' direct
+    /// steps make the same call on the same shapes.
+    static func runsAsGemm(m: Int, k: Int, n: Int) -> Bool { m > 1 && n > 1 && k > 0 }
 }
 
 extension TensorDot: CPUKernelOp {

@@ -1,4 +1,7 @@
 import CTheanoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 import TheanoArray
 import TheanoGraph
 import TheanoTensor
@@ -32,10 +35,15 @@ final class ScanDirectProgram: ScanDirectSteps {
         case fixed(UnsafeMutableRawPointer)
     }
 
-    /// A value of the step: its base plus a byte offset, with its shape and element strides.
-    struct Value {
+    /// An address of the step: a base plus a byte offset (what a call resolves per step).
+    struct Location {
         var base: Base
         var byteOffset: Int
+    }
+
+    /// A value of the step: where it lives, with its shape and element strides.
+    struct Value {
+        var location: Location
         var shape: [Int]
         var strides: [Int]
         var dtype: DType
@@ -48,14 +56,30 @@ final class ScanDirectProgram: ScanDirectSteps {
     enum Call {
         case kernel(KernelCall)
         case product(ProductCall)
-        case copy(from: Value, to: Value)
+        case copy(CopyCall)
+    }
+
+    /// Copies one value's elements into another of the same shape and dtype, row by row.
+    struct CopyCall {
+        let from: Location
+        let to: Location
+        let elementSize: Int
+        /// The rows of both layouts, merged where both are contiguous (target first).
+        let walk: StridedWalk
+
+        init(from source: Value, to target: Value) {
+            from = source.location
+            to = target.location
+            elementSize = source.dtype.byteSize
+            walk = StridedWalk(shape: source.shape, strides: [target.strides, source.strides], offsets: [0, 0])
+        }
     }
 
     /// A compiled elementwise or reduction kernel with its operands' bases and its call's fixed
     /// shape and strides.
     final class KernelCall {
         let function: UnsafeMutableRawPointer
-        let operands: [Value]
+        let operands: [Location]
         let rank: Int64
         /// The trailing axes of `shape` that a reduction sums over (0 for elementwise kernels).
         let reduceAxes: Int64
@@ -65,7 +89,7 @@ final class ScanDirectProgram: ScanDirectSteps {
 
         init(function: UnsafeMutableRawPointer, operands: [Value], shape: [Int64], strides: [Int64], reduceAxes: Int = 0) {
             self.function = function
-            self.operands = operands
+            self.operands = operands.map(\.location)
             self.reduceAxes = Int64(reduceAxes)
             self.rank = Int64(shape.count)
             self.shape = .allocate(capacity: Swift.max(shape.count, 1))
@@ -86,16 +110,17 @@ final class ScanDirectProgram: ScanDirectSteps {
     /// `C = alpha op(A) op(B) + beta C` after copying `Z` into `C` when there is one.
     struct ProductCall {
         let dtype: DType
-        let a: Value, lda: Int, transposeA: Bool
-        let b: Value, ldb: Int, transposeB: Bool
-        let c: Value, ldc: Int
+        let a: Location, lda: Int, transposeA: Bool
+        let b: Location, ldb: Int, transposeB: Bool
+        let c: Location, ldc: Int
         let m: Int, n: Int, k: Int
         let alpha: Double, beta: Double
-        /// Copied into `C` first (a functional `Gemm`'s accumulator).
-        let z: Value?
+        /// Copies a functional `Gemm`'s accumulator `Z` into `C` first.
+        let z: CopyCall?
     }
 
     private let program: Program
+    private let constantSlots: Set<Int>
     private let generation: [KernelTable.Entry]
     private let context: KernelContext
     private var calls: [Call] = []
@@ -130,11 +155,12 @@ final class ScanDirectProgram: ScanDirectSteps {
             }
         }
         self.program = program
+        self.constantSlots = constantSlots
         self.generation = generation
         self.context = context
     }
 
-    deinit { for block in scratch { block.deallocate() } }
+    deinit { for block in scratch { free(block) } }
 
     func prepare(arguments: [NDArray], rows: [NDArray]) -> Bool {
         do {
@@ -154,12 +180,12 @@ final class ScanDirectProgram: ScanDirectSteps {
         func address(_ a: NDArray) -> UnsafeMutableRawPointer { a.storage.baseAddress + a.offset * a.dtype.byteSize }
         for (i, (s, a)) in zip(program.inputSlots, arguments).enumerated() {
             traced[s] = a
-            values[s] = Value(base: .argument(i), byteOffset: 0, shape: a.shape, strides: a.strides, dtype: a.dtype, isOwned: false)
+            values[s] = Value(location: Location(base: .argument(i), byteOffset: 0), shape: a.shape, strides: a.strides, dtype: a.dtype, isOwned: false)
         }
         for (s, c) in program.constants {
             traced[s] = c
             constants.append(c)
-            values[s] = Value(base: .fixed(address(c)), byteOffset: 0, shape: c.shape, strides: c.strides, dtype: c.dtype, isOwned: false)
+            values[s] = Value(location: Location(base: .fixed(address(c)), byteOffset: 0), shape: c.shape, strides: c.strides, dtype: c.dtype, isOwned: false)
         }
         // A value returned as several outputs is computed into the first one's row.
         let outputIndex = Dictionary(program.outputSlots.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -179,18 +205,21 @@ final class ScanDirectProgram: ScanDirectSteps {
         /// place) a body output of the row's shape, else new scratch memory.
         func place(_ slot: Int, _ result: NDArray) -> Value? {
             if let k = rowOf[slot], rows[k].shape == result.shape, rows[k].dtype == result.dtype {
-                return Value(base: .row(k), byteOffset: 0, shape: result.shape, strides: contiguousStrides(result.shape),
-                             dtype: result.dtype, isOwned: true)
+                return Value(location: Location(base: .row(k), byteOffset: 0), shape: result.shape,
+                             strides: contiguousStrides(result.shape), dtype: result.dtype, isOwned: true)
             }
-            guard let bytes = try? checkedByteCount(result.shape, dtype: result.dtype, context: "scan step") else { return nil }
-            let block = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes, 1), alignment: 64)
+            // Memory refused: no plan (the steps run the general way), never a trap.
+            var block: UnsafeMutableRawPointer?
+            guard let bytes = try? checkedByteCount(result.shape, dtype: result.dtype, context: "scan step"),
+                  posix_memalign(&block, 64, Swift.max(bytes, 64)) == 0, let block else { return nil }
             scratch.append(block)
-            return Value(base: .fixed(block), byteOffset: 0, shape: result.shape, strides: contiguousStrides(result.shape),
-                         dtype: result.dtype, isOwned: true)
+            return Value(location: Location(base: .fixed(block), byteOffset: 0), shape: result.shape,
+                         strides: contiguousStrides(result.shape), dtype: result.dtype, isOwned: true)
         }
         for (index, inst) in program.instructions.enumerated() {
-            let inputs = inst.inputSlots.map { traced[$0]! }
-            let operands = inst.inputSlots.map { values[$0]! }
+            let known = inst.inputSlots.compactMap { s in traced[s].flatMap { t in values[s].map { (t, $0) } } }
+            guard known.count == inst.inputSlots.count else { return false }
+            let (inputs, operands) = (known.map(\.0), known.map(\.1))
             let results = try generation[index].kernel.run(inst.node, inputs, context)
             guard results.count == inst.outputSlots.count else { return false }
             for (s, r) in zip(inst.outputSlots, results) { traced[s] = r }
@@ -219,28 +248,23 @@ final class ScanDirectProgram: ScanDirectSteps {
                         outputs.append(v)
                     }
                 }
-                var strides: [Int64] = []
-                for (i, x) in operands.enumerated() {
-                    for d in shape.indices { strides.append(compiled.broadcast[i][d] ? 0 : Int64(x.strides[d])) }
-                }
-                for v in outputs { strides.append(contentsOf: v.strides.map { Int64($0) }) }
+                let strides = compiled.callStrides(rank: shape.count, inputs: operands.map(\.strides), outputs: outputs.map(\.strides))
                 calls.append(.kernel(KernelCall(function: compiled.function, operands: operands + outputs,
                                                           shape: shape.map { Int64($0) }, strides: strides)))
                 for (s, v) in zip(inst.outputSlots, outputs) { values[s] = v }
             } else if let gemm = inst.node.op as? Gemm {
-                guard let call = try gemmCall(gemm, inst, inputs, operands, results[0], place: place) else { return false }
+                guard let (call, c) = try gemmCall(gemm, inst, inputs, operands, results[0], place: place) else { return false }
                 calls.append(.product(call))
-                values[inst.outputSlots[0]] = call.c
+                values[inst.outputSlots[0]] = c
             } else if inst.node.op is MatMul {
                 let (a, b) = (operands[0], operands[1])
                 let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
-                // The general path multiplies row and column vectors with GEMV and empty products by hand.
-                guard m > 1, n > 1, k > 0, a.dtype == b.dtype, results[0].shape == [m, n],
+                guard MatMulKernel.runsAsGemm(m: m, k: k, n: n), a.dtype == b.dtype, results[0].shape == [m, n],
                       let la = blasLayout(rows: m, cols: k, rowStride: a.strides[0], colStride: a.strides[1]),
                       let lb = blasLayout(rows: k, cols: n, rowStride: b.strides[0], colStride: b.strides[1]),
                       let c = place(inst.outputSlots[0], results[0]) else { return false }
-                calls.append(.product(ProductCall(dtype: a.dtype, a: a, lda: la.ld, transposeA: la.transposed,
-                                                  b: b, ldb: lb.ld, transposeB: lb.transposed, c: c, ldc: n,
+                calls.append(.product(ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
+                                                  b: b.location, ldb: lb.ld, transposeB: lb.transposed, c: c.location, ldc: n,
                                                   m: m, n: n, k: k, alpha: 1, beta: 0, z: nil)))
                 values[inst.outputSlots[0]] = c
             } else {
@@ -248,7 +272,7 @@ final class ScanDirectProgram: ScanDirectSteps {
                 let (r, x) = (results[0], inputs[0])
                 guard r.storage === x.storage else { return false }
                 var v = operands[0]
-                v.byteOffset += (r.offset - x.offset) * r.dtype.byteSize
+                v.location.byteOffset += (r.offset - x.offset) * r.dtype.byteSize
                 v.shape = r.shape
                 v.strides = r.strides
                 v.dtype = r.dtype
@@ -260,9 +284,10 @@ final class ScanDirectProgram: ScanDirectSteps {
         // in-place result in scratch, a value returned twice) are copied there.
         for (k, s) in program.outputSlots.enumerated() {
             guard let v = values[s], v.shape == rows[k].shape, v.dtype == rows[k].dtype else { return false }
-            if case .row(let j) = v.base, j == k, v.byteOffset == 0, v.strides == contiguousStrides(v.shape) { continue }
-            calls.append(.copy(from: v, to: Value(base: .row(k), byteOffset: 0, shape: v.shape,
-                                                  strides: contiguousStrides(v.shape), dtype: v.dtype, isOwned: true)))
+            if case .row(let j) = v.location.base, j == k, v.location.byteOffset == 0, v.strides == contiguousStrides(v.shape) { continue }
+            let row = Value(location: Location(base: .row(k), byteOffset: 0), shape: v.shape,
+                            strides: contiguousStrides(v.shape), dtype: v.dtype, isOwned: true)
+            calls.append(.copy(CopyCall(from: v, to: row)))
         }
         for (s, r) in zip(program.outputSlots, rows) where traced[s]?.shape != r.shape { return false }
         // Give the traced intermediate results back (the first step's outputs are already in the rows).
@@ -282,11 +307,11 @@ final class ScanDirectProgram: ScanDirectSteps {
         return nil
     }
 
-    /// The product call of a `Gemm` node, or nil when it cannot run on fixed addresses.
+    /// The product call of a `Gemm` node and the value it computes, or nil when it cannot run
+    /// on fixed addresses.
     private func gemmCall(_ gemm: Gemm, _ inst: Program.Instruction, _ inputs: [NDArray], _ operands: [Value],
-                          _ result: NDArray, place: (Int, NDArray) -> Value?) throws -> ProductCall? {
+                          _ result: NDArray, place: (Int, NDArray) -> Value?) throws -> (ProductCall, Value)? {
         let p = Gemm.positions(inputs.count)
-        let constantSlots = Set(program.constants.map(\.slot))
         guard constantSlots.contains(inst.inputSlots[p.alpha]), p.beta.map({ constantSlots.contains(inst.inputSlots[$0]) }) ?? true else { return nil }
         let o = try gemm.operands(inst.node, inputs)
         var a = operands[p.x], b = operands[p.y]
@@ -298,7 +323,7 @@ final class ScanDirectProgram: ScanDirectSteps {
               let la = blasLayout(rows: m, cols: k, rowStride: a.strides[0], colStride: a.strides[1]),
               let lb = blasLayout(rows: k, cols: n, rowStride: b.strides[0], colStride: b.strides[1]) else { return nil }
         var c: Value
-        var z: Value? = nil
+        var z: CopyCall? = nil
         if let zi = p.z {
             guard o.beta != 0 else { return nil }
             if gemm.inPlace, result.storage === inputs[zi].storage {
@@ -312,24 +337,36 @@ final class ScanDirectProgram: ScanDirectSteps {
                 var broadcastZ = operands[zi]
                 for d in 0..<2 where broadcastZ.shape[d] == 1 && c.shape[d] != 1 { broadcastZ.strides[d] = 0 }
                 broadcastZ.shape = c.shape
-                z = broadcastZ
+                z = CopyCall(from: broadcastZ, to: c)
             }
         } else {
             guard let placed = place(inst.outputSlots[0], result) else { return nil }
             c = placed
         }
         guard c.strides == contiguousStrides([m, n]) else { return nil }
-        return ProductCall(dtype: a.dtype, a: a, lda: la.ld, transposeA: la.transposed, b: b, ldb: lb.ld,
-                           transposeB: lb.transposed, c: c, ldc: n, m: m, n: n, k: k,
-                           alpha: o.alpha, beta: p.z == nil ? 0 : o.beta, z: z)
+        let call = ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed, b: b.location, ldb: lb.ld,
+                               transposeB: lb.transposed, c: c.location, ldc: n, m: m, n: n, k: k,
+                               alpha: o.alpha, beta: p.z == nil ? 0 : o.beta, z: z)
+        return (call, c)
     }
 
     func run(arguments: UnsafePointer<UnsafeMutableRawPointer>, rows: UnsafePointer<UnsafeMutableRawPointer>) -> Bool {
-        @inline(__always) func address(_ v: Value) -> UnsafeMutableRawPointer {
-            switch v.base {
-            case .argument(let i): return arguments[i] + v.byteOffset
-            case .row(let k): return rows[k] + v.byteOffset
-            case .fixed(let p): return p + v.byteOffset
+        @inline(__always) func address(_ l: Location) -> UnsafeMutableRawPointer {
+            switch l.base {
+            case .argument(let i): return arguments[i] + l.byteOffset
+            case .row(let k): return rows[k] + l.byteOffset
+            case .fixed(let p): return p + l.byteOffset
+            }
+        }
+        func copy(_ c: CopyCall) {
+            let (source, target, size) = (address(c.from), address(c.to), c.elementSize)
+            c.walk.forEachRow { offsets, n, inner in
+                let into = target + offsets[0] * size, from = source + offsets[1] * size
+                if inner[0] == 1 && inner[1] == 1 {
+                    into.copyMemory(from: from, byteCount: n * size)
+                } else {
+                    for j in 0..<n { (into + j * inner[0] * size).copyMemory(from: from + j * inner[1] * size, byteCount: size) }
+                }
             }
         }
         let pool = context.pool
@@ -343,52 +380,14 @@ final class ScanDirectProgram: ScanDirectSteps {
                                 parallel_for: pool == nil ? nil : th_parallel_for, pool: poolHandle)
                 if th_invoke(e.function, &c) != 0 { return false }
             case .product(let p):
-                let c = address(p.c)
-                if let z = p.z { copyStrided(from: address(z), z, to: c, p.c) }
+                if let z = p.z { copy(z) }
                 rawGemm(dtype: p.dtype, transposeA: p.transposeA, transposeB: p.transposeB, m: p.m, n: p.n, k: p.k,
                         alpha: p.alpha, a: address(p.a), lda: p.lda, b: address(p.b), ldb: p.ldb, beta: p.beta,
-                        c: c, ldc: p.ldc)
-            case .copy(let from, let to):
-                copyStrided(from: address(from), from, to: address(to), to)
+                        c: address(p.c), ldc: p.ldc)
+            case .copy(let c):
+                copy(c)
             }
         }
         return true
-    }
-}
-
-/// Copies the elements of `source` (shape and element strides in `s`) to `target` (laid out as
-/// `t`, same shape and dtype), row by row with `memcpy` where rows are contiguous.
-private func copyStrided(from source: UnsafeMutableRawPointer, _ s: ScanDirectProgram.Value,
-                         to target: UnsafeMutableRawPointer, _ t: ScanDirectProgram.Value) {
-    let size = s.dtype.byteSize
-    let rank = s.shape.count
-    if rank == 0 {
-        target.copyMemory(from: source, byteCount: size)
-        return
-    }
-    if s.shape.contains(0) { return }
-    let inner = s.shape[rank - 1]
-    let (si, ti) = (s.strides[rank - 1], t.strides[rank - 1])
-    var index = Array(repeating: 0, count: rank - 1)
-    while true {
-        var so = 0, to = 0
-        for d in 0..<(rank - 1) {
-            so += index[d] * s.strides[d]
-            to += index[d] * t.strides[d]
-        }
-        let from = source + so * size, into = target + to * size
-        if si == 1 && ti == 1 {
-            into.copyMemory(from: from, byteCount: inner * size)
-        } else {
-            for j in 0..<inner { (into + j * ti * size).copyMemory(from: from + j * si * size, byteCount: size) }
-        }
-        var d = rank - 2
-        while d >= 0 {
-            index[d] += 1
-            if index[d] < s.shape[d] { break }
-            index[d] = 0
-            d -= 1
-        }
-        if d < 0 { return }
     }
 }
