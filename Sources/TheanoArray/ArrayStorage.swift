@@ -5,7 +5,8 @@ import Darwin
 #endif
 import Foundation
 
-/// The memory behind one or more ``NDArray`` values: a 64-byte aligned, untyped buffer.
+/// The memory behind one or more ``NDArray`` values: a 64-byte aligned, untyped buffer in
+/// host memory, or a block of a device's memory (``device`` is set; see ``DeviceMemory``).
 ///
 /// Storage is shared by views and copied on write by ``NDArray``; it is never resized.
 /// It is `@unchecked Sendable` because ``NDArray`` only writes to storage it uniquely owns.
@@ -14,6 +15,9 @@ public final class ArrayStorage: @unchecked Sendable {
     public let baseAddress: UnsafeMutableRawPointer
     /// Size of the buffer in bytes.
     public let byteCount: Int
+    /// The device whose memory this is, or nil for host memory. A device buffer's
+    /// ``baseAddress`` is a device address: only that device's kernels may read through it.
+    public let device: (any DeviceMemory)?
 
     /// Alignment of every buffer: a cache line, and what AVX-512 loads prefer.
     public static let alignment = 64
@@ -56,10 +60,27 @@ public final class ArrayStorage: @unchecked Sendable {
         }
         self.byteCount = byteCount
         self.baseAddress = pointer
+        self.device = nil
         if zeroed { baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(byteCount, 1)) }
     }
 
-    deinit { free(baseAddress) }
+    /// Wraps `byteCount` bytes of `device`'s memory at `deviceAddress` (not 0), which the
+    /// storage owns from now on: it is returned with ``DeviceMemory/releaseBlock(at:)`` when
+    /// the storage goes away.
+    ///
+    /// - Throws: `.invalidArgument` for address 0 or a negative size.
+    public init(deviceAddress: UInt64, byteCount: Int, device: any DeviceMemory) throws {
+        guard byteCount >= 0, let pointer = UnsafeMutableRawPointer(bitPattern: UInt(deviceAddress)) else {
+            throw TheanoError.invalidArgument("\(device.name): cannot wrap \(byteCount) bytes at device address \(deviceAddress)")
+        }
+        self.baseAddress = pointer
+        self.byteCount = byteCount
+        self.device = device
+    }
+
+    deinit {
+        if let device { device.releaseBlock(at: deviceAddress) } else { free(baseAddress) }
+    }
 }
 
 /// `4294967296 bytes (4.0 GiB)`: a byte count for error messages.

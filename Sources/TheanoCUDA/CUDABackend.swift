@@ -72,7 +72,7 @@ public struct CUDABackend: KernelBackend {
             loaded = try device.load(source: unit, kernels: entryPoints)
         }
         return nodes.enumerated().map { i, node in
-            plans[i].flatMap { $0.kernel(loaded) } ?? Self.libraryKernel(node, device: device) ?? Self.hostChoice(node)
+            plans[i].flatMap { $0.kernel(loaded) } ?? Self.libraryKernel(node, device: device) ?? Self.hostChoice(node, device: device)
         }
     }
 
@@ -86,10 +86,12 @@ public struct CUDABackend: KernelBackend {
     }
 
     /// A node without a CUDA kernel. Views and shape arithmetic are the reference by design
-    /// (they move no data: a view's metadata, a shape's few integers); anything else computes
-    /// on the host, its inputs and outputs crossing between host and device, and is reported
-    /// as missing, so ``CompileOptions/strict`` turns it into an error.
-    static func hostChoice(_ node: Apply) -> KernelChoice {
+    /// (they move no data: a view's metadata, a shape's few integers), run on device arrays
+    /// as they are where the reference reads only their header (``DeviceViewKernel``);
+    /// anything else computes on the host, its device inputs copied there first, and is
+    /// reported as missing, so ``CompileOptions/strict`` turns it into an error.
+    static func hostChoice(_ node: Apply, device: any CUDADevice) -> KernelChoice {
+        if DeviceViewKernel.handles(node) { return .reference(running: DeviceViewKernel(device: device)) }
         if !node.op.viewMap.isEmpty || isShapeArithmetic(node) { return .reference }
         return .missing("no CUDA kernel for \(node.op): it runs on the host, its operands copied between host and device")
     }
@@ -142,31 +144,34 @@ public struct CUDABackend: KernelBackend {
     }
 }
 
-/// One elementwise node on a device: inputs copied there, one launch, outputs copied back.
-/// Sizes that disagree at run time, and a kernel that sets its error word (an integer power
-/// with a negative exponent), run the node's reference instead, which reports the problem.
+/// One elementwise node on a device: one launch over its inputs where they are (this device's
+/// arrays read in place with their strides, host arrays copied there), writing outputs that
+/// stay in device memory. Sizes that disagree at run time, and a kernel that sets its error
+/// word (an integer power with a negative exponent), run the node's reference instead, which
+/// reports the problem.
 struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
     let device: any CUDADevice
     let kernel: CUDAKernel
 
+    var acceptsDeviceArrays: Bool { true }
+
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         guard let shape = staticBroadcast(node, inputs, rank: node.outputTypes[0].rank), shape.count <= CUDAKernelSource.maxDimensions else {
-            return try node.op.perform(node, inputs)
+            return try performOnHost(node, inputs)
         }
-        let outputs = try node.outputTypes.map { try context.buffers.allocate(shape, $0.dtype) }
+        let outputs = try node.outputTypes.map { try device.allocateArray(shape, $0.dtype) }
         let count = shape.reduce(1, *)
         if count == 0 { return outputs }
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         var (addresses, strides) = try uploads.operands(of: node, inputs, order: Array(shape.indices))
-        var outputAddresses: [DeviceAddress] = []
         for output in outputs {
-            let address = try uploads.allocate(output.count * output.dtype.byteSize)
-            outputAddresses.append(address)
-            addresses.append(address.raw)
+            addresses.append(device.address(of: output).raw)
             strides += contiguousStrides(shape).map { Int64($0) }
         }
-        let contiguous = inputs.allSatisfy { $0.shape == shape }
+        // The kernel's fast path indexes every operand by the flat index: only for dense
+        // operands of the full shape.
+        let contiguous = inputs.allSatisfy { $0.shape == shape && (!device.holds($0) || $0.isContiguous) }
         var extent: [Int64] = [Int64(count), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
         let errorWord = try uploads.upload([Int32(0)])
@@ -175,8 +180,7 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         ])
         var status: Int32 = 0
         try device.copy(from: errorWord, to: &status, bytes: 4)
-        if status != 0 { return try node.op.perform(node, inputs) }
-        for (output, address) in zip(outputs, outputAddresses) { try uploads.download(address, into: output) }
+        if status != 0 { return try performOnHost(node, inputs) }
         return outputs
     }
 }
@@ -234,9 +238,16 @@ final class DeviceUploads {
         return address
     }
 
-    /// A device copy of `array` in C order.
+    /// `array` in C order in device memory: its own memory when it is a C-contiguous array of
+    /// this device, else a copy (made on the device for a strided array of this device).
     func upload(_ array: NDArray) throws -> DeviceAddress {
-        let dense = array.contiguous()
+        if device.holds(array) {
+            if array.isContiguous { return device.address(of: array) }
+            let address = try allocate(try checkedByteCount(array.shape, dtype: array.dtype, context: "\(device.name): a contiguous copy"))
+            try device.copyElements(of: array, to: address)
+            return address
+        }
+        let dense = try array.onHost().contiguous()
         let bytes = dense.count * dense.dtype.byteSize
         let address = try allocate(bytes)
         if bytes > 0 {
@@ -247,13 +258,15 @@ final class DeviceUploads {
         return address
     }
 
-    /// Device copies of a node's inputs (C order) and their strides in elements along the
-    /// iteration axes `order`: 0 where the input's static size is 1 (it broadcasts).
+    /// A node's inputs in device memory (this device's arrays as they are, others copied
+    /// there in C order) and their strides in elements along the iteration axes `order`: 0
+    /// where the input's static size is 1 (it broadcasts).
     func operands(of node: Apply, _ inputs: [NDArray], order: [Int]) throws -> (addresses: [UInt64], strides: [Int64]) {
         var addresses: [UInt64] = [], strides: [Int64] = []
         for (k, value) in inputs.enumerated() {
-            addresses.append(try upload(value).raw)
-            let own = contiguousStrides(value.shape)
+            let resident = device.holds(value)
+            addresses.append(resident ? device.address(of: value).raw : try upload(value).raw)
+            let own = resident ? value.strides : contiguousStrides(value.shape)
             strides += order.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }
         }
         return (addresses, strides)
@@ -291,10 +304,11 @@ func launch(_ device: any CUDADevice, _ kernel: CUDAKernel, elements: Int, exten
     try launch(device, kernel, grid: elements / block + (elements % block == 0 ? 0 : 1), block: device.preferredBlockSize, extent: extent, values)
 }
 
-/// One reduction node on a device: the inputs copied there with the reduced axes last, the
-/// partial kernel over (output, part) blocks, the finishing kernel, the result copied back.
-/// Sizes that disagree, a max or min over an empty axis, and a kernel error word run the
-/// node's reference instead, which reports the problem.
+/// One reduction node on a device: the inputs read where they are (host ones copied there)
+/// with the reduced axes last, the partial kernel over (output, part) blocks, the finishing
+/// kernel writing the result into device memory. Sizes that disagree, a max or min over an
+/// empty axis, and a kernel error word run the node's reference instead, which reports the
+/// problem.
 struct CUDAReduceKernel: Kernel, @unchecked Sendable {
     let device: any CUDADevice
     let partial: CUDAKernel
@@ -302,16 +316,18 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
     let program: ScalarProgram
     let reduction: Reduction
 
+    var acceptsDeviceArrays: Bool { true }
+
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let rank = node.inputs.map(\.type.rank).max() ?? 0
         guard let shape = staticBroadcast(node, inputs, rank: rank), rank <= CUDAKernelSource.maxDimensions,
               reduction.kind.hasIdentity || !reduction.axes.contains(where: { shape[$0] == 0 }) else {
-            return try node.op.perform(node, inputs)
+            return try performOnHost(node, inputs)
         }
         let kept = shape.indices.filter { !reduction.axes.contains($0) }
         let order = kept + reduction.axes
         let outShape = reduction.keepdims ? shape.enumerated().map { reduction.axes.contains($0.offset) ? 1 : $0.element } : kept.map { shape[$0] }
-        let output = try context.buffers.allocate(outShape, node.outputTypes[0].dtype)
+        let output = try device.allocateArray(outShape, node.outputTypes[0].dtype)
         // The inputs broadcast against each other, so these products are not bounded by any
         // allocated array.
         let outer = try checkedProduct(kept.map { shape[$0] }, context: "CUDA reduction: kept axes")
@@ -328,7 +344,7 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         let partials = try uploads.allocate(try checkedProduct([outer, parts, CUDAReductionSource.accumulatorBytes(reduction.kind, element: element)],
                                                                context: "CUDA reduction: partial results"))
         let errorWord = try uploads.upload([Int32(0)])
-        let out = try uploads.allocate(output.count * output.dtype.byteSize)
+        let out = device.address(of: output)
         var extent: [Int64] = [Int64(try checkedProduct([outer, inner], context: "CUDA reduction: elements")), Int64(rank), 0] + order.map { Int64(shape[$0]) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - rank)
         try launch(device, partial, grid: outer * parts, block: block, extent: extent, [
@@ -336,43 +352,43 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         ])
         var status: Int32 = 0
         try device.copy(from: errorWord, to: &status, bytes: 4)
-        if status != 0 { return try node.op.perform(node, inputs) }
+        if status != 0 { return try performOnHost(node, inputs) }
         try launch(device, finish, elements: outer, extent: nil, [
             UInt64(outer), UInt64(parts), partials.raw, out.raw,
         ])
-        try uploads.download(out, into: output)
         return [output]
     }
 }
 
-/// A softmax or log-softmax node on a device: the input copied there with its axis last
-/// (contiguous lanes), one block per lane, the result copied back and its axis put back.
+/// A softmax or log-softmax node on a device: the input in C order with its axis last
+/// (contiguous lanes; copied on the device when it is not), one block per lane, the result
+/// left in device memory (and its axis put back, on the device, when it was not last).
 struct CUDASoftmaxKernel: Kernel, @unchecked Sendable {
     let device: any CUDADevice
     let kernel: CUDAKernel
+
+    var acceptsDeviceArrays: Bool { true }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let x = inputs[0]
         let axisValue = (node.op as? Softmax)?.axis ?? (node.op as? LogSoftmax)?.axis ?? -1
         let axis = axisValue < 0 ? axisValue + x.rank : axisValue
-        guard x.rank >= 1, axis >= 0, axis < x.rank else { return try node.op.perform(node, inputs) }
+        guard x.rank >= 1, axis >= 0, axis < x.rank else { return try performOnHost(node, inputs) }
         let order = (0..<x.rank).filter { $0 != axis } + [axis]
-        let lanesFirst = try x.transposed(order).contiguous()
+        let lanesFirst = try x.transposed(order)
         let n = x.shape[axis], count = x.count
-        if n == 0 || count == 0 { return [try context.buffers.allocate(x.shape, node.outputTypes[0].dtype)] }
+        if n == 0 || count == 0 { return [try device.allocateArray(x.shape, node.outputTypes[0].dtype)] }
         let lanes = count / n
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
         let input = try uploads.upload(lanesFirst)
-        let output = try uploads.allocate(count * x.dtype.byteSize)
-        try launch(device, kernel, grid: lanes, block: device.preferredBlockSize, extent: nil, [UInt64(lanes), UInt64(n), input.raw, output.raw])
-        let result = try NDArray(allocating: lanesFirst.shape, dtype: x.dtype, zeroed: false, context: "CUDA softmax")
-        try uploads.download(output, into: result)
+        let result = try device.allocateArray(lanesFirst.shape, x.dtype)
+        try launch(device, kernel, grid: lanes, block: device.preferredBlockSize, extent: nil,
+                   [UInt64(lanes), UInt64(n), input.raw, device.address(of: result).raw])
+        if axis == x.rank - 1 { return [result] }
         // Put the axis back where it was.
         var inverse = Array(repeating: 0, count: x.rank)
         for (position, original) in order.enumerated() { inverse[original] = position }
-        let out = try context.buffers.allocate(x.shape, node.outputTypes[0].dtype)
-        try NDArray.assign(try result.transposed(inverse), into: out)
-        return [out]
+        return [try device.contiguousArray(try result.transposed(inverse))]
     }
 }

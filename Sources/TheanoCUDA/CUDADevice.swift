@@ -20,7 +20,11 @@ public struct CUDAKernel: @unchecked Sendable {
 ///
 /// Launch arguments follow the driver's `cuLaunchKernel` convention: one pointer per kernel
 /// parameter, to that parameter's value.
-public protocol CUDADevice: AnyObject, Sendable {
+///
+/// A device is also the ``DeviceMemory`` of the arrays its kernels produce: an `NDArray` in its
+/// memory returns its block through ``free(_:)`` and is read on the host through
+/// ``copy(from:to:bytes:)-(DeviceAddress,_,_)``.
+public protocol CUDADevice: DeviceMemory {
     /// What the device is, for reports (`"NVIDIA H200 (sm_90)"`, `"CUDA emulator"`).
     var name: String { get }
     /// Allocates `bytes` of device memory.
@@ -48,6 +52,42 @@ public protocol CUDADevice: AnyObject, Sendable {
 extension CUDADevice {
     public var preferredBlockSize: UInt32 { 256 }
     public var maximumGridSize: UInt32 { 4096 }
+
+    public func releaseBlock(at address: UInt64) {
+        free(DeviceAddress(address))
+    }
+
+    public func copyBlock(at address: UInt64, toHost host: UnsafeMutableRawPointer, bytes: Int) throws {
+        try copy(from: DeviceAddress(address), to: host, bytes: bytes)
+    }
+
+    /// Whether `array`'s elements are in this device's memory (rather than the host's or
+    /// another device's).
+    func holds(_ array: NDArray) -> Bool {
+        array.storage.device === self
+    }
+
+    /// The device address of `array`'s first element (it is in this device's memory).
+    func address(of array: NDArray) -> DeviceAddress {
+        DeviceAddress(array.storage.deviceAddress &+ UInt64(array.offset &* array.dtype.byteSize))
+    }
+
+    /// A new C-contiguous array of `shape` and `dtype` in this device's memory (contents
+    /// undefined until a kernel writes them).
+    ///
+    /// - Throws: `.invalidArgument` for a size that cannot be represented, `.outOfMemory` when
+    ///   the device has no room.
+    func allocateArray(_ shape: [Int], _ dtype: DType) throws -> NDArray {
+        let bytes = try checkedByteCount(shape, dtype: dtype, context: "\(name): allocating a result")
+        let block = try allocate(bytes: Swift.max(bytes, 1))
+        do {
+            let storage = try ArrayStorage(deviceAddress: block.raw, byteCount: bytes, device: self)
+            return NDArray(storage: storage, dtype: dtype, shape: shape, strides: contiguousStrides(shape), offset: 0)
+        } catch {
+            free(block)
+            throw error
+        }
+    }
 }
 
 /// The CUDA emulator behind the device interface: device memory is host memory (64-byte

@@ -36,6 +36,8 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
     }
 
     private let state = Mutex(State())
+    /// The copy kernels of this device (``DeviceCopyKernels``), compiled when first needed.
+    let copyKernels = DeviceCopyKernels()
 
     public init(_ base: any CUDADevice) {
         self.base = base

@@ -112,7 +112,7 @@ public final class BufferRecycler: Sendable {
 
     /// Gives back an intermediate result whose last reader has run.
     func release(_ array: inout NDArray?) {
-        guard var value = array.take(), value.byteCount >= 4096, value.offset == 0,
+        guard var value = array.take(), !value.isOnDevice, value.byteCount >= 4096, value.offset == 0,
               value.storage.byteCount == value.byteCount, value.isUniquelyReferenced() else { return }
         let storage = value.storage
         state.withLock { s in
@@ -126,7 +126,7 @@ public final class BufferRecycler: Sendable {
 
     /// Remembers a result handed to the caller, to reuse once the caller drops it.
     func lend(_ array: NDArray) {
-        guard array.byteCount >= 4096, array.storage.byteCount == array.byteCount else { return }
+        guard !array.isOnDevice, array.byteCount >= 4096, array.storage.byteCount == array.byteCount else { return }
         state.withLock { s in
             guard s.bytes + array.storage.byteCount <= capacity, s.lent.count < 64,
                   s.wanted(array.storage.byteCount) > 0 else { return }

@@ -9,11 +9,12 @@ enum DebugCheck {
                     fast: ([NDArray]) throws -> [NDArray]) throws -> [NDArray] {
         // Inputs may be broadcast views standing for more than memory holds: out of memory
         // is an error here, not a trap.
-        let snapshots = try inputs.map { try $0.copy(context: "DebugMode: a snapshot of an input of \(node.op)") }
+        // Device inputs (of a device kernel) are compared on the host.
+        let snapshots = try inputs.map { try $0.onHost().copy(context: "DebugMode: a snapshot of an input of \(node.op)") }
         let results = try fast(inputs)
         let destroyed = Set(node.op.destroyMap.values.flatMap { $0 })
         for (i, (before, after)) in zip(snapshots, inputs).enumerated() where !destroyed.contains(i) {
-            if !identical(before, after) {
+            if !identical(before, try after.onHost()) {
                 throw TheanoError.graph(
                     "DebugMode: \(node.op) changed its input \(i) (\(describeVariable(node.inputs[i]))) without declaring it in its destroyMap")
             }
@@ -25,7 +26,7 @@ enum DebugCheck {
         }
         let precision = leastPreciseFloat(node)
         for (k, (got, want)) in zip(results, reference).enumerated() {
-            if let problem = mismatch(got, want, computedIn: precision) {
+            if let problem = mismatch(try got.onHost(), want, computedIn: precision) {
                 throw TheanoError.graph("DebugMode: output \(k) of \(node.op) differs from the reference implementation: \(problem)")
             }
         }

@@ -10,12 +10,15 @@ final class KernelTable: Sendable {
         /// Whether `kernel` is an implementation of its own (``Mode/debug`` compares it with
         /// the reference); false when it runs the reference `perform`.
         let isFast: Bool
+        /// Whether `kernel` takes device arrays (``Kernel/acceptsDeviceArrays``).
+        let onDevice: Bool
         /// What the report says about the node.
         let choice: KernelChoice
 
         init(_ choice: KernelChoice) {
             self.kernel = choice.kernel ?? ReferenceKernel()
             self.isFast = choice.kernel != nil
+            self.onDevice = kernel.acceptsDeviceArrays
             self.choice = choice
         }
     }

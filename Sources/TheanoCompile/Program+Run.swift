@@ -60,7 +60,7 @@ extension Program {
         for (s, value) in constants { slots[s] = value }
         for (s, storage, overwritten) in sharedReads {
             if !locked {
-                slots[s] = storage.value
+                slots[s] = storage.storedValue()
             } else if overwritten {
                 // Written in place only when nobody else holds the array and it is contiguous;
                 // otherwise into a copy.
@@ -100,15 +100,17 @@ extension Program {
             try runAll()
         }
 
-        // Everything that can fail, before the first write into a shared variable.
+        // Everything that can fail, before the first write into a shared variable. A call
+        // returns host arrays (update values may stay on a device, in their variables).
         let outputs = try outputSlots.map { s -> NDArray in
             guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
-            return v
+            return try v.onHost()
         }
         var validated: [Int] = []
         for index in inPlaceStart..<instructions.count {
             let inst = instructions[index]
-            let inputs = try runner.inputs(of: inst, slots)
+            var inputs = try runner.inputs(of: inst, slots)
+            if !runner.kernels[index].onDevice { try inputs.bringToHost() }
             if let kernel = runner.kernels[index].kernel as? any InPlaceKernel, !checksKernels {
                 try kernel.validate(inst.node, inputs)
                 validated.append(index)
@@ -200,6 +202,7 @@ private struct NodeRunner {
             arguments.append(v)
         }
         defer { arguments.removeAll(keepingCapacity: true) }  // drop the references so released slots can be recycled
+        if !entry.onDevice { try arguments.bringToHost() }
         let results: [NDArray]
         if checksKernels {
             results = try DebugCheck.run(inst.node, arguments, comparesWithReference: entry.isFast) {

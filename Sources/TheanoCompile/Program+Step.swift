@@ -42,6 +42,7 @@ extension Program {
                 }
                 operands.append(v)
             }
+            if !generation[index].onDevice { try operands.bringToHost() }
             let results = try generation[index].kernel.run(inst.node, operands, context)
             operands.removeAll(keepingCapacity: true)  // so released slots can be recycled
             guard results.count == inst.outputSlots.count else {
@@ -54,7 +55,7 @@ extension Program {
         outputs.reserveCapacity(outputSlots.count)
         for s in outputSlots {
             guard let v = slots[s] else { throw TheanoError.graph("internal error: output slot \(s) was not computed") }
-            outputs.append(v)
+            outputs.append(try v.onHost())
         }
         return outputs
     }

@@ -70,10 +70,33 @@ public final class SharedValue: @unchecked Sendable {
         return lock
     }
 
-    /// The current value. Inside a compiled function's call that holds this variable's lock,
-    /// the value the call read (so inner graphs and reference implementations see one
-    /// consistent snapshot and never wait for their own call).
+    /// The current value, in host memory. Inside a compiled function's call that holds this
+    /// variable's lock, the value the call read (so inner graphs and reference implementations
+    /// see one consistent snapshot and never wait for their own call).
+    ///
+    /// A variable that a device's function updated keeps its value in that device's memory;
+    /// reading `value` copies it to the host (each time: keep the result to read it often). If
+    /// the device cannot copy (it failed), the elements read as NaN (0 for integers and
+    /// bools); ``hostValue()`` throws the device's error instead.
     public var value: NDArray {
+        do {
+            return try hostValue()
+        } catch {
+            let stored = storedValue()
+            let fill = stored.dtype.isFloatingPoint ? Double.nan : 0
+            return (try? NDArray.full(stored.shape, fill, stored.dtype)) ?? NDArray(zeros: [0], dtype: stored.dtype)
+        }
+    }
+
+    /// The current value in host memory (as ``value``), or the device's error when a value in
+    /// device memory cannot be copied.
+    public func hostValue() throws -> NDArray {
+        try storedValue().onHost()
+    }
+
+    /// The stored value, wherever it lives (a device's memory included), for code that
+    /// passes it on to that device (a compiled function's call reads it this way).
+    public func storedValue() -> NDArray {
         if let snapshot = SharedValue.callSnapshot, let v = snapshot.values[ObjectIdentifier(self)] { return v }
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
@@ -133,7 +156,9 @@ public final class SharedValue: @unchecked Sendable {
     /// strides), else a fresh C-contiguous copy, so that an array someone else holds never
     /// changes and a broadcast view is never written through.
     public func valueForInPlaceUpdateWhileLocked() -> NDArray {
-        if current.isContiguous && current.isUniquelyReferenced() { return current }
+        // A device array is overwritten only by device kernels, which write new arrays; a
+        // host kernel gets a host copy from the scheduler.
+        if current.isOnDevice || (current.isContiguous && current.isUniquelyReferenced()) { return current }
         return current.copy()
     }
 

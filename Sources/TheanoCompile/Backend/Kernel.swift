@@ -24,6 +24,24 @@ public protocol Kernel: Sendable {
     /// `destroyMap`. Run-time problems (sizes that disagree, an index out of range) are thrown
     /// as ``TheanoError``s.
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray]
+
+    /// Whether the kernel takes inputs whose elements live in device memory
+    /// (``NDArray/isOnDevice``) and may return such outputs. The scheduler copies a device
+    /// input to the host before running a kernel that does not (the default), and returns
+    /// only host arrays from a call, so host code never reads device memory.
+    var acceptsDeviceArrays: Bool { get }
+}
+
+extension Kernel {
+    public var acceptsDeviceArrays: Bool { false }
+}
+
+extension Array where Element == NDArray {
+    /// Copies every element that lives in device memory to the host (see
+    /// ``NDArray/onHost()``); host arrays stay as they are.
+    mutating func bringToHost() throws {
+        for i in indices where self[i].isOnDevice { self[i] = try self[i].onHost() }
+    }
 }
 
 /// What a kernel may use while it runs.

@@ -40,6 +40,12 @@ public struct KernelChoice: Sendable {
     /// The op's reference `perform` runs the node by design.
     public static let reference = KernelChoice(kind: .reference, kernel: nil, implementation: "reference", note: nil, nested: [], upgrade: nil)
 
+    /// The op's reference `perform` runs the node by design, called by `kernel` (which, for
+    /// instance, passes it arrays in device memory whose header is all it reads).
+    public static func reference(running kernel: any Kernel) -> KernelChoice {
+        KernelChoice(kind: .reference, kernel: kernel, implementation: "reference", note: nil, nested: [], upgrade: nil)
+    }
+
     /// No implementation on this backend, because of `reason`.
     public static func missing(_ reason: String) -> KernelChoice {
         KernelChoice(kind: .missing, kernel: nil, implementation: "reference (fallback)", note: reason, nested: [], upgrade: nil)
