@@ -19,6 +19,8 @@ struct CUDAAllocKernel: Kernel, @unchecked Sendable {
     }
 
     var acceptsDeviceArrays: Bool { true }
+    /// The sizes are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index == 0 }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         // The value's header (read in place) and the sizes (on the host).

@@ -76,6 +76,14 @@ public struct CUDABackend: KernelBackend {
         }
     }
 
+    /// `value` in the device's memory (in C order, unless it is there already): for the
+    /// scheduler, which places there the inputs and constants that only this backend's
+    /// kernels read.
+    public func residentCopy(of value: NDArray) throws -> NDArray? {
+        let device = try openDevice()
+        return device.holds(value) ? value : try device.contiguousArray(value)
+    }
+
     /// Nodes that run on a library (cuBLAS) instead of a generated kernel.
     static func libraryKernel(_ node: Apply, device: any CUDADevice) -> KernelChoice? {
         let dtype = node.outputTypes[0].dtype
@@ -249,6 +257,7 @@ final class DeviceUploads {
         }
         let dense = try array.onHost().contiguous()
         let bytes = dense.count * dense.dtype.byteSize
+        (device as? CachingCUDADevice)?.noteArrayToDevice(bytes: bytes)
         let address = try allocate(bytes)
         if bytes > 0 {
             try withExtendedLifetime(dense) {

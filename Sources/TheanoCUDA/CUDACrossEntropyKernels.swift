@@ -23,6 +23,8 @@ struct CUDACrossEntropyKernel: Kernel, @unchecked Sendable {
     let pick: CUDAKernel
 
     var acceptsDeviceArrays: Bool { true }
+    /// The labels are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index == 0 }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let x = inputs[0], dtype = node.outputTypes[0].dtype
@@ -49,6 +51,8 @@ struct CUDACrossEntropyGradKernel: Kernel, @unchecked Sendable {
     let kernel: CUDAKernel
 
     var acceptsDeviceArrays: Bool { true }
+    /// The labels are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index < 2 }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let (g, probabilities) = (inputs[0], inputs[1])

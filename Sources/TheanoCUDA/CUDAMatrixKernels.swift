@@ -46,6 +46,11 @@ struct CUDAGemmKernel: Kernel, @unchecked Sendable {
     let op: Gemm
 
     var acceptsDeviceArrays: Bool { true }
+    /// The scalars `alpha` and `beta` are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool {
+        let p = Gemm.positions(node.inputs.count)
+        return index != p.alpha && index != p.beta
+    }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         // The scalars are read on the host.

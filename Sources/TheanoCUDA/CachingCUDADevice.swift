@@ -27,6 +27,14 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
         public var bytesInUse = 0
         /// Bytes in cached free blocks.
         public var bytesCached = 0
+        /// Arrays copied from the host into this device's memory for kernels (a host input
+        /// of a device kernel), and their bytes; launch parameters are not counted.
+        public var arraysToDevice = 0
+        public var bytesToDevice = 0
+        /// Device arrays copied to the host (``NDArray/onHost()``: for a host kernel, a
+        /// call's outputs, a shared variable's `value`), and their bytes.
+        public var arraysToHost = 0
+        public var bytesToHost = 0
     }
 
     private struct State {
@@ -138,6 +146,22 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
 
     public func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
         try base.copy(from: device, to: host, bytes: bytes)
+    }
+
+    public func copyBlock(at address: UInt64, toHost host: UnsafeMutableRawPointer, bytes: Int) throws {
+        try base.copy(from: DeviceAddress(address), to: host, bytes: bytes)
+        state.withLock {
+            $0.statistics.arraysToHost += 1
+            $0.statistics.bytesToHost += bytes
+        }
+    }
+
+    /// Counts an array copied from the host for a kernel (``Statistics/arraysToDevice``).
+    func noteArrayToDevice(bytes: Int) {
+        state.withLock {
+            $0.statistics.arraysToDevice += 1
+            $0.statistics.bytesToDevice += bytes
+        }
     }
 
     public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {

@@ -44,6 +44,7 @@ extension CUDADevice {
         guard count > 0 else { return }
         if !holds(source) {
             let dense = try source.onHost().contiguous()
+            (self as? CachingCUDADevice)?.noteArrayToDevice(bytes: count * dense.dtype.byteSize)
             try withExtendedLifetime(dense) {
                 try copy(from: dense.storage.baseAddress + dense.offset * dense.dtype.byteSize, to: target, bytes: count * dense.dtype.byteSize)
             }
@@ -89,6 +90,8 @@ func performOnHost(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
 /// makes it contiguous on the device (the reference would copy it on the host).
 struct DeviceViewKernel: Kernel {
     var acceptsDeviceArrays: Bool { true }
+    /// Indices and shapes are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index == 0 }
 
     /// Whether `node` is a view or shape node this kernel runs.
     static func handles(_ node: Apply) -> Bool {

@@ -57,6 +57,11 @@ extension Program {
             }
         }
         for (s, value) in zip(inputSlots, arguments) { slots[s] = value }
+        if let residentBackend {
+            for k in residentInputs where k < arguments.count {
+                if let placed = try residentBackend.residentCopy(of: arguments[k]) { slots[inputSlots[k]] = placed }
+            }
+        }
         for (s, value) in constants { slots[s] = value }
         for (s, storage, overwritten) in sharedReads {
             if !locked {
@@ -116,9 +121,15 @@ extension Program {
                 validated.append(index)
             } else {
                 // No validation: run on private copies of the variables it overwrites, so a
-                // failure changes nothing.
+                // failure changes nothing. Kernels that take device arrays never overwrite them
+                // (``Kernel/acceptsDeviceArrays``); a host kernel's copy of one is its host copy.
                 for k in Set(inst.node.op.destroyMap.values.flatMap { $0 }) {
-                    if let v = slots[inst.inputSlots[k]] { slots[inst.inputSlots[k]] = v.copy() }
+                    guard let v = slots[inst.inputSlots[k]] else { continue }
+                    if !v.isOnDevice {
+                        slots[inst.inputSlots[k]] = v.copy()
+                    } else if !runner.kernels[index].onDevice {
+                        slots[inst.inputSlots[k]] = try v.onHost()
+                    }
                 }
                 try runner.run(index, &slots, &times)
             }

@@ -30,6 +30,11 @@ struct Program: @unchecked Sendable {
     var graph: FunctionGraph
     let slotCount: Int
     let inputSlots: [Int]
+    /// The inputs (by position) that only device kernels read: copied to the device once at
+    /// the start of a call, by ``residentBackend``.
+    let residentInputs: [Int]
+    /// The backend that places ``residentInputs`` (nil when there are none).
+    let residentBackend: (any KernelBackend)?
     let constants: [(slot: Int, value: NDArray)]
     /// Shared values read at each call; `overwritten` ones are updated in place.
     var sharedReads: [(slot: Int, storage: SharedValue, overwritten: Bool)]
@@ -141,7 +146,29 @@ struct Program: @unchecked Sendable {
             instructions.append(Instruction(node: node, inputSlots: ins, outputSlots: outs, release: Array(release) + unread))
         }
         self.instructions = instructions
-        self.constants = constants
+        // Arrays that only device kernels read go to the device once: constants now, inputs
+        // at the start of each call (not once per kernel reading them).
+        let backend = options.backend.implementation
+        // Whether every read of a slot is a device read.
+        var deviceRead: [Int: Bool] = [:]
+        for (i, inst) in instructions.enumerated() {
+            for (k, s) in inst.inputSlots.enumerated() {
+                let onDevice = choices[i].kernel?.readsOnDevice(input: k, of: inst.node) ?? false
+                deviceRead[s] = (deviceRead[s] ?? true) && onDevice
+            }
+        }
+        for s in graph.outputs.map(slot) { deviceRead[s] = false }
+        let onlyDeviceReads = Set(deviceRead.filter(\.value).keys)
+        var placedConstants: [(Int, NDArray)] = []
+        for (s, value) in constants {
+            let placed = value.rank >= 1 && onlyDeviceReads.contains(s) ? try backend.residentCopy(of: value) : nil
+            placedConstants.append((s, placed ?? value))
+        }
+        self.constants = placedConstants
+        var resident: [Int] = []
+        for (k, v) in graph.inputs.enumerated() where v.type.rank >= 1 && onlyDeviceReads.contains(slot(v)) { resident.append(k) }
+        self.residentInputs = resident
+        self.residentBackend = resident.isEmpty ? nil : backend
         self.sharedReads = shared
         self.slotCount = slotOf.count
         let allOutputs = graph.outputs.map(slot)

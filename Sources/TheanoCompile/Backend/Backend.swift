@@ -93,6 +93,18 @@ public protocol KernelBackend: Sendable {
 
     /// One choice per node of `nodes`, in the same order.
     func kernels(for nodes: [Apply], in session: LinkSession) throws -> [KernelChoice]
+
+    /// `value` copied into the memory this backend's device kernels read (see
+    /// ``Kernel/acceptsDeviceArrays``), or nil for a backend without a device (the default).
+    ///
+    /// The scheduler places a function's array inputs (at each call) and its array constants
+    /// (once, when it is compiled) there when only such kernels read them, so each is copied
+    /// once rather than by every kernel that reads it.
+    func residentCopy(of value: NDArray) throws -> NDArray?
+}
+
+extension KernelBackend {
+    public func residentCopy(of value: NDArray) throws -> NDArray? { nil }
 }
 
 /// The backend that runs every node's reference `perform`.

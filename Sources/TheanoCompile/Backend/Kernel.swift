@@ -28,12 +28,21 @@ public protocol Kernel: Sendable {
     /// Whether the kernel takes inputs whose elements live in device memory
     /// (``NDArray/isOnDevice``) and may return such outputs. The scheduler copies a device
     /// input to the host before running a kernel that does not (the default), and returns
-    /// only host arrays from a call, so host code never reads device memory.
+    /// only host arrays from a call, so host code never reads device memory. A kernel that
+    /// takes device arrays writes its results into new arrays: it never overwrites a device
+    /// input, even when its op's `destroyMap` allows it (so a call that fails leaves a shared
+    /// variable's device value as it was).
     var acceptsDeviceArrays: Bool { get }
+
+    /// Whether the kernel reads input `index` of `node` where it is in device memory (so the
+    /// scheduler may place that input on the device), rather than on the host (an index, a
+    /// size, a scalar it copies back first). The default is ``acceptsDeviceArrays``.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool
 }
 
 extension Kernel {
     public var acceptsDeviceArrays: Bool { false }
+    public func readsOnDevice(input index: Int, of node: Apply) -> Bool { acceptsDeviceArrays }
 }
 
 extension Array where Element == NDArray {

@@ -167,8 +167,13 @@ public final class Shared: Tensor, @unchecked Sendable {
         self.init(NDArray(scalar: value))
     }
 
-    /// The current value.
+    /// The current value, in host memory (a value a device's function left in device memory
+    /// is copied; see ``SharedValue/value``).
     public var value: NDArray { storage.value }
+
+    /// The current value in host memory, or the device's error when a value in device memory
+    /// cannot be copied (Theano's `get_value`).
+    public func getValue() throws -> NDArray { try storage.hostValue() }
 
     /// The expression stored into this variable after each call of a compiled function that
     /// reads it and gives it no explicit update (Theano's `default_update`); random streams use
