@@ -49,10 +49,9 @@ struct CUDAAllocKernel: Kernel, @unchecked Sendable {
         strides += contiguousStrides(shape).map { Int64($0) }
         var extent: [Int64] = [Int64(count), Int64(shape.count), 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
-        let errorWord = try uploads.upload([Int32(0)])
-        try launch(device, kernel, elements: count, extent: extent, [
-            try uploads.upload(strides).raw, try uploads.upload([source.raw, target.raw]).raw, errorWord.raw,
-        ])
+        // The identity cannot fail: no error word.
+        let parameters = try uploads.launchParameters(strides: strides, addresses: [source.raw, target.raw], errorWord: false)
+        try launch(device, kernel, elements: count, extent: extent, [parameters.strides, parameters.addresses, 0])
         return [out]
     }
 }

@@ -160,6 +160,9 @@ public struct CUDABackend: KernelBackend {
 struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
     let device: any CUDADevice
     let kernel: CUDAKernel
+    /// Whether the program can set the error word (``CUDAKernelSource/canReportError(_:)``);
+    /// when it cannot, the launch has none and nothing is read back.
+    let reportsErrors: Bool
 
     var acceptsDeviceArrays: Bool { true }
 
@@ -182,13 +185,9 @@ struct CUDAElementwiseKernel: Kernel, @unchecked Sendable {
         let contiguous = inputs.allSatisfy { $0.shape == shape && (!device.holds($0) || $0.isContiguous) }
         var extent: [Int64] = [Int64(count), Int64(shape.count), contiguous ? 1 : 0] + shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - shape.count)
-        let errorWord = try uploads.upload([Int32(0)])
-        try launch(device, kernel, elements: count, extent: extent, [
-            try uploads.upload(strides).raw, try uploads.upload(addresses).raw, errorWord.raw,
-        ])
-        var status: Int32 = 0
-        try device.copy(from: errorWord, to: &status, bytes: 4)
-        if status != 0 { return try performOnHost(node, inputs) }
+        let parameters = try uploads.launchParameters(strides: strides, addresses: addresses, errorWord: reportsErrors)
+        try launch(device, kernel, elements: count, extent: extent, [parameters.strides, parameters.addresses, parameters.errorWord])
+        if try uploads.errorWordIsSet(parameters.errorWord) { return try performOnHost(node, inputs) }
         return outputs
     }
 }
@@ -281,6 +280,27 @@ final class DeviceUploads {
         return (addresses, strides)
     }
 
+    /// One launch's parameter block, copied to the device at once: `strides`, `addresses`,
+    /// then (when `errorWord`) a zeroed error word. Returns where each starts (0 for no error
+    /// word).
+    func launchParameters(strides: [Int64], addresses: [UInt64], errorWord: Bool) throws
+        -> (strides: UInt64, addresses: UInt64, errorWord: UInt64) {
+        var words = strides.map { UInt64(bitPattern: $0) } + addresses
+        if errorWord { words.append(0) }
+        let base = try upload(words).raw
+        let second = base + UInt64(strides.count * 8)
+        return (base, second, errorWord ? second + UInt64(addresses.count * 8) : 0)
+    }
+
+    /// Whether a kernel set the error word at `address` (0: the launch had none). Reading it
+    /// waits for the kernel.
+    func errorWordIsSet(_ address: UInt64) throws -> Bool {
+        guard address != 0 else { return false }
+        var status: Int32 = 0
+        try device.copy(from: DeviceAddress(address), to: &status, bytes: 4)
+        return status != 0
+    }
+
     /// Copies device memory into `array`'s (C-contiguous) storage.
     func download(_ address: DeviceAddress, into array: NDArray) throws {
         let bytes = array.count * array.dtype.byteSize
@@ -352,16 +372,15 @@ struct CUDAReduceKernel: Kernel, @unchecked Sendable {
         let element = program.dtype(of: program.outputs[0])
         let partials = try uploads.allocate(try checkedProduct([outer, parts, CUDAReductionSource.accumulatorBytes(reduction.kind, element: element)],
                                                                context: "CUDA reduction: partial results"))
-        let errorWord = try uploads.upload([Int32(0)])
         let out = device.address(of: output)
         var extent: [Int64] = [Int64(try checkedProduct([outer, inner], context: "CUDA reduction: elements")), Int64(rank), 0] + order.map { Int64(shape[$0]) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - rank)
+        let parameters = try uploads.launchParameters(strides: strides, addresses: data,
+                                                      errorWord: CUDAKernelSource.canReportError(program))
         try launch(device, partial, grid: outer * parts, block: block, extent: extent, [
-            UInt64(reduction.axes.count), UInt64(parts), try uploads.upload(strides).raw, try uploads.upload(data).raw, partials.raw, errorWord.raw,
+            UInt64(reduction.axes.count), UInt64(parts), parameters.strides, parameters.addresses, partials.raw, parameters.errorWord,
         ])
-        var status: Int32 = 0
-        try device.copy(from: errorWord, to: &status, bytes: 4)
-        if status != 0 { return try performOnHost(node, inputs) }
+        if try uploads.errorWordIsSet(parameters.errorWord) { return try performOnHost(node, inputs) }
         try launch(device, finish, elements: outer, extent: nil, [
             UInt64(outer), UInt64(parts), partials.raw, out.raw,
         ])

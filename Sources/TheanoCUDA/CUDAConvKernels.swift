@@ -8,7 +8,8 @@ import TheanoTensor
 // dilation, groups and `filterFlip`. The geometry comes from the ops' own checks, so a shape
 // mistake throws the reference's error. An operand of another dtype, an empty extent (the
 // result is zeros or empty) or a geometry whose tables do not fit in 32 bits runs the node's
-// reference.
+// reference. The operands are read where they are (sizes on the host), the tables stay on the
+// device with the last geometry's, and the result stays in device memory.
 
 /// The index tables of one geometry: the im2col table and, per input position, the column
 /// entries that read it.
@@ -47,8 +48,15 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     let epilogue: (kernel: CUDAKernel, hasBias: Bool)?
     /// The node's geometry from its inputs (the op's own checks).
     let geometry: @Sendable ([NDArray]) throws -> ConvGeometry
-    /// The tables of the last geometry.
-    private let tableCache = LastValueCache<ConvGeometry, CUDAConvTables>()
+    /// The tables of the last geometry in device memory: the im2col table, the entries and
+    /// their starts.
+    private let tableCache = LastValueCache<ConvGeometry, [NDArray]>()
+
+    var acceptsDeviceArrays: Bool { true }
+    /// The sizes after the two operands are read on the host; a bias on the device.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool {
+        index < 2 || (index == 2 && epilogue?.hasBias == true)
+    }
 
     init(device: any CUDADevice, im2col: CUDAKernel, col2im: CUDAKernel, role: Role,
          epilogue: (kernel: CUDAKernel, hasBias: Bool)? = nil, geometry: @escaping @Sendable ([NDArray]) throws -> ConvGeometry) {
@@ -57,8 +65,10 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     }
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        var inputs = inputs
+        for i in inputs.indices where !readsOnDevice(input: i, of: node) && inputs[i].isOnDevice { inputs[i] = try inputs[i].onHost() }
         let dtype = node.outputTypes[0].dtype
-        guard inputs.count >= 2, inputs[0].dtype == dtype, inputs[1].dtype == dtype else { return try node.op.perform(node, inputs) }
+        guard inputs.count >= 2, inputs[0].dtype == dtype, inputs[1].dtype == dtype else { return try performOnHost(node, inputs) }
         let g = try geometry(inputs)
         let shape = role == .forward ? g.outputShape : role == .gradInputs ? g.inputShape : g.filterShape
         // A bias has one value, or one per channel; another shape runs the reference, which
@@ -67,15 +77,18 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
         if let epilogue, epilogue.hasBias {
             guard inputs.count == 3, inputs[2].dtype == dtype, inputs[2].rank == shape.count,
                   inputs[2].shape.enumerated().allSatisfy({ $1 == 1 || ($0 == 1 && $1 == shape[1]) }) else {
-                return try node.op.perform(node, inputs)
+                return try performOnHost(node, inputs)
             }
             biasStride = inputs[2].shape[1] == 1 ? 0 : 1
         }
         guard g.groups > 0, [g.batch, g.inChannels, g.outChannels, g.inputSpatial, g.kernelSpatial, g.outputSpatial].allSatisfy({ $0 > 0 }),
-              let tables = tableCache.value(for: g, make: { try? CUDAConvTables(g) }),
+              let tables = tableCache.value(for: g, make: { [device] in
+                  guard let t = try? CUDAConvTables(g) else { return nil }
+                  return try? [NDArray(t.inputIndex), NDArray(t.entries), NDArray(t.entryStart)].map { try device.contiguousArray($0) }
+              }),
               let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns"),
-              let out = try? context.buffers.allocate(shape, dtype) else {
-            return try node.op.perform(node, inputs)
+              let out = try? device.allocateArray(shape, dtype) else {
+            return try performOnHost(node, inputs)
         }
         let (width, k, p) = (dtype.byteSize, g.kernelSpatial, g.outputSpatial)
         let (cg, og) = (g.inChannels / g.groups, g.outChannels / g.groups)
@@ -84,10 +97,10 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
 
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
-        let col = try uploads.allocate(columns), target = try uploads.allocate(out.byteCount)
+        let col = try uploads.allocate(columns), target = device.address(of: out)
         let first = try uploads.upload(inputs[0]), second = try uploads.upload(inputs[1])
         func columnsOf(_ x: DeviceAddress) throws {
-            let table = try uploads.upload(tables.inputIndex)
+            let table = device.address(of: tables[0])
             try launch(device, im2col, elements: columns / width, extent: nil,
                        [UInt64(planes), UInt64(g.inputSpatial), UInt64(k), UInt64(p), table.raw, x.raw, col.raw])
         }
@@ -114,7 +127,7 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
                                           y: at(first, grp * og * p), ldy: p, strideY: g.outChannels * p, transposeY: false,
                                           c: at(col, grp * reduction * p), strideC: g.inChannels * k * p, batch: g.batch))
             }
-            let entries = try uploads.upload(tables.entries), starts = try uploads.upload(tables.entryStart)
+            let entries = device.address(of: tables[1]), starts = device.address(of: tables[2])
             try launch(device, col2im, elements: out.count, extent: nil,
                        [UInt64(planes), UInt64(g.inputSpatial), UInt64(k * p), entries.raw, starts.raw, col.raw, target.raw])
         case .gradWeights:
@@ -129,7 +142,6 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
                 }
             }
         }
-        try uploads.download(target, into: out)
         return [out]
     }
 

@@ -48,6 +48,16 @@ public enum CUDAKernelSource {
         preamble + "\n" + kernels.joined(separator: "\n")
     }
 
+    /// Whether a kernel of `program` can set its error word: only an integer power can (a
+    /// negative exponent, which the reference reports). Other launches pass no error word and
+    /// read nothing back.
+    public static func canReportError(_ program: ScalarProgram) -> Bool {
+        program.steps.contains { step in
+            guard case .pow = step.op else { return false }
+            return !(step.operands.first.map(program.dtype(of:)) ?? step.dtype).isFloatingPoint
+        }
+    }
+
     /// The elementwise kernel `name` computing `program` (see the type's documentation).
     ///
     /// - Throws: `TheanoError.unsupported` when an op has no code for its dtypes.

@@ -29,7 +29,10 @@ struct CUDANodePlan {
     static func make(for node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
         let dtype = node.outputTypes.first?.dtype
         if let program = CUDABackend.elementwiseProgram(node), let source = try? CUDAKernelSource.elementwise(program, name: name) {
-            return single(source, name, implementation: "CUDA kernel") { CUDAElementwiseKernel(device: device, kernel: $0) }
+            let reportsErrors = CUDAKernelSource.canReportError(program)
+            return single(source, name, implementation: "CUDA kernel") {
+                CUDAElementwiseKernel(device: device, kernel: $0, reportsErrors: reportsErrors)
+            }
         }
         if let (log, dtype) = CUDABackend.softmax(node), let source = try? CUDASoftmaxSource.kernel(name: name, dtype: dtype, log: log) {
             return single(source, name, implementation: "CUDA softmax") { CUDASoftmaxKernel(device: device, kernel: $0) }

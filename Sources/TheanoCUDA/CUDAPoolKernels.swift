@@ -7,7 +7,9 @@ import TheanoTensor
 // `AveragePoolGrad` and `MaxPoolGather`, from window tables built on the host once per input shape. The geometry
 // comes from the op's own checks, so a bad shape throws the reference's error; a second
 // operand of the wrong shape, a dtype the op does not produce, or a geometry too large for the
-// 32-bit tables runs the node's reference, which reports or computes it.
+// 32-bit tables runs the node's reference, which reports or computes it. The operands are read
+// where they are, the tables stay on the device with the last shape's, and the result stays
+// in device memory.
 
 /// The window tables of one geometry, as ``CUDAPoolSource`` reads them.
 struct CUDAPoolTables: Sendable {
@@ -55,8 +57,10 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
     let kernel: CUDAKernel
     let parameters: PoolParameters
     let role: Role
-    /// The tables of the last input's spatial shape.
-    private let tableCache = LastValueCache<[Int], CUDAPoolTables>()
+    /// The tables of the last input's spatial shape, in device memory.
+    private let tableCache = LastValueCache<[Int], [NDArray]>()
+
+    var acceptsDeviceArrays: Bool { true }
 
     init(device: any CUDADevice, kernel: CUDAKernel, parameters: PoolParameters, role: Role) {
         (self.device, self.kernel, self.parameters, self.role) = (device, kernel, parameters, role)
@@ -64,32 +68,34 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let dtype = node.outputTypes[0].dtype, x = inputs[0]
-        guard x.dtype == dtype, inputs.count == (role == .forward ? 1 : 2) else { return try node.op.perform(node, inputs) }
+        guard x.dtype == dtype, inputs.count == (role == .forward ? 1 : 2) else { return try performOnHost(node, inputs) }
         let g = try parameters.geometry(x.shape, op: opName)
         // The second operand: the output gradient (pooled shape) or the values to gather
         // (the input's shape); another shape or dtype runs the reference, which reports it.
         if role != .forward {
             guard inputs[1].shape == (role == .gradient ? g.outputShape : g.inputShape), inputs[1].dtype == dtype else {
-                return try node.op.perform(node, inputs)
+                return try performOnHost(node, inputs)
             }
         }
-        guard let tables = tableCache.value(for: Array(x.shape.suffix(parameters.window.count)), make: { CUDAPoolTables(g) }) else {
-            return try node.op.perform(node, inputs)
+        let device = self.device
+        guard let tables = tableCache.value(for: Array(x.shape.suffix(parameters.window.count)), make: {
+            guard let t = CUDAPoolTables(g) else { return nil }
+            return try? [NDArray(t.cells), NDArray(t.start), NDArray(t.windows), NDArray(t.windowStart), NDArray(t.divisors)]
+                .map { try device.contiguousArray($0) }
+        }) else {
+            return try performOnHost(node, inputs)
         }
-        guard let out = try? context.buffers.allocate(role == .gradient ? g.inputShape : g.outputShape, dtype) else {
-            return try node.op.perform(node, inputs)
+        guard let out = try? device.allocateArray(role == .gradient ? g.inputShape : g.outputShape, dtype) else {
+            return try performOnHost(node, inputs)
         }
         if out.count == 0 { return [out] }
         let uploads = DeviceUploads(device: device)
         defer { uploads.release() }
-        let addresses = try [uploads.upload(tables.cells), uploads.upload(tables.start), uploads.upload(tables.windows),
-                             uploads.upload(tables.windowStart), uploads.upload(tables.divisors), uploads.upload(x)]
+        let addresses = try tables.map { device.address(of: $0) } + [uploads.upload(x)]
         // The forward kernel does not read `gy`; it gets the input's address.
         let gy = role == .forward ? addresses[5] : try uploads.upload(inputs[1])
-        let target = try uploads.allocate(out.byteCount)
         try launch(device, kernel, elements: out.count, extent: nil,
-                   [UInt64(g.batch), UInt64(g.inputSpatial), UInt64(g.outputSpatial)] + addresses.map(\.raw) + [gy.raw, target.raw])
-        try uploads.download(target, into: out)
+                   [UInt64(g.batch), UInt64(g.inputSpatial), UInt64(g.outputSpatial)] + addresses.map(\.raw) + [gy.raw, device.address(of: out).raw])
         return [out]
     }
 

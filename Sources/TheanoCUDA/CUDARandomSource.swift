@@ -114,16 +114,17 @@ struct CUDARandomKernel: Kernel, @unchecked Sendable {
     let kernel: CUDAKernel
     let op: RandomVariable
 
+    /// The draw stays in device memory; the state, sizes and parameters are read on the host
+    /// (the next state is worked out there).
+    var acceptsDeviceArrays: Bool { true }
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { false }
+
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
-        let draw = try op.prepare(inputs)
-        let out = try context.buffers.allocate(draw.shape, op.dtype)
+        let draw = try op.prepare(try inputs.map { try $0.onHost() })
+        let out = try device.allocateArray(draw.shape, op.dtype)
         if draw.count > 0 {
-            let uploads = DeviceUploads(device: device)
-            defer { uploads.release() }
-            let target = try uploads.allocate(draw.count * op.dtype.byteSize)
             try launch(device, kernel, elements: draw.count, extent: nil,
-                       [UInt64(draw.count), draw.key, draw.counter, target.raw])
-            try uploads.download(target, into: out)
+                       [UInt64(draw.count), draw.key, draw.counter, device.address(of: out).raw])
         }
         return [out, draw.nextState]
     }

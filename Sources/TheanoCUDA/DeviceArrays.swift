@@ -59,10 +59,10 @@ extension CUDADevice {
         var extent: [Int64] = [Int64(count), Int64(source.rank), 0] + source.shape.map { Int64($0) }
         extent += Array(repeating: 0, count: CUDAKernelSource.maxDimensions - source.rank)
         let strides = source.strides.map { Int64($0) } + contiguousStrides(source.shape).map { Int64($0) }
-        let errorWord = try uploads.upload([Int32(0)])
-        try TheanoCUDA.launch(self, try copyKernel(source.dtype), elements: count, extent: extent, [
-            try uploads.upload(strides).raw, try uploads.upload([address(of: source).raw, target.raw]).raw, errorWord.raw,
-        ])
+        // The identity cannot fail: no error word.
+        let parameters = try uploads.launchParameters(strides: strides, addresses: [address(of: source).raw, target.raw], errorWord: false)
+        try TheanoCUDA.launch(self, try copyKernel(source.dtype), elements: count, extent: extent,
+                              [parameters.strides, parameters.addresses, 0])
     }
 
     /// `array` as a C-contiguous array in this device's memory: itself when it is one already,
