@@ -17,7 +17,12 @@ import Foundation
 /// a value of at least 1e8 or below 1e-4, or a ratio above 1000). The dtype is shown unless it
 /// is bool, int64 or float64, and always for an empty array.
 extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
-    public var description: String { ArrayPrinter(self).repr() }
+    /// NumPy's `repr`; an array in device memory prints its header and where it lives (its
+    /// elements are read only through ``onHost()``).
+    public var description: String {
+        if let device = storage.device { return "NDArray(shape=\(formatShape(shape)), dtype=\(dtype), on \(device.name))" }
+        return ArrayPrinter(self).repr()
+    }
     public var debugDescription: String { description }
 }
 

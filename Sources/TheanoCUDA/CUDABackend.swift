@@ -78,10 +78,13 @@ public struct CUDABackend: KernelBackend {
 
     /// `value` in the device's memory (in C order, unless it is there already): for the
     /// scheduler, which places there the inputs and constants that only this backend's
-    /// kernels read.
+    /// kernels read. A broadcast view (more elements than its storage holds) is left where it
+    /// is: each kernel reads it as its own launch needs.
     public func residentCopy(of value: NDArray) throws -> NDArray? {
         let device = try openDevice()
-        return device.holds(value) ? value : try device.contiguousArray(value)
+        if device.holds(value) { return value }
+        guard value.byteCount <= value.storage.byteCount else { return nil }
+        return try device.contiguousArray(value)
     }
 
     /// Nodes that run on a library (cuBLAS) instead of a generated kernel.
@@ -217,10 +220,13 @@ struct Reduction: Sendable {
 }
 
 /// Operands copied to a device for one launch, and the device memory they took (released by
-/// ``release()``).
+/// ``release()``). Every address it hands out stays valid until then: the device arrays whose
+/// own memory it passes on are kept alive too (a temporary contiguous copy included).
 final class DeviceUploads {
     let device: any CUDADevice
     private(set) var allocations: [DeviceAddress] = []
+    /// Device arrays whose memory a launch reads in place.
+    private var kept: [NDArray] = []
 
     init(device: any CUDADevice) { self.device = device }
 
@@ -229,6 +235,7 @@ final class DeviceUploads {
     func release() {
         for a in allocations { device.free(a) }
         allocations = []
+        kept = []
     }
 
     /// Device memory of `bytes` (at least 1).
@@ -249,7 +256,10 @@ final class DeviceUploads {
     /// this device, else a copy (made on the device for a strided array of this device).
     func upload(_ array: NDArray) throws -> DeviceAddress {
         if device.holds(array) {
-            if array.isContiguous { return device.address(of: array) }
+            if array.isContiguous {
+                kept.append(array)
+                return device.address(of: array)
+            }
             let address = try allocate(try checkedByteCount(array.shape, dtype: array.dtype, context: "\(device.name): a contiguous copy"))
             try device.copyElements(of: array, to: address)
             return address
@@ -273,6 +283,7 @@ final class DeviceUploads {
         var addresses: [UInt64] = [], strides: [Int64] = []
         for (k, value) in inputs.enumerated() {
             let resident = device.holds(value)
+            if resident { kept.append(value) }
             addresses.append(resident ? device.address(of: value).raw : try upload(value).raw)
             let own = resident ? value.strides : contiguousStrides(value.shape)
             strides += order.map { d in node.inputs[k].type.shape[d] == 1 ? 0 : Int64(own[d]) }

@@ -114,6 +114,13 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
         Foundation.free(UnsafeMutableRawPointer(bitPattern: UInt(address.raw)))
     }
 
+    /// Sets every byte of `bytes` at `address` (device memory from ``allocate(bytes:)``) to
+    /// 0xFF: NaN as floats, -1 as integers.
+    func poison(_ address: DeviceAddress, bytes: Int) {
+        guard bytes > 0, let p = UnsafeMutableRawPointer(bitPattern: UInt(address.raw)) else { return }
+        p.initializeMemory(as: UInt8.self, repeating: 0xFF, count: bytes)
+    }
+
     public func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
         guard bytes > 0 else { return }
         try address(device).copyMemory(from: host, byteCount: bytes)

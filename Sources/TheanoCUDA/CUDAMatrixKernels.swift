@@ -34,7 +34,9 @@ func storedMatrices(_ a: NDArray) throws -> (array: NDArray, transposed: Bool, l
 /// otherwise a C-order copy made where `v` lives).
 func reshapedOperand(_ v: NDArray, _ shape: [Int], device: any CUDADevice) throws -> NDArray {
     if v.shape == shape { return v }
-    if v.isContiguous || !device.holds(v) { return try v.onHost().reshaped(shape) }
+    // A contiguous array (on the host or the device) reshapes as a view.
+    if v.isContiguous { return try v.reshaped(shape) }
+    if !device.holds(v) { return try v.onHost().reshaped(shape) }
     return try device.contiguousArray(v).reshaped(shape)
 }
 

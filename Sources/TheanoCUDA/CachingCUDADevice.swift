@@ -111,6 +111,10 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
     public func free(_ address: DeviceAddress) {
         let kept = state.withLock { state -> Bool in
             guard let size = state.classOf.removeValue(forKey: address) else { return false }
+            // On the emulator, a freed block reads as NaN (all bits set) until it is handed out
+            // again, so a kernel that reads memory after its array went away gives NaN, which
+            // the tests see, rather than stale values that happen to be right.
+            (base as? EmulatedCUDADevice)?.poison(address, bytes: size)
             state.free[size, default: []].append(address)
             state.statistics.bytesInUse -= size
             state.statistics.bytesCached += size

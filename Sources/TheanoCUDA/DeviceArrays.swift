@@ -90,8 +90,9 @@ func performOnHost(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
 /// makes it contiguous on the device (the reference would copy it on the host).
 struct DeviceViewKernel: Kernel {
     var acceptsDeviceArrays: Bool { true }
-    /// Indices and shapes are read on the host.
-    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index == 0 }
+    /// Nothing is read: a view takes its input where it is, and indices and shapes are read on
+    /// the host, so no input is placed on the device for a view's sake.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { false }
 
     /// Whether `node` is a view or shape node this kernel runs.
     static func handles(_ node: Apply) -> Bool {

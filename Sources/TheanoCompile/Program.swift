@@ -161,7 +161,8 @@ struct Program: @unchecked Sendable {
         let onlyDeviceReads = Set(deviceRead.filter(\.value).keys)
         var placedConstants: [(Int, NDArray)] = []
         for (s, value) in constants {
-            let placed = value.rank >= 1 && onlyDeviceReads.contains(s) ? try backend.residentCopy(of: value) : nil
+            // A constant that cannot be placed stays on the host (each kernel copies it then).
+            let placed = value.rank >= 1 && onlyDeviceReads.contains(s) ? (try? backend.residentCopy(of: value)) ?? nil : nil
             placedConstants.append((s, placed ?? value))
         }
         self.constants = placedConstants

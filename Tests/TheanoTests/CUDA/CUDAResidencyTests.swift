@@ -97,6 +97,43 @@ final class CUDAResidencyTests: XCTestCase {
         XCTAssertEqual(try sum()[0].toArray(of: Float.self), [0, 3])
     }
 
+    /// A call that throws changes no shared variable, on the device as on the host: device
+    /// kernels write new arrays, so the variable's device value is the one it had.
+    func testAFailedCallLeavesDeviceValuesAsTheyWere() throws {
+        let w = Shared(try NDArray([1, 2, 3, 4] as [Float], shape: [2, 2]))
+        let v = Shared(try NDArray([10, 20] as [Float], shape: [2]))
+        let x = Tensor.matrix("x", .float32)
+        let options = CompileOptions(backend: .cudaEmulator, strict: true)
+        let step = try function([x], [w.sum()], updates: [w: w + x * 2, v: v + 1], options: options)
+        _ = try step(try NDArray([1, 1, 1, 1] as [Float], shape: [2, 2]))
+        XCTAssertTrue(w.storage.storedValue().isOnDevice)
+        XCTAssertTrue(v.storage.storedValue().isOnDevice)
+        // `x` does not broadcast against `w`: the elementwise update fails at run time.
+        XCTAssertThrowsError(try step(try NDArray([1, 1, 1] as [Float], shape: [1, 3])))
+        XCTAssertEqual(w.value.toArray(of: Float.self), [3, 4, 5, 6])
+        XCTAssertEqual(v.value.toArray(of: Float.self), [11, 21])
+        // And an update of the wrong shape is refused before anything is stored.
+        let bad = try function([x], [], updates: [v: x.sum(axis: 0)], options: options)
+        XCTAssertThrowsError(try bad(try NDArray([1, 2, 3, 4, 5, 6] as [Float], shape: [2, 3])))
+        XCTAssertEqual(v.value.toArray(of: Float.self), [11, 21])
+        XCTAssertEqual(w.value.toArray(of: Float.self), [3, 4, 5, 6])
+    }
+
+    /// A function's output that is a device-resident shared variable itself comes back as a
+    /// host copy; an identity update keeps the device value.
+    func testOutputsOfDeviceValuesAreHostCopies() throws {
+        let w = Shared(try NDArray([1, 2] as [Float], shape: [2]))
+        let options = CompileOptions(backend: .cudaEmulator, strict: true)
+        _ = try function([], [], updates: [w: w * 3], options: options)()
+        let read = try function([], [w, w * 1], updates: [w: w], options: options)
+        let outputs = try read()
+        XCTAssertFalse(outputs[0].isOnDevice)
+        XCTAssertEqual(outputs[0].toArray(of: Float.self), [3, 6])
+        XCTAssertEqual(outputs[1].toArray(of: Float.self), [3, 6])
+        XCTAssertTrue(w.storage.storedValue().isOnDevice)
+        XCTAssertTrue("\(w.storage.storedValue())".contains("on CUDA emulator"), "\(w.storage.storedValue())")
+    }
+
     /// Views of device arrays (a transpose, a slice, a broadcast row, a reshape of a strided
     /// view) are read in place by the kernels after them.
     func testViewsOfDeviceArraysFeedDeviceKernels() throws {
