@@ -35,6 +35,8 @@ struct Program: @unchecked Sendable {
     let residentInputs: [Int]
     /// The backend that places ``residentInputs`` (nil when there are none).
     let residentBackend: (any KernelBackend)?
+    /// How many constants were placed on the device when the program was made.
+    let residentConstantCount: Int
     let constants: [(slot: Int, value: NDArray)]
     /// Shared values read at each call; `overwritten` ones are updated in place.
     var sharedReads: [(slot: Int, storage: SharedValue, overwritten: Bool)]
@@ -166,6 +168,7 @@ struct Program: @unchecked Sendable {
             placedConstants.append((s, placed ?? value))
         }
         self.constants = placedConstants
+        self.residentConstantCount = zip(constants, placedConstants).filter { $0.0.1.storage !== $0.1.1.storage }.count
         var resident: [Int] = []
         for (k, v) in graph.inputs.enumerated() where v.type.rank >= 1 && onlyDeviceReads.contains(slot(v)) { resident.append(k) }
         self.residentInputs = resident
@@ -190,11 +193,17 @@ extension Program {
     /// How every node runs now (kernels compiling in the background are reported as what runs
     /// until they are ready).
     var kernelReport: KernelReport {
-        KernelReport(backend: backendName, entries: zip(instructions, kernels.current()).map { inst, entry in
+        var report = KernelReport(backend: backendName, entries: zip(instructions, kernels.current()).map { inst, entry in
             let choice = entry.choice
             return KernelReport.Entry(node: nodeLabel(inst.node), op: opTypeName(inst.node.op), kind: choice.kind,
                                       implementation: choice.implementation, note: choice.note, nested: choice.nested)
         })
+        let inputs = residentInputs.map { k in graph.inputs[k].name.map { "input \($0)" } ?? "input \(k)" }
+        if !inputs.isEmpty { report.placedOnDevice.append("\(inputs.joined(separator: ", ")) (copied once per call)") }
+        if residentConstantCount > 0 {
+            report.placedOnDevice.append("\(residentConstantCount) constant\(residentConstantCount == 1 ? "" : "s") (copied when compiled)")
+        }
+        return report
     }
 
     /// Blocks until every kernel compiling in the background (nested programs' included) is

@@ -29,6 +29,10 @@ public struct KernelReport: Sendable, CustomStringConvertible {
     public let backend: String
     /// One entry per node, in run order.
     public let entries: [Entry]
+    /// What the scheduler places in device memory for the backend's device kernels (see
+    /// ``KernelBackend/residentCopy(of:)``): the inputs copied there at each call and the
+    /// constants copied there once. Empty on a host backend.
+    public var placedOnDevice: [String] = []
 
     /// How many nodes run on `implementation`.
     public func count(_ implementation: String) -> Int {
@@ -47,6 +51,7 @@ public struct KernelReport: Sendable, CustomStringConvertible {
         }
         let summary = counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
         var out = ["\(indent)backend \(backend): \(entries.count) node\(entries.count == 1 ? "" : "s")\(entries.isEmpty ? "" : " (\(summary))")"]
+        if !placedOnDevice.isEmpty { out.append("\(indent)  on the device: \(placedOnDevice.joined(separator: "; "))") }
         let width = (entries.map(\.implementation.count).max() ?? 0) + 2
         for e in entries {
             let pad = String(repeating: " ", count: Swift.max(0, width - e.implementation.count))

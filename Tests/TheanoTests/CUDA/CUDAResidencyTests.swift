@@ -38,6 +38,11 @@ final class CUDAResidencyTests: XCTestCase {
     func testATrainingStepMovesOnlyItsInputsAndItsLoss() throws {
         let device = CachingCUDADevice(EmulatedCUDADevice())
         let model = try mlp(CompileOptions(backend: Backend(CUDABackend(device: device)), strict: true))
+        // The batch is placed on the device once per call (two products read it), the
+        // labels stay on the host (the loss reads them there).
+        let placed = model.step.kernelReport.placedOnDevice
+        XCTAssertEqual(placed.first, "input x (copied once per call)", "\(model.step.kernelReport)")
+        XCTAssertTrue("\(model.step.kernelReport)".contains("on the device: input x"))
         let (x0, y0) = batch(0)
         _ = try model.step(x0, y0)
         for parameter in model.parameters {
