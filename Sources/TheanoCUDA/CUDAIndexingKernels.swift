@@ -93,3 +93,43 @@ struct CUDAScatterAddKernel: Kernel, @unchecked Sendable {
         return [out]
     }
 }
+
+/// `AdvancedSubtensor` with any NumPy index (several integer arrays, masks, slices, new axes):
+/// the index is resolved on the host against the array's header (``IndexSelection``, as the
+/// reference does), each selected element's offset in the storage is listed, and the gather
+/// kernel copies them (one element per "row"). The array is read in place when it is in this
+/// device's memory; a bad index runs the reference, which reports it.
+struct CUDASelectionGatherKernel: Kernel, @unchecked Sendable {
+    let device: any CUDADevice
+    let kernel: CUDAKernel
+    let op: AdvancedSubtensor
+
+    var acceptsDeviceArrays: Bool { true }
+    /// The indices are read on the host.
+    func readsOnDevice(input index: Int, of node: Apply) -> Bool { index == 0 }
+
+    func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let dtype = node.outputTypes[0].dtype
+        let indexValues = try inputs.dropFirst().map { try $0.onHost() }
+        guard inputs[0].dtype == dtype, let index = try? op.runtimeIndex(node, indexValues) else { return try performOnHost(node, inputs) }
+        // The array's own memory when it is here; else a dense copy, whose layout the index
+        // is then resolved against.
+        let x = device.holds(inputs[0]) ? inputs[0] : try device.contiguousArray(inputs[0])
+        guard let selection = try? IndexSelection(shape: x.shape, strides: x.strides, offset: x.offset, indices: index, context: "AdvancedSubtensor"),
+              let out = try? device.allocateArray(selection.shape, dtype) else {
+            return try performOnHost(node, inputs)
+        }
+        if out.count == 0 { return [out] }
+        var offsets: [Int64] = []
+        offsets.reserveCapacity(out.count)
+        selection.forEachOffset { offsets.append(Int64($0)) }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let table = try uploads.upload(offsets)
+        try withExtendedLifetime(x) {
+            try launch(device, kernel, elements: out.count, extent: nil,
+                       [UInt64(offsets.count), 1, x.storage.deviceAddress, table.raw, device.address(of: out).raw])
+        }
+        return [out]
+    }
+}

@@ -64,6 +64,9 @@ struct CUDANodePlan {
            let source = try? CUDAIndexingSource.gather(name: name, byteWidth: dtype.byteSize) {
             return single(source, name, implementation: "CUDA gather") { CUDAGatherKernel(device: device, kernel: $0) }
         }
+        if let op = node.op as? AdvancedSubtensor, let dtype, let source = try? CUDAIndexingSource.gather(name: name, byteWidth: dtype.byteSize) {
+            return single(source, name, implementation: "CUDA gather") { CUDASelectionGatherKernel(device: device, kernel: $0, op: op) }
+        }
         if let op = node.op as? IncSubtensor, op.mode == .increment, isRowIndex(op.entries), let dtype,
            CUDAIndexingSource.scatterAddSupports(dtype), let source = try? CUDAIndexingSource.scatterAdd(name: name, dtype: dtype) {
             return single(source, name, implementation: "CUDA scatter-add") { CUDAScatterAddKernel(device: device, kernel: $0) }

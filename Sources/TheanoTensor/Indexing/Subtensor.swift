@@ -78,10 +78,15 @@ public struct AdvancedSubtensor: Op {
     }
 
     public func perform(_ node: Apply, _ inputs: [NDArray]) throws -> [NDArray] {
+        [try inputs[0].indexed(try runtimeIndex(node, Array(inputs.dropFirst())), context: "AdvancedSubtensor")]
+    }
+
+    /// The NumPy index this node applies, from its index inputs' values (checked as `perform`
+    /// checks them), for kernels that resolve it against their own array's layout.
+    package func runtimeIndex(_ node: Apply, _ indexValues: [NDArray]) throws -> [FancyIndex] {
         let a = try analysis(node.inputs)
-        let indexValues = Array(inputs.dropFirst())
         try a.checkBroadcast(indexValues, opName: "AdvancedSubtensor")
-        return [try inputs[0].indexed(try a.resolve(indexValues), context: "AdvancedSubtensor")]
+        return try a.resolve(indexValues)
     }
 
     public func inferShape(_ node: Apply, _ inputShapes: [[Variable]]) throws -> [[Variable]] {
