@@ -256,15 +256,11 @@ final class DeviceUploads {
     /// this device, else a copy (made on the device for a strided array of this device).
     func upload(_ array: NDArray) throws -> DeviceAddress {
         if device.holds(array) {
-            if array.isContiguous {
-                kept.append(array)
-                return device.address(of: array)
-            }
-            let address = try allocate(try checkedByteCount(array.shape, dtype: array.dtype, context: "\(device.name): a contiguous copy"))
-            try device.copyElements(of: array, to: address)
-            return address
+            let dense = try device.contiguousArray(array)
+            kept.append(dense)
+            return device.address(of: dense)
         }
-        let dense = try array.onHost().contiguous()
+        let dense = try denseOnHost(array)
         let bytes = dense.count * dense.dtype.byteSize
         (device as? CachingCUDADevice)?.noteArrayToDevice(bytes: bytes)
         let address = try allocate(bytes)

@@ -43,7 +43,7 @@ extension CUDADevice {
         let count = source.count
         guard count > 0 else { return }
         if !holds(source) {
-            let dense = try source.onHost().contiguous()
+            let dense = try denseOnHost(source)
             (self as? CachingCUDADevice)?.noteArrayToDevice(bytes: count * dense.dtype.byteSize)
             try withExtendedLifetime(dense) {
                 try copy(from: dense.storage.baseAddress + dense.offset * dense.dtype.byteSize, to: target, bytes: count * dense.dtype.byteSize)
@@ -73,6 +73,14 @@ extension CUDADevice {
         try copyElements(of: array, to: address(of: out))
         return out
     }
+}
+
+/// `array`'s elements in C order in host memory, to copy to a device: `array` itself when it
+/// is a contiguous host array, else a copy (memory refused for a broadcast view that stands
+/// for more than memory holds is a thrown error, not a trap).
+func denseOnHost(_ array: NDArray) throws -> NDArray {
+    let host = try array.onHost()
+    return host.isContiguous ? host : try host.copy(context: "CUDA backend: a contiguous copy for the device")
 }
 
 /// Runs `node`'s reference `perform` on host copies of its inputs: what a device kernel does

@@ -114,22 +114,25 @@ extension Program {
         var validated: [Int] = []
         for index in inPlaceStart..<instructions.count {
             let inst = instructions[index]
-            var inputs = try runner.inputs(of: inst, slots)
-            if !runner.kernels[index].onDevice { try inputs.bringToHost() }
+            // A host kernel reads host copies of device values: made once here, for its
+            // validation and its run (fresh memory, private to this call).
+            var downloaded = Set<Int>()
+            if !runner.kernels[index].onDevice {
+                for s in Set(inst.inputSlots) where slots[s]?.isOnDevice == true {
+                    slots[s] = try slots[s]?.onHost()
+                    downloaded.insert(s)
+                }
+            }
+            let inputs = try runner.inputs(of: inst, slots)
             if let kernel = runner.kernels[index].kernel as? any InPlaceKernel, !checksKernels {
                 try kernel.validate(inst.node, inputs)
                 validated.append(index)
             } else {
                 // No validation: run on private copies of the variables it overwrites, so a
                 // failure changes nothing. Kernels that take device arrays never overwrite them
-                // (``Kernel/acceptsDeviceArrays``); a host kernel's copy of one is its host copy.
-                for k in Set(inst.node.op.destroyMap.values.flatMap { $0 }) {
-                    guard let v = slots[inst.inputSlots[k]] else { continue }
-                    if !v.isOnDevice {
-                        slots[inst.inputSlots[k]] = v.copy()
-                    } else if !runner.kernels[index].onDevice {
-                        slots[inst.inputSlots[k]] = try v.onHost()
-                    }
+                // (``Kernel/acceptsDeviceArrays``).
+                for k in Set(inst.node.op.destroyMap.values.flatMap({ $0 })) where !downloaded.contains(inst.inputSlots[k]) {
+                    if let v = slots[inst.inputSlots[k]], !v.isOnDevice { slots[inst.inputSlots[k]] = v.copy() }
                 }
                 try runner.run(index, &slots, &times)
             }

@@ -164,7 +164,7 @@ struct Program: @unchecked Sendable {
         var placedConstants: [(Int, NDArray)] = []
         for (s, value) in constants {
             // A constant that cannot be placed stays on the host (each kernel copies it then).
-            let placed = value.rank >= 1 && onlyDeviceReads.contains(s) ? (try? backend.residentCopy(of: value)) ?? nil : nil
+            let placed = value.rank >= 1 && onlyDeviceReads.contains(s) ? try? backend.residentCopy(of: value) : nil
             placedConstants.append((s, placed ?? value))
         }
         self.constants = placedConstants
