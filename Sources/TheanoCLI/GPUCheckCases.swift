@@ -119,6 +119,31 @@ enum GPUCheckCases {
                 return ([x, w], [y] + (try grad(sum(y * y), wrt: [x, w])), [image, filters])
             },
         ]
+        let (line, line3) = (try normal([3, 4, 40], .float64), try normal([5, 4, 7], .float64, std: 0.3))
+        let (volume, volume3) = (try normal([2, 3, 6, 9, 8]), try normal([4, 3, 3, 2, 3], std: 0.3))
+        cases.append(graph("convolutions 1-d and 3-d, dilated", rtol: 1e-4, atol: 1e-3) {
+            let x = Tensor.variable("x", .float64, shape: [nil, nil, nil]), w = Tensor.variable("w", .float64, shape: [nil, nil, nil])
+            let v = Tensor.variable("v", .float32, shape: [nil, nil, nil, nil, nil]), k = Tensor.variable("k", .float32, shape: [nil, nil, nil, nil, nil])
+            let y = try conv1d(x, w, stride: 2, padding: .full, dilation: 3)
+            let z = try conv3d(v, k, stride: [1, 2, 1], padding: .explicit(before: [1, 0, 1], after: [1, 0, 1]), filterFlip: false)
+            return ([x, w, v, k], [y, z] + (try grad(sum(y * y), wrt: [x, w])) + (try grad(sum(z * z), wrt: [v, k])), [line, line3, volume, volume3])
+        })
+        // Forty calls that only update a shared variable: nothing is read on the host until
+        // the end, so the launches and the staged uploads of each call's input queue on the
+        // stream (the staging ring wraps several times).
+        let feeds = try (0..<5).map { _ in try normal([512, 512], std: 0.1) }
+        cases.append(Case(name: "queued updates (40 calls, no output)") { device, reference in
+            func make(_ options: CompileOptions) throws -> (Function, Shared) {
+                let w = Shared(NDArray(zeros: [512, 512], dtype: .float32)), x = Tensor.matrix("x", .float32)
+                return (try function([x], [], updates: [w: try tanh(w * 0.5 + x) + x.mean()], options: options), w)
+            }
+            let (f, onDevice) = try make(device), (g, onHost) = try make(reference)
+            for k in 0..<40 {
+                _ = try f.call([feeds[k % feeds.count]])
+                _ = try g.call([feeds[k % feeds.count]])
+            }
+            return Outcome(worst: distance(onDevice.value, onHost.value, rtol: 1e-4, atol: 1e-5), report: summary(f))
+        })
         cases.append(training("MLP step (3 SGD updates)", rtol: 1e-4, atol: 1e-5, { options in
             var generator = RandomGenerator(seed: 21)
             let params = try [[784, 128], [128, 10]].map { Shared(try NDArray.randomNormal($0, std: 0.05, using: &generator)) }

@@ -35,6 +35,11 @@ struct GPUCheckCommand: ParsableCommand {
             print("FAIL the \(backend) backend does not run: \(error)")
             throw ExitCode(1)
         }
+        if let provider = device.implementation as? CUDABackend, let opened = try? provider.openDevice() {
+            let library = opened.convolutionLibrary
+            let problem = ((opened as? CachingCUDADevice)?.base as? CUDADriverDevice)?.convolutionLibraryProblem
+            print("device: \(opened.name); convolutions: " + (library.map { "\($0), else im2col + cuBLAS" } ?? "im2col + cuBLAS (\(problem ?? "no cuDNN"))"))
+        }
         var failures = 0
         for c in cases {
             let start = Date()

@@ -3,8 +3,10 @@ import TheanoCompile
 import TheanoGraph
 import TheanoTensor
 
-// Convolutions on the device as im2col + cuBLAS (``CUDAConvSource``): `Conv` (forward, and
-// `ConvBiasReLU` with its epilogue kernel), `ConvGradInputs` and `ConvGradWeights`, any of 1-3 spatial axes with strides, padding,
+// Convolutions on the device: through the device's convolution library (cuDNN) where it has
+// one and cuDNN can express the geometry (``ConvolutionCall``), else as im2col + cuBLAS
+// (``CUDAConvSource``): `Conv` (forward, and `ConvBiasReLU` with its epilogue kernel after
+// either), `ConvGradInputs` and `ConvGradWeights`, any of 1-3 spatial axes with strides, padding,
 // dilation, groups and `filterFlip`. The geometry comes from the ops' own checks, so a shape
 // mistake throws the reference's error. An operand of another dtype, an empty extent (the
 // result is zeros or empty) or a geometry whose tables do not fit in 32 bits runs the node's
@@ -82,12 +84,22 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
             biasStride = inputs[2].shape[1] == 1 ? 0 : 1
         }
         guard g.groups > 0, [g.batch, g.inChannels, g.outChannels, g.inputSpatial, g.kernelSpatial, g.outputSpatial].allSatisfy({ $0 > 0 }),
-              let tables = tableCache.value(for: g, make: { [device] in
+              let out = try? device.allocateArray(shape, dtype) else {
+            return try performOnHost(node, inputs)
+        }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let target = device.address(of: out)
+        let first = try uploads.upload(inputs[0]), second = try uploads.upload(inputs[1])
+        if try convolveWithLibrary(g, dtype: dtype, first, second, target, uploads) {
+            try finish(out, bias: inputs.count > 2 ? inputs[2] : nil, biasStride: biasStride, g, uploads)
+            return [out]
+        }
+        guard let tables = tableCache.value(for: g, make: { [device] in
                   guard let t = try? CUDAConvTables(g) else { return nil }
                   return try? [NDArray(t.inputIndex), NDArray(t.entries), NDArray(t.entryStart)].map { try device.contiguousArray($0) }
               }),
-              let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns"),
-              let out = try? device.allocateArray(shape, dtype) else {
+              let columns = try? checkedProduct([g.batch, g.inChannels, g.kernelSpatial, g.outputSpatial, dtype.byteSize], context: "CUDA convolution columns") else {
             return try performOnHost(node, inputs)
         }
         let (width, k, p) = (dtype.byteSize, g.kernelSpatial, g.outputSpatial)
@@ -95,10 +107,7 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
         let reduction = cg * k, planes = g.batch * g.inChannels
         func at(_ base: DeviceAddress, _ elements: Int) -> DeviceAddress { DeviceAddress(base.raw + UInt64(elements * width)) }
 
-        let uploads = DeviceUploads(device: device)
-        defer { uploads.release() }
-        let col = try uploads.allocate(columns), target = device.address(of: out)
-        let first = try uploads.upload(inputs[0]), second = try uploads.upload(inputs[1])
+        let col = try uploads.allocate(columns)
         func columnsOf(_ x: DeviceAddress) throws {
             let table = device.address(of: tables[0])
             try launch(device, im2col, elements: columns / width, extent: nil,
@@ -114,11 +123,7 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
                                           y: at(col, grp * reduction * p), ldy: p, strideY: g.inChannels * k * p, transposeY: false,
                                           c: at(target, grp * og * p), strideC: g.outChannels * p, batch: g.batch))
             }
-            if let epilogue {
-                let bias = epilogue.hasBias ? try uploads.upload(inputs[2]).raw : 0
-                try launch(device, epilogue.kernel, elements: out.count, extent: nil,
-                           [UInt64(out.count), UInt64(g.outChannels), UInt64(p), UInt64(biasStride), bias, target.raw])
-            }
+            try finish(out, bias: inputs.count > 2 ? inputs[2] : nil, biasStride: biasStride, g, uploads)
         case .gradInputs:
             // col[b, g] = W_gᵀ · gy[b, group rows], then each input element gathers its entries.
             for grp in 0..<g.groups {
@@ -145,4 +150,35 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
         return [out]
     }
 
+    /// Runs the node's product through the device's convolution library (cuDNN) when it has
+    /// one that takes this geometry; false when the im2col path should run instead (no
+    /// library, padding cuDNN cannot express, or the library has no algorithm for it).
+    private func convolveWithLibrary(_ g: ConvGeometry, dtype: DType, _ first: DeviceAddress, _ second: DeviceAddress,
+                                     _ target: DeviceAddress, _ uploads: DeviceUploads) throws -> Bool {
+        guard device.convolutionLibrary != nil else { return false }
+        // The operands by role: forward (x, w) -> y, gradInputs (gy, w) -> x, gradWeights (x, gy) -> w.
+        let call: ConvolutionCall? = switch role {
+        case .forward: ConvolutionCall(g, direction: .forward, dtype: dtype, x: first, w: second, y: target)
+        case .gradInputs: ConvolutionCall(g, direction: .backwardData, dtype: dtype, x: target, w: second, y: first)
+        case .gradWeights: ConvolutionCall(g, direction: .backwardFilter, dtype: dtype, x: first, w: target, y: second)
+        }
+        guard let call else { return false }
+        let bytes: Int
+        do {
+            bytes = try device.convolutionWorkspace(call)
+        } catch let error as TheanoError where error.kind == .unsupported {
+            return false
+        }
+        let workspace = try uploads.allocate(bytes)
+        try device.convolution(call, workspace: workspace, workspaceBytes: bytes)
+        return true
+    }
+
+    /// ``ConvBiasReLU``'s bias and rectifier on the forward product `out`, if this node has them.
+    private func finish(_ out: NDArray, bias: NDArray?, biasStride: Int, _ g: ConvGeometry, _ uploads: DeviceUploads) throws {
+        guard role == .forward, let epilogue else { return }
+        let address = epilogue.hasBias ? try uploads.upload(bias ?? out).raw : 0
+        try launch(device, epilogue.kernel, elements: out.count, extent: nil,
+                   [UInt64(out.count), UInt64(g.outChannels), UInt64(g.outputSpatial), UInt64(biasStride), address, device.address(of: out).raw])
+    }
 }

@@ -43,6 +43,16 @@ public protocol CUDADevice: DeviceMemory {
     /// Runs a (strided batched) matrix product on device memory: cuBLAS on a GPU.
     /// - Throws: `TheanoError` for parameters cuBLAS would reject, or its failure.
     func gemm(_ call: GEMMCall) throws
+    /// The library the device runs ``ConvolutionCall``s with (`"cuDNN 9.1.0"`), or nil when it
+    /// has none: convolutions then run as im2col + cuBLAS.
+    var convolutionLibrary: String? { get }
+    /// The workspace bytes ``convolution(_:workspace:workspaceBytes:)`` needs for `call`.
+    /// - Throws: `TheanoError.unsupported` when the library cannot run this call (the
+    ///   backend then runs it as im2col + cuBLAS).
+    func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int
+    /// Runs (queues) `call` with `workspace` device memory of at least
+    /// ``convolutionWorkspace(_:)`` bytes.
+    func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws
     /// The threads per block the backend launches elementwise kernels with.
     var preferredBlockSize: UInt32 { get }
     /// The most blocks of an elementwise launch (grid-stride loops cover the rest).
@@ -52,6 +62,15 @@ public protocol CUDADevice: DeviceMemory {
 extension CUDADevice {
     public var preferredBlockSize: UInt32 { 256 }
     public var maximumGridSize: UInt32 { 4096 }
+    public var convolutionLibrary: String? { nil }
+
+    public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
+        throw TheanoError.unsupported("\(name) has no convolution library")
+    }
+
+    public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+        throw TheanoError.unsupported("\(name) has no convolution library")
+    }
 
     public func releaseBlock(at address: UInt64) {
         free(DeviceAddress(address))
@@ -92,16 +111,38 @@ extension CUDADevice {
 
 /// The CUDA emulator behind the device interface: device memory is host memory (64-byte
 /// aligned), a module is the unit compiled as C, a launch runs the kernel block by block with
-/// one OS thread per CUDA thread (``CUDAEmulator``).
+/// one OS thread per CUDA thread (``CUDAEmulator``), a cuBLAS product and a cuDNN convolution
+/// are their documented definitions by plain loops (``GEMMCall/runOnHost()``,
+/// ``ConvolutionCall/runOnHost()``).
 public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
     public let name = "CUDA emulator (the generated CUDA C run on the CPU)"
+    /// Whether the emulator stands for a GPU with cuDNN (the default, as on the GPU machine
+    /// the backend is checked on) or without (convolutions as im2col + cuBLAS).
+    public let emulatesConvolutionLibrary: Bool
     /// One warp per block and a few blocks: each CUDA thread is an OS thread here.
     public var preferredBlockSize: UInt32 { 32 }
     public var maximumGridSize: UInt32 { 4 }
     private var emulators: [CUDAEmulator] = []
     private let lock = NSLock()
 
-    public init() {}
+    /// An emulator standing for a GPU with cuDNN, or without it when
+    /// `convolutionLibrary` is false.
+    public init(convolutionLibrary: Bool = true) {
+        emulatesConvolutionLibrary = convolutionLibrary
+    }
+
+    public var convolutionLibrary: String? { emulatesConvolutionLibrary ? "emulated cuDNN" : nil }
+
+    /// No workspace: the loops need none.
+    public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
+        guard emulatesConvolutionLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
+        return 0
+    }
+
+    public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+        guard emulatesConvolutionLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
+        try call.runOnHost()
+    }
 
     public func allocate(bytes: Int) throws -> DeviceAddress {
         guard bytes >= 0, let p = aligned_alloc(64, Swift.max((bytes + 63) / 64 * 64, 64)) else {

@@ -5,7 +5,17 @@ import TheanoArray
 /// primary context, memory, cubins compiled by NVRTC for the device's own architecture (so no
 /// PTX newer than the driver is ever loaded), and launches.
 ///
-/// Verified on a GPU machine only (the test suite checks the error without one).
+/// Everything runs in order on one non-blocking stream of the device's own: kernel launches,
+/// cuBLAS products and host-device copies are queued and the host goes on; copies to the
+/// device are staged in page-locked buffers (``PinnedStaging``), so they return once the data
+/// is staged. The host waits only when it reads device memory (a copy to the host), when the
+/// driver returns memory, and when an integer power's error word is read. A kernel that fails
+/// reports at the next wait; with `THEANO_CUDA_LAUNCH_BLOCKING=1` every launch and product is
+/// waited for (as `CUDA_LAUNCH_BLOCKING=1` does for CUDA programs), so the failure names its
+/// kernel.
+///
+/// Verified on a GPU machine only (the test suite checks the error without one, and the
+/// staging against a stream that defers its work).
 public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     private typealias Status = Int32
     private typealias Init = @convention(c) (UInt32) -> Status
@@ -17,13 +27,18 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     private typealias SetContext = @convention(c) (OpaquePointer?) -> Status
     private typealias MemAlloc = @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Status
     private typealias MemFree = @convention(c) (UInt64) -> Status
-    private typealias CopyToDevice = @convention(c) (UInt64, UnsafeRawPointer, Int) -> Status
-    private typealias CopyToHost = @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> Status
     private typealias ModuleLoad = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UnsafeRawPointer) -> Status
     private typealias ModuleFunction = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, OpaquePointer?, UnsafePointer<CChar>) -> Status
     private typealias LaunchKernel = @convention(c) (OpaquePointer?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, OpaquePointer?,
                                                      UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Status
-    private typealias Synchronize = @convention(c) () -> Status
+    private typealias StreamCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UInt32) -> Status
+    private typealias StreamWait = @convention(c) (OpaquePointer?) -> Status
+    private typealias HostAlloc = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, Int, UInt32) -> Status
+    private typealias HostFree = @convention(c) (UnsafeMutableRawPointer?) -> Status
+    private typealias CopyToDeviceAsync = @convention(c) (UInt64, UnsafeRawPointer, Int, OpaquePointer?) -> Status
+    private typealias CopyToHostAsync = @convention(c) (UnsafeMutableRawPointer, UInt64, Int, OpaquePointer?) -> Status
+    private typealias EventCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UInt32) -> Status
+    private typealias EventRecord = @convention(c) (OpaquePointer?, OpaquePointer?) -> Status
     private typealias ErrorString = @convention(c) (Status, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Status
 
     public let name: String
@@ -31,12 +46,23 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     public let architecture: String
     private let context: OpaquePointer?
     private let setContext: SetContext, memAlloc: MemAlloc, memFree: MemFree
-    private let copyToDevice: CopyToDevice, copyToHost: CopyToHost
     private let moduleLoad: ModuleLoad, moduleFunction: ModuleFunction, launchKernel: LaunchKernel
-    private let synchronize: Synchronize, errorString: ErrorString
+    private let errorString: ErrorString
+    private let streamSynchronize: StreamWait, hostAlloc: HostAlloc, hostFree: HostFree
+    private let copyToDeviceAsync: CopyToDeviceAsync, copyToHostAsync: CopyToHostAsync
+    private let eventCreate: EventCreate, eventRecord: EventRecord, eventSynchronize: StreamWait, eventDestroy: StreamWait
     private let library: LoadedLibrary
+    /// The stream every launch, product and copy is queued on.
+    let stream: OpaquePointer?
+    /// Waits after every launch and product (`THEANO_CUDA_LAUNCH_BLOCKING=1`).
+    let launchBlocking: Bool
+    private var staging: PinnedStaging!
     private var modules: [OpaquePointer?] = []
     private var cublas: CUBLAS?
+    /// cuDNN once loaded, or why it could not be (tried once).
+    private var cudnn: CUDNN?
+    private var triedCUDNN = false
+    private var cudnnProblem: String?
     private let lock = NSLock()
 
     /// Opens device `ordinal` (0 for the first GPU).
@@ -44,7 +70,8 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     /// - Throws: `TheanoError.unsupported` when the driver library is not found (naming where
     ///   it was looked for), `cuInit` fails (no GPU, or a driver without a device), or there is
     ///   no such device.
-    public init(ordinal: Int = 0, locator: CUDALibraryLocator = CUDALibraryLocator()) throws {
+    public init(ordinal: Int = 0, locator: CUDALibraryLocator = CUDALibraryLocator(),
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let lib = try locator.load(.driver)
         library = lib
         let describe = try lib.function("cuGetErrorString", as: ErrorString.self)
@@ -59,12 +86,20 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         setContext = setCurrent
         memAlloc = try lib.function("cuMemAlloc_v2", as: MemAlloc.self)
         memFree = try lib.function("cuMemFree_v2", as: MemFree.self)
-        copyToDevice = try lib.function("cuMemcpyHtoD_v2", as: CopyToDevice.self)
-        copyToHost = try lib.function("cuMemcpyDtoH_v2", as: CopyToHost.self)
         moduleLoad = try lib.function("cuModuleLoadData", as: ModuleLoad.self)
         moduleFunction = try lib.function("cuModuleGetFunction", as: ModuleFunction.self)
         launchKernel = try lib.function("cuLaunchKernel", as: LaunchKernel.self)
-        synchronize = try lib.function("cuCtxSynchronize", as: Synchronize.self)
+        let createStream = try lib.function("cuStreamCreate", as: StreamCreate.self)
+        streamSynchronize = try lib.function("cuStreamSynchronize", as: StreamWait.self)
+        hostAlloc = try lib.function("cuMemHostAlloc", as: HostAlloc.self)
+        hostFree = try lib.function("cuMemFreeHost", as: HostFree.self)
+        copyToDeviceAsync = try lib.function("cuMemcpyHtoDAsync_v2", as: CopyToDeviceAsync.self)
+        copyToHostAsync = try lib.function("cuMemcpyDtoHAsync_v2", as: CopyToHostAsync.self)
+        eventCreate = try lib.function("cuEventCreate", as: EventCreate.self)
+        eventRecord = try lib.function("cuEventRecord", as: EventRecord.self)
+        eventSynchronize = try lib.function("cuEventSynchronize", as: StreamWait.self)
+        eventDestroy = try lib.function("cuEventDestroy_v2", as: StreamWait.self)
+        launchBlocking = environment["THEANO_CUDA_LAUNCH_BLOCKING"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
 
         func verify(_ status: Status, _ what: String) throws {
             guard status == 0 else {
@@ -92,6 +127,10 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         try verify(retain(&ctx, device), "retaining the primary context")
         context = ctx
         try verify(setCurrent(ctx), "making the context current")
+        var created: OpaquePointer?
+        try verify(createStream(&created, 1), "creating a stream")  // CU_STREAM_NON_BLOCKING
+        stream = created
+        staging = PinnedStaging(stream: self)
     }
 
     private func check(_ status: Status, _ what: @autoclosure () -> String) throws {
@@ -106,6 +145,14 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         }
     }
 
+    /// Waits for everything queued on the stream; a failure there is a kernel, product or copy
+    /// queued earlier.
+    func waitForStream(_ what: @autoclosure () -> String) throws {
+        try current()
+        try check(streamSynchronize(stream), "\(what()) (waiting for the work queued on the stream: a kernel or copy queued earlier failed; "
+            + "set THEANO_CUDA_LAUNCH_BLOCKING=1 to stop at the one that does)")
+    }
+
     /// Makes this device's context current on the calling thread.
     private func current() throws { try check(setContext(context), "making the context current") }
 
@@ -116,21 +163,27 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         return DeviceAddress(address)
     }
 
+    /// Returns the block to the driver once the work queued before has run (a queued kernel
+    /// may still read it).
     public func free(_ address: DeviceAddress) {
         _ = setContext(context)
+        _ = streamSynchronize(stream)
         _ = memFree(address.raw)
     }
 
+    /// Stages the bytes and queues their copy (``PinnedStaging``): `host` may be reused as
+    /// soon as this returns.
     public func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
         guard bytes > 0 else { return }
         try current()
-        try check(copyToDevice(device.raw, host, bytes), "copying \(bytes) bytes to the device")
+        try staging.upload(from: host, to: device, bytes: bytes)
     }
 
+    /// Copies after everything queued before, and waits for it.
     public func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
         guard bytes > 0 else { return }
         try current()
-        try check(copyToHost(host, device.raw, bytes), "copying \(bytes) bytes from the device")
+        try staging.download(from: device, to: host, bytes: bytes)
     }
 
     public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {
@@ -160,9 +213,9 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         try current()
         var parameters = arguments
         try parameters.withUnsafeMutableBufferPointer { p in
-            try check(launchKernel(OpaquePointer(kernel.handle), grid, 1, 1, block, 1, 1, 0, nil, p.baseAddress, nil), "launching \(kernel.name)")
+            try check(launchKernel(OpaquePointer(kernel.handle), grid, 1, 1, block, 1, 1, 0, stream, p.baseAddress, nil), "launching \(kernel.name)")
         }
-        try check(synchronize(), "running \(kernel.name)")
+        if launchBlocking { try check(streamSynchronize(stream), "running \(kernel.name)") }
     }
 
     /// The product through cuBLAS, loaded and given a handle on first use.
@@ -170,11 +223,90 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         try current()
         let library = try lock.withLock {
             if let cublas { return cublas }
-            let opened = try CUBLAS()
+            let opened = try CUBLAS(stream: stream)
             cublas = opened
             return opened
         }
         try library.gemm(call, device: name)
-        try check(synchronize(), "running a cuBLAS GEMM")
+        if launchBlocking { try check(streamSynchronize(stream), "running a cuBLAS GEMM") }
+    }
+
+    /// cuDNN, loaded and given a handle on first use; nil (and never tried again) when it is
+    /// not found or cannot start (``convolutionLibraryProblem`` says why).
+    private var loadedCUDNN: CUDNN? {
+        lock.withLock {
+            if !triedCUDNN {
+                triedCUDNN = true
+                _ = setContext(context)
+                do { cudnn = try CUDNN(stream: stream) } catch { cudnnProblem = "\(error)" }
+            }
+            return cudnn
+        }
+    }
+
+    /// Why cuDNN is not used on this device (not found, or it failed to start), once it was
+    /// looked for; nil when it loaded or was not looked for yet.
+    public var convolutionLibraryProblem: String? { lock.withLock { cudnnProblem } }
+
+    /// "cuDNN 9.x.y" when cuDNN loads on this device.
+    public var convolutionLibrary: String? { loadedCUDNN?.version }
+
+    public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
+        try current()
+        guard let library = loadedCUDNN else { throw TheanoError.unsupported("CUDA driver on \(name): cuDNN is not loaded") }
+        return try library.plan(for: call, device: name).workspace
+    }
+
+    public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+        try current()
+        guard let library = loadedCUDNN else { throw TheanoError.unsupported("CUDA driver on \(name): cuDNN is not loaded") }
+        try library.convolve(call, workspace: workspace, workspaceBytes: workspaceBytes, device: name)
+        if launchBlocking { try check(streamSynchronize(stream), "running a cuDNN convolution") }
+    }
+}
+
+/// The driver's side of the staging: pinned memory, queued copies and events on ``stream``.
+extension CUDADriverDevice: StagingStream {
+    func allocatePinned(bytes: Int) throws -> UnsafeMutableRawPointer {
+        var memory: UnsafeMutableRawPointer?
+        try check(hostAlloc(&memory, bytes, 0), "allocating \(bytes) bytes of page-locked host memory")
+        guard let memory else { throw TheanoError.outOfMemory("CUDA driver on \(name): no page-locked host memory for \(bytes) bytes") }
+        return memory
+    }
+
+    func freePinned(_ memory: UnsafeMutableRawPointer) {
+        _ = hostFree(memory)
+    }
+
+    func enqueueCopy(from pinned: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
+        try check(copyToDeviceAsync(device.raw, pinned, bytes, stream), "queuing a copy of \(bytes) bytes to the device")
+    }
+
+    func enqueueCopy(from device: DeviceAddress, to pinned: UnsafeMutableRawPointer, bytes: Int) throws {
+        try check(copyToHostAsync(pinned, device.raw, bytes, stream), "queuing a copy of \(bytes) bytes from the device")
+    }
+
+    func makeEvent() throws -> OpaquePointer {
+        var event: OpaquePointer?
+        try check(eventCreate(&event, 2), "creating an event")  // CU_EVENT_DISABLE_TIMING
+        guard let event else { throw TheanoError.unsupported("CUDA driver on \(name): cuEventCreate returned no event") }
+        return event
+    }
+
+    func destroyEvent(_ event: OpaquePointer) {
+        _ = eventDestroy(event)
+    }
+
+    func record(_ event: OpaquePointer) throws {
+        try check(eventRecord(event, stream), "recording an event")
+    }
+
+    func wait(for event: OpaquePointer) throws {
+        try check(eventSynchronize(event), "waiting for a staging buffer's copies (a kernel or copy queued earlier failed; "
+            + "set THEANO_CUDA_LAUNCH_BLOCKING=1 to stop at the one that does)")
+    }
+
+    func synchronize() throws {
+        try waitForStream("waiting for the device")
     }
 }

@@ -104,11 +104,12 @@ public struct GEMMCall: Sendable, Equatable {
     }
 }
 
-/// cuBLAS, loaded with `dlopen` on first use: one handle per device, products on the default
-/// stream (ordered with the backend's launches and copies).
+/// cuBLAS, loaded with `dlopen` on first use: one handle per device, products queued on the
+/// device's stream (ordered with the backend's launches and copies).
 final class CUBLAS: @unchecked Sendable {
     private typealias Status = Int32
     private typealias Create = @convention(c) (UnsafeMutablePointer<OpaquePointer?>) -> Status
+    private typealias SetStream = @convention(c) (OpaquePointer?, OpaquePointer?) -> Status
     private typealias SGEMMBatched = @convention(c) (OpaquePointer?, Int32, Int32, Int32, Int32, Int32,
                                                      UnsafePointer<Float>, UInt64, Int32, Int64, UInt64, Int32, Int64,
                                                      UnsafePointer<Float>, UInt64, Int32, Int64, Int32) -> Status
@@ -122,11 +123,12 @@ final class CUBLAS: @unchecked Sendable {
     private let dgemm: DGEMMBatched
     private let lock = NSLock()
 
-    /// Loads cuBLAS and creates a handle on the calling thread's current context.
+    /// Loads cuBLAS and creates a handle on the calling thread's current context, its products
+    /// queued on `stream`.
     ///
     /// - Throws: `TheanoError.unsupported` naming where the library was looked for, or
-    ///   `cublasCreate`'s status.
-    init(locator: CUDALibraryLocator = CUDALibraryLocator()) throws {
+    ///   `cublasCreate`'s or `cublasSetStream`'s status.
+    init(stream: OpaquePointer?, locator: CUDALibraryLocator = CUDALibraryLocator()) throws {
         library = try locator.load(.cublas)
         let create = try library.function("cublasCreate_v2", as: Create.self)
         sgemm = try library.function("cublasSgemmStridedBatched", as: SGEMMBatched.self)
@@ -137,6 +139,11 @@ final class CUBLAS: @unchecked Sendable {
             throw TheanoError.unsupported("cuBLAS (\(library.path)): cublasCreate failed with status \(status)\(status == 1 ? " (not initialised: no usable GPU context)" : "")")
         }
         handle = h
+        let setStream = try library.function("cublasSetStream_v2", as: SetStream.self)
+        let streamStatus = setStream(h, stream)
+        guard streamStatus == 0 else {
+            throw TheanoError.unsupported("cuBLAS (\(library.path)): cublasSetStream failed with status \(streamStatus)")
+        }
     }
 
     /// Runs `call` (validated first).

@@ -109,7 +109,8 @@ struct CUDANodePlan {
     }
 
     /// `Conv` (and `ConvBiasReLU`, with an epilogue kernel), `ConvGradInputs` and
-    /// `ConvGradWeights` of float32 or float64, as im2col + cuBLAS.
+    /// `ConvGradWeights` of float32 or float64, through the device's cuDNN where it has it and
+    /// the geometry allows, else as im2col + cuBLAS.
     private static func convolutionPlan(_ node: Apply, name: String, device: any CUDADevice) -> CUDANodePlan? {
         guard let dtype = node.outputTypes.first?.dtype, CUDAConvSource.supports(dtype) else { return nil }
         let role: CUDAConvKernel.Role, geometry: @Sendable ([NDArray]) throws -> ConvGeometry
@@ -142,7 +143,7 @@ struct CUDANodePlan {
                 finishing = (e, epilogue.hasBias)
             }
             return .kernel(CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, epilogue: finishing, geometry: geometry),
-                           implementation: "im2col + cuBLAS")
+                           implementation: device.convolutionLibrary.map { "\($0), else im2col + cuBLAS" } ?? "im2col + cuBLAS")
         }
     }
 }

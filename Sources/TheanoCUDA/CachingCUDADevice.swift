@@ -179,4 +179,14 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
     public func gemm(_ call: GEMMCall) throws {
         try base.gemm(call)
     }
+
+    public var convolutionLibrary: String? { base.convolutionLibrary }
+
+    public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
+        try base.convolutionWorkspace(call)
+    }
+
+    public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+        try base.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
+    }
 }

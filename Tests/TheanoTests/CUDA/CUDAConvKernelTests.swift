@@ -1,13 +1,17 @@
 import Foundation
+import Synchronization
 import Theano
 import TheanoCUDA
 import XCTest
 
-/// Convolutions on the CUDA backend (emulated device) as im2col + cuBLAS: the forward op and
-/// both gradients over 1-3 spatial axes with strides, padding, dilation, groups (depthwise
-/// included) and `filterFlip`, against the reference; shape errors read as the reference's.
+/// Convolutions on the CUDA backend (emulated device), as im2col + cuBLAS (a GPU without
+/// cuDNN) and through cuDNN's calls (``ConvolutionCall``, run by cuDNN's definition on the
+/// emulator): the forward op and both gradients over 1-3 spatial axes with strides, padding,
+/// dilation, groups (depthwise included) and `filterFlip`, against the reference; shape errors
+/// read as the reference's.
 final class CUDAConvKernelTests: XCTestCase {
-    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice())))
+    /// A GPU without cuDNN: every convolution is im2col + cuBLAS.
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice(convolutionLibrary: false))))
     private let reference = CompileOptions(backend: .reference)
 
     private struct Case {
@@ -92,5 +96,94 @@ final class CUDAConvKernelTests: XCTestCase {
         do { _ = try g.call(bad) } catch { expected = "\(error)" }
         XCTAssertFalse(expected.isEmpty)
         XCTAssertThrowsError(try f.call(bad)) { XCTAssertEqual("\($0)", expected) }
+    }
+
+    /// An emulated GPU with cuDNN that counts the convolutions it runs by direction.
+    final class CountingDevice: CUDADevice, @unchecked Sendable {
+        let base = EmulatedCUDADevice(convolutionLibrary: true)
+        let calls = Mutex<[ConvolutionCall.Direction: Int]>([:])
+        var name: String { base.name }
+        var preferredBlockSize: UInt32 { base.preferredBlockSize }
+        var maximumGridSize: UInt32 { base.maximumGridSize }
+        var convolutionLibrary: String? { base.convolutionLibrary }
+        func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
+        func free(_ address: DeviceAddress) { base.free(address) }
+        func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws { try base.copy(from: host, to: device, bytes: bytes) }
+        func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws { try base.copy(from: device, to: host, bytes: bytes) }
+        func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] { try base.load(source: source, kernels: names) }
+        func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
+            try base.launch(kernel, grid: grid, block: block, arguments: arguments)
+        }
+        func gemm(_ call: GEMMCall) throws { try base.gemm(call) }
+        func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int { try base.convolutionWorkspace(call) }
+        func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+            calls.withLock { $0[call.direction, default: 0] += 1 }
+            try base.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
+        }
+    }
+
+    /// The same cases through cuDNN's calls where cuDNN can express them (padding the same on
+    /// both sides) and im2col + cuBLAS where it cannot: equal to the reference either way.
+    func testConvolutionsThroughTheLibraryMatchTheReference() throws {
+        var data = TestData(seed: 94)
+        // Whether cuDNN takes the case: symmetric padding (valid, full) yes; padding of 2
+        // before and 1 after no.
+        let expected: [String: Bool] = ["valid, flipped": true, "full": true, "depthwise, dilated, explicit padding": false]
+        for dtype in [DType.float64, .float32] {
+            for c in cases {
+                let device = CountingDevice()
+                let options = CompileOptions(backend: Backend(CUDABackend(device: device)))
+                let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
+                let y = try c.conv(x, w)
+                let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
+                let f = try function([x, w], outputs, options: options), g = try function([x, w], outputs, options: reference)
+                XCTAssertEqual(f.kernelReport.count("emulated cuDNN, else im2col + cuBLAS"), 3, "\(c.label): \(f.kernelReport)")
+                let xv = data.array(c.input, dtype), wv = data.array(c.filters, dtype)
+                let tolerance = dtype == .float64 ? 1e-11 : 2e-4
+                for (k, (got, want)) in zip(try f(xv, wv), try g(xv, wv)).enumerated() {
+                    assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) \(c.label) output \(k)")
+                }
+                let xt = try data.array(c.input.reversed(), dtype).transposed()
+                for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
+                let calls = device.calls.withLock { $0 }
+                if let takes = expected[c.label] {
+                    let each = takes ? 2 : 0  // two calls of the function
+                    XCTAssertEqual(calls, takes ? [.forward: each, .backwardData: each, .backwardFilter: each] : [:], "\(c.label)")
+                }
+            }
+        }
+    }
+
+    /// ``ConvolutionCall`` from a geometry: cuDNN's terms (a 1-d convolution as 2-d of height
+    /// 1, `filterFlip` as `CUDNN_CONVOLUTION`), and nil where cuDNN's symmetric padding gives
+    /// another output size.
+    func testConvolutionCallsFromGeometries() throws {
+        func geometry(_ input: [Int], _ filters: [Int], stride: [Int], padding: ConvPadding, dilation: [Int], groups: Int = 1, flip: Bool = true) throws -> ConvGeometry {
+            try ConvParameters(stride: stride, padding: padding, dilation: dilation, groups: groups, filterFlip: flip)
+                .geometry(input: input, filters: filters, op: "test")
+        }
+        let (a, b, c) = (DeviceAddress(64), DeviceAddress(128), DeviceAddress(192))
+        let full = try XCTUnwrap(ConvolutionCall(try geometry([2, 4, 5, 6], [6, 2, 3, 2], stride: [1, 2], padding: .full, dilation: [2, 1], groups: 2),
+                                                 direction: .forward, dtype: .float32, x: a, w: b, y: c))
+        XCTAssertEqual(full.padding, [4, 1])
+        XCTAssertEqual(full.stride, [1, 2])
+        XCTAssertEqual(full.dilation, [2, 1])
+        XCTAssertEqual(full.groups, 2)
+        XCTAssertEqual(full.inputShape, [2, 4, 5, 6])
+        XCTAssertEqual(full.filterShape, [6, 2, 3, 2])
+        XCTAssertFalse(full.crossCorrelation)
+        let oneD = try XCTUnwrap(ConvolutionCall(try geometry([3, 2, 9], [4, 2, 3], stride: [2], padding: .valid, dilation: [1], flip: false),
+                                                 direction: .backwardData, dtype: .float64, x: a, w: b, y: c))
+        XCTAssertEqual(oneD.inputShape, [3, 2, 1, 9])
+        XCTAssertEqual(oneD.filterShape, [4, 2, 1, 3])
+        XCTAssertEqual(oneD.outputShape, [3, 4, 1, 4])
+        XCTAssertEqual(oneD.padding, [0, 0])
+        XCTAssertTrue(oneD.crossCorrelation)
+        // Two before and one after: Theano's output of 7 rows, cuDNN's formula would give 8.
+        XCTAssertNil(ConvolutionCall(try geometry([1, 1, 6, 6], [1, 1, 3, 3], stride: [1, 1], padding: .explicit(before: [2, 0], after: [1, 0]), dilation: [1, 1]),
+                                     direction: .forward, dtype: .float32, x: a, w: b, y: c))
+        // Integer convolutions are not cuDNN's.
+        XCTAssertNil(ConvolutionCall(try geometry([1, 1, 4, 4], [1, 1, 3, 3], stride: [1, 1], padding: .valid, dilation: [1, 1]),
+                                     direction: .forward, dtype: .int32, x: a, w: b, y: c))
     }
 }
