@@ -12,8 +12,9 @@
 #   2. every exported generated kernel replayed with CuPy against its reference output, and
 #      the fused elementwise kernel timed against a device-to-device copy (gpu_replay.py);
 #   3. `theano gpu-check --backend cuda`: the backend through the real driver (NVRTC, the
-#      caching allocator, cuBLAS, every kernel kind, MLP and LeNet steps) against the
-#      reference backend;
+#      caching allocator, the stream and its page-locked staging, cuBLAS, cuDNN's
+#      convolutions, every kernel kind, MLP and LeNet steps) against the reference backend,
+#      then again with THEANO_CUDA_LAUNCH_BLOCKING=1 (every launch waited for) if it failed;
 #   4. `theano bench` of elemwise, sumsq, mlp and lenet with THEANO_DEVICE=cuda, and
 #      PyTorch's CUDA steps timed side by side (scripts/anchors_torch_cuda.py).
 # Everything goes to $OUT/gpu-check.txt (default OUT=/tmp/gpu-check), with the JSON files
@@ -47,12 +48,21 @@ step() {  # step NAME SECONDS COMMAND...: runs the command, its output appended 
     timeout "$seconds" "$@" 2>&1 | tee -a "$log"
     local status=${PIPESTATUS[0]}
     if [ "$status" -ne 0 ]; then echo "== $name: exit status $status" | tee -a "$log"; failed=1; fi
+    return "$status"
 }
 step "device" 60 bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv; python3 -c \"import cupy, numpy, torch; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'CUDA runtime', cupy.cuda.runtime.runtimeGetVersion(), 'torch', torch.__version__)\""
 step "generated kernels replayed with CuPy" 150 python3 scripts/gpu_replay.py "$exports" "$out"
 if [ -x "$folder/theano" ]; then
     export LD_LIBRARY_PATH="$folder/lib:${LD_LIBRARY_PATH:-}"
-    step "theano gpu-check (the backend through the driver)" 180 "$folder/theano" gpu-check --backend cuda
+    # cuBLAS and cuDNN from the system, else from the nvidia-* wheels PyTorch installed (their
+    # folders also go on the library path: cuDNN 9 opens its sub-libraries by name).
+    wheels=$(python3 -c 'import glob, os, torch; site = os.path.dirname(os.path.dirname(torch.__file__)); print(":".join(sorted(glob.glob(site + "/nvidia/*/lib"))))' 2>/dev/null || true)
+    if [ -n "$wheels" ]; then
+        export THEANO_CUDA_PATH="${THEANO_CUDA_PATH:+$THEANO_CUDA_PATH:}$wheels"
+        export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$wheels"
+    fi
+    step "theano gpu-check (the backend through the driver)" 180 "$folder/theano" gpu-check --backend cuda \
+        || step "theano gpu-check, every launch waited for" 120 env THEANO_CUDA_LAUNCH_BLOCKING=1 "$folder/theano" gpu-check --backend cuda
     step "theano bench on the device" 150 env THEANO_DEVICE=cuda "$folder/theano" bench elemwise sumsq mlp lenet
     step "PyTorch CUDA anchors" 90 bash -c "python3 scripts/anchors_torch_cuda.py | tee '$out/anchors-torch-cuda.json'"
 fi

@@ -56,7 +56,7 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     let stream: OpaquePointer?
     /// Waits after every launch and product (`THEANO_CUDA_LAUNCH_BLOCKING=1`).
     let launchBlocking: Bool
-    private var staging: PinnedStaging!
+    private let staging = PinnedStaging()
     private var modules: [OpaquePointer?] = []
     private var cublas: CUBLAS?
     /// cuDNN once loaded, or why it could not be (tried once).
@@ -130,7 +130,10 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         var created: OpaquePointer?
         try verify(createStream(&created, 1), "creating a stream")  // CU_STREAM_NON_BLOCKING
         stream = created
-        staging = PinnedStaging(stream: self)
+    }
+
+    deinit {
+        staging.release(on: self)
     }
 
     private func check(_ status: Status, _ what: @autoclosure () -> String) throws {
@@ -176,14 +179,14 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     public func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
         guard bytes > 0 else { return }
         try current()
-        try staging.upload(from: host, to: device, bytes: bytes)
+        try staging.upload(from: host, to: device, bytes: bytes, on: self)
     }
 
     /// Copies after everything queued before, and waits for it.
     public func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
         guard bytes > 0 else { return }
         try current()
-        try staging.download(from: device, to: host, bytes: bytes)
+        try staging.download(from: device, to: host, bytes: bytes, on: self)
     }
 
     public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {

@@ -38,6 +38,9 @@ protocol StagingStream: AnyObject {
 /// wait for the stream, chunk by chunk. After any wait for the whole stream, no slab has
 /// copies pending.
 ///
+/// The staging does not hold its stream (the device that owns both passes it to each call), so
+/// no reference cycle keeps a device alive; the device calls ``release(on:)`` when it goes.
+///
 /// Thread-safe: one lock orders the callers, as the stream orders their copies.
 final class PinnedStaging: @unchecked Sendable {
     /// The size of one staging slab.
@@ -55,7 +58,6 @@ final class PinnedStaging: @unchecked Sendable {
         var pending = false
     }
 
-    private unowned let stream: any StagingStream
     private var slabs: [Slab] = []
     private var current = 0
     private var downloadSlab: UnsafeMutableRawPointer?
@@ -70,31 +72,35 @@ final class PinnedStaging: @unchecked Sendable {
     }
     private(set) var statistics = Statistics()
 
-    init(stream: any StagingStream, slabBytes: Int = 4 << 20, slabCount: Int = 4) {
+    init(slabBytes: Int = 4 << 20, slabCount: Int = 4) {
         precondition(slabBytes >= 64 && slabBytes % 64 == 0 && slabCount >= 2, "PinnedStaging: slabs of a multiple of 64 bytes, at least two")
-        self.stream = stream
         self.slabBytes = slabBytes
         self.slabCount = slabCount
     }
 
-    deinit {
-        try? stream.synchronize()
-        for slab in slabs {
-            stream.freePinned(slab.memory)
-            stream.destroyEvent(slab.event)
+    /// Waits for `stream` and returns the page-locked memory and events to it; the staging
+    /// starts over empty if used again.
+    func release(on stream: any StagingStream) {
+        lock.withLock {
+            try? stream.synchronize()
+            for slab in slabs {
+                stream.freePinned(slab.memory)
+                stream.destroyEvent(slab.event)
+            }
+            if let downloadSlab { stream.freePinned(downloadSlab) }
+            (slabs, current, downloadSlab) = ([], 0, nil)
         }
-        if let downloadSlab { stream.freePinned(downloadSlab) }
     }
 
     /// Stages `bytes` from `host` and queues their copy to `device`; returns before the copy
     /// runs (the data is already in the staging slab).
-    func upload(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws {
+    func upload(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int, on stream: any StagingStream) throws {
         guard bytes > 0 else { return }
         try lock.withLock {
             var offset = 0
             while offset < bytes {
                 let chunk = Swift.min(bytes - offset, slabBytes)
-                let staged = try reserve(chunk)
+                let staged = try reserve(chunk, on: stream)
                 staged.copyMemory(from: host + offset, byteCount: chunk)
                 try stream.enqueueCopy(from: UnsafeRawPointer(staged), to: DeviceAddress(device.raw &+ UInt64(offset)), bytes: chunk)
                 statistics.uploads += 1
@@ -105,7 +111,7 @@ final class PinnedStaging: @unchecked Sendable {
 
     /// Copies `bytes` at `device` into `host`, after everything queued before: waits for the
     /// stream.
-    func download(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws {
+    func download(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int, on stream: any StagingStream) throws {
         guard bytes > 0 else { return }
         try lock.withLock {
             let slab: UnsafeMutableRawPointer
@@ -119,7 +125,7 @@ final class PinnedStaging: @unchecked Sendable {
             while offset < bytes {
                 let chunk = Swift.min(bytes - offset, slabBytes)
                 try stream.enqueueCopy(from: DeviceAddress(device.raw &+ UInt64(offset)), to: slab, bytes: chunk)
-                try synchronizeLocked()
+                try synchronizeLocked(stream)
                 (host + offset).copyMemory(from: slab, byteCount: chunk)
                 offset += chunk
             }
@@ -128,11 +134,11 @@ final class PinnedStaging: @unchecked Sendable {
     }
 
     /// Waits until everything queued on the stream has run.
-    func synchronize() throws {
-        try lock.withLock { try synchronizeLocked() }
+    func synchronize(_ stream: any StagingStream) throws {
+        try lock.withLock { try synchronizeLocked(stream) }
     }
 
-    private func synchronizeLocked() throws {
+    private func synchronizeLocked(_ stream: any StagingStream) throws {
         try stream.synchronize()
         statistics.streamWaits += 1
         // Every copy has run: no slab is pending, and the current one can start over.
@@ -141,16 +147,16 @@ final class PinnedStaging: @unchecked Sendable {
     }
 
     /// `bytes` (at most a slab) of staging memory that no queued copy reads.
-    private func reserve(_ bytes: Int) throws -> UnsafeMutableRawPointer {
+    private func reserve(_ bytes: Int, on stream: any StagingStream) throws -> UnsafeMutableRawPointer {
         let size = (bytes + 63) / 64 * 64
-        if slabs.isEmpty { try addSlab() }
+        if slabs.isEmpty { try addSlab(stream) }
         if slabs[current].used + size > slabBytes {
             // The current slab's copies are all queued: mark where they end, and move on.
             try stream.record(slabs[current].event)
             slabs[current].pending = true
             current = (current + 1) % slabCount
             if current == slabs.count {
-                try addSlab()
+                try addSlab(stream)
             } else if slabs[current].pending {
                 try stream.wait(for: slabs[current].event)
                 statistics.slabWaits += 1
@@ -163,7 +169,7 @@ final class PinnedStaging: @unchecked Sendable {
         return memory
     }
 
-    private func addSlab() throws {
+    private func addSlab(_ stream: any StagingStream) throws {
         let memory = try stream.allocatePinned(bytes: slabBytes)
         do {
             slabs.append(Slab(memory: memory, event: try stream.makeEvent()))

@@ -77,15 +77,15 @@ final class PinnedStagingTests: XCTestCase {
     /// overwritten after each call: every kernel sees its own upload, through ring wraps.
     func testEachQueuedKernelSeesTheUploadBeforeIt() throws {
         let stream = DeferredStream()
-        let staging = PinnedStaging(stream: stream, slabBytes: 256, slabCount: 3)
+        let staging = PinnedStaging(slabBytes: 256, slabCount: 3)
         var host = [UInt8](repeating: 0, count: 100)
         for round in 0..<40 {
             for i in host.indices { host[i] = UInt8(truncatingIfNeeded: round &* 7 &+ i) }
-            try host.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(512), bytes: 100) }
+            try host.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(512), bytes: 100, on: stream) }
             host = host.map { _ in 0xAB }  // the caller reuses its memory at once
             stream.enqueueSnapshot(at: 512, bytes: 100)
         }
-        try staging.synchronize()
+        try staging.synchronize(stream)
         XCTAssertEqual(stream.snapshots.count, 40)
         for (round, seen) in stream.snapshots.enumerated() {
             XCTAssertEqual(seen, (0..<100).map { UInt8(truncatingIfNeeded: round &* 7 &+ $0) }, "kernel \(round)")
@@ -100,13 +100,13 @@ final class PinnedStagingTests: XCTestCase {
     /// whole, after the uploads queued before it, without an explicit wait.
     func testCopiesLargerThanASlabRoundTrip() throws {
         let stream = DeferredStream()
-        let staging = PinnedStaging(stream: stream, slabBytes: 128, slabCount: 2)
+        let staging = PinnedStaging(slabBytes: 128, slabCount: 2)
         let values = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 5) }
-        try values.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(3000), bytes: 1000) }
+        try values.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(3000), bytes: 1000, on: stream) }
         XCTAssertEqual(staging.statistics.uploads, 8, "1000 bytes in 128-byte slabs")
         XCTAssertFalse(stream.queue.isEmpty, "uploads are queued, not run")
         var back = [UInt8](repeating: 0, count: 1000)
-        try back.withUnsafeMutableBytes { try staging.download(from: DeviceAddress(3000), to: $0.baseAddress!, bytes: 1000) }
+        try back.withUnsafeMutableBytes { try staging.download(from: DeviceAddress(3000), to: $0.baseAddress!, bytes: 1000, on: stream) }
         XCTAssertEqual(back, values)
         XCTAssertTrue(stream.queue.isEmpty, "a download waits for the stream")
     }
@@ -115,43 +115,45 @@ final class PinnedStagingTests: XCTestCase {
     /// starts over without waiting for slab events.
     func testSmallUploadsPackIntoASlabAndAWaitFreesTheRing() throws {
         let stream = DeferredStream()
-        let staging = PinnedStaging(stream: stream, slabBytes: 1024, slabCount: 2)
+        let staging = PinnedStaging(slabBytes: 1024, slabCount: 2)
         var word: UInt64 = 0
         for i in 0..<16 {
             word = UInt64(i)
-            try withUnsafeBytes(of: &word) { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(UInt64(8 * i)), bytes: 8) }
+            try withUnsafeBytes(of: &word) { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(UInt64(8 * i)), bytes: 8, on: stream) }
         }
         XCTAssertEqual(stream.pinnedAllocations, 1, "sixteen 64-byte pieces fit one slab")
         XCTAssertFalse(stream.queue.contains { if case .mark = $0 { true } else { false } }, "no event until the slab fills")
-        try staging.synchronize()
+        try staging.synchronize(stream)
         stream.device.withUnsafeBytes { raw in
             for i in 0..<16 { XCTAssertEqual(raw.load(fromByteOffset: 8 * i, as: UInt64.self), UInt64(i)) }
         }
         for i in 0..<64 {
             word = UInt64(100 + i)
-            try withUnsafeBytes(of: &word) { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(UInt64(8 * i)), bytes: 8) }
+            try withUnsafeBytes(of: &word) { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(UInt64(8 * i)), bytes: 8, on: stream) }
         }
         // 64 pieces after the wait fill slab 0, a new slab 1, slab 0 again (after waiting for
         // its event) and slab 1 again (after waiting for its).
         XCTAssertEqual(staging.statistics.slabWaits, 2)
         XCTAssertEqual(stream.pinnedAllocations, 2)
-        try staging.synchronize()
+        try staging.synchronize(stream)
         stream.device.withUnsafeBytes { raw in
             for i in 0..<64 { XCTAssertEqual(raw.load(fromByteOffset: 8 * i, as: UInt64.self), UInt64(100 + i)) }
         }
     }
 
-    /// The staging returns its page-locked memory and events when it goes away.
+    /// The staging returns its page-locked memory and events when released.
     func testStagingFreesItsPinnedMemory() throws {
         let stream = DeferredStream()
+        let staging = PinnedStaging(slabBytes: 64, slabCount: 2)
         do {
-            let staging = PinnedStaging(stream: stream, slabBytes: 64, slabCount: 2)
             let bytes = [UInt8](repeating: 1, count: 300)
-            try bytes.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(0), bytes: 300) }
+            try bytes.withUnsafeBytes { try staging.upload(from: $0.baseAddress!, to: DeviceAddress(0), bytes: 300, on: stream) }
             var back = [UInt8](repeating: 0, count: 300)
-            try back.withUnsafeMutableBytes { try staging.download(from: DeviceAddress(0), to: $0.baseAddress!, bytes: 300) }
+            try back.withUnsafeMutableBytes { try staging.download(from: DeviceAddress(0), to: $0.baseAddress!, bytes: 300, on: stream) }
             XCTAssertEqual(back, bytes)
         }
+        XCTAssertEqual(stream.pinnedLive, 3)
+        staging.release(on: stream)
         XCTAssertEqual(stream.pinnedLive, 0)
         XCTAssertEqual(stream.eventsLive, 0)
     }
