@@ -3,7 +3,8 @@ import TheanoArray
 
 /// A GPU through the CUDA driver API (`libcuda.so.1`, loaded with `dlopen`): the device's
 /// primary context, memory, cubins compiled by NVRTC for the device's own architecture (so no
-/// PTX newer than the driver is ever loaded), and launches.
+/// PTX newer than the driver is ever loaded) and kept in the on-disk kernel cache, and
+/// launches.
 ///
 /// Everything runs in order on one non-blocking stream of the device's own: kernel launches,
 /// cuBLAS products and host-device copies are queued and the host goes on; copies to the
@@ -191,7 +192,7 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
 
     public func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] {
         try current()
-        let binary = try NVRTC.shared.compile(source, name: "theano.cu", architecture: architecture)
+        let binary = try NVRTC.shared.cachedCubin(source, name: "theano.cu", architecture: architecture)
         var module: OpaquePointer?
         try binary.cubin.withUnsafeBytes { bytes in
             guard let base = bytes.baseAddress, !bytes.isEmpty else {

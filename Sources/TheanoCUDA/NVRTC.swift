@@ -1,5 +1,6 @@
 import Foundation
 import TheanoArray
+import TheanoCompile
 
 /// NVRTC, NVIDIA's run-time compiler for CUDA C, loaded with `dlopen` (``CUDALibrary/nvrtc``).
 /// It needs no GPU: kernels compile to a cubin for a named architecture (`sm_80`, `sm_90`) on
@@ -72,6 +73,21 @@ public final class NVRTC: @unchecked Sendable {
         var bytes = [CChar](repeating: 0, count: Swift.max(size, 1))
         _ = cubin(program, &bytes)
         return CUDABinary(architecture: architecture, cubin: bytes.prefix(size).map { UInt8(bitPattern: $0) }, log: text)
+    }
+
+    /// The cubin of `source` for `architecture` from the on-disk kernel cache (beside the C
+    /// kernels: `<key>.cubin`, keyed by the source, the architecture, this NVRTC's version and
+    /// the options), compiled and stored when absent. `compiled` says whether NVRTC ran.
+    ///
+    /// - Throws: what ``compile(_:name:architecture:options:)`` throws; a `TheanoError` when
+    ///   the cache folder cannot be used.
+    public func cachedCubin(_ source: String, name: String = "kernel.cu", architecture: String, options: [String] = [],
+                            cache: KernelCache = KernelCache()) throws -> (cubin: [UInt8], compiled: Bool) {
+        let fields = [source, architecture, "nvrtc \(version.major).\(version.minor)", options.joined(separator: "\u{0}")]
+        let (data, built) = try cache.binary(describedBy: fields, fileExtension: "cubin") {
+            Data(try compile(source, name: name, architecture: architecture, options: options).cubin)
+        }
+        return (Array(data), built)
     }
 
     private func programLog(_ program: OpaquePointer?) -> String {

@@ -12,8 +12,8 @@ import Glibc
 /// new, empty or holds nothing but cache entries (an unmarked cache of earlier versions); a
 /// folder holding anything else (say `THEANO_CACHE_DIR=~/project`) is left alone and the
 /// cache lives in its subfolder `theano-kernels/`, marked in turn. In its folder the cache
-/// touches only names it writes: `<key>.so`, `<key>.sum`, `<key>.lock` and the temporary
-/// `<key>.<pid>-<random>.c|.so|.sum`, where the key is 64 lower-case hex digits (32 in the
+/// touches only names it writes: `<key>.so`, `<key>.cubin`, `<key>.sum`, `<key>.lock` and the
+/// temporary `<key>.<pid>-<random>.c|.so|.cubin|.sum`, where the key is 64 lower-case hex digits (32 in the
 /// entries of earlier versions, which are never loaded but are the cache's to delete); `clear`
 /// deletes nothing else and refuses a folder that is not marked and holds other files.
 extension KernelCache {
@@ -98,8 +98,8 @@ extension KernelCache {
         name == markerName || entryKey(ofFileNamed: name) != nil
     }
 
-    /// The key of a file the cache writes: `<key>.so|.sum|.lock`, or the temporary
-    /// `<key>.<pid>-<random>.c|.so|.sum`; nil for any other name. Keys are 64 lower-case hex
+    /// The key of a file the cache writes: `<key>.so|.cubin|.sum|.lock`, or the temporary
+    /// `<key>.<pid>-<random>.c|.so|.cubin|.sum`; nil for any other name. Keys are 64 lower-case hex
     /// digits, or 32 for the entries of versions before SHA-256 keys.
     static func entryKey(ofFileNamed name: String) -> String? {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -107,11 +107,11 @@ extension KernelCache {
               key.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
         switch parts.count {
         case 2:
-            return ["so", "sum", "lock"].contains(parts[1]) ? String(key) : nil
+            return (["so", "sum", "lock"] + binaryExtensions).contains(String(parts[1])) ? String(key) : nil
         case 3:
             let unique = parts[1].split(separator: "-", omittingEmptySubsequences: false)
             guard unique.count == 2, unique.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }),
-                  ["c", "so", "sum"].contains(parts[2]) else { return nil }
+                  (["c", "so", "sum"] + binaryExtensions).contains(String(parts[2])) else { return nil }
             return String(key)
         default:
             return nil
@@ -123,13 +123,14 @@ extension KernelCache {
     public func entries() -> [(name: String, bytes: Int, modified: Date)] {
         guard let folder = try? existingFolder(), let names = try? CacheFiles.names(in: folder.path) else { return [] }
         let isEntry = { (name: String) in
-            name.hasSuffix(".so") && name.split(separator: ".").count == 2 && Self.entryKey(ofFileNamed: name) != nil
+            let parts = name.split(separator: ".")
+            return parts.count == 2 && (["so"] + Self.binaryExtensions).contains(String(parts[1])) && Self.entryKey(ofFileNamed: name) != nil
         }
         return names.filter(isEntry).map { name in
             var info = stat()
             let found = stat(folder.appendingPathComponent(name).path, &info) == 0
             let modified = Date(timeIntervalSince1970: found ? TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9 : 0)
-            return (String(name.dropLast(3)), found ? Int(info.st_size) : 0, modified)
+            return (name.hasSuffix(".so") ? String(name.dropLast(3)) : name, found ? Int(info.st_size) : 0, modified)
         }.sorted { $0.modified > $1.modified }
     }
 

@@ -138,7 +138,7 @@ public struct KernelCache: Sendable {
         return lib
     }
 
-    private func isValid(_ object: String, _ sum: String) -> Bool {
+    func isValid(_ object: String, _ sum: String) -> Bool {
         guard let expected = (try? CacheFiles.read(sum)).flatMap({ $0 }), let data = (try? CacheFiles.read(object)).flatMap({ $0 })
         else { return false }
         return expected == Data(KernelCache.checksumText(data).utf8)

@@ -27,8 +27,10 @@ final class CLITests: XCTestCase {
         let r = try run(["gpu-check", "--backend", "cuda-emulator", "--case", "random", "--case", "pooling", "--case", "convolutions", "--case", "lookup"],
                         environment: ["OMP_WAIT_POLICY": "PASSIVE"])
         XCTAssertEqual(r.status, 0, r.output)
-        XCTAssertTrue(r.output.contains("4 passed, 0 failed"), r.output)
-        XCTAssertEqual(r.output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count, 4, r.output)
+        // Two convolution cases (2-d grouped; 1-d and 3-d dilated), through the emulated cuDNN.
+        XCTAssertTrue(r.output.contains("5 passed, 0 failed"), r.output)
+        XCTAssertEqual(r.output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count, 5, r.output)
+        XCTAssertTrue(r.output.contains("convolutions: emulated cuDNN, else im2col + cuBLAS"), r.output)
         let bad = try run(["gpu-check", "--backend", "tpu"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("unknown backend 'tpu'"), bad.output)

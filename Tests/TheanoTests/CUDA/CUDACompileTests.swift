@@ -55,6 +55,41 @@ final class CUDACompileTests: XCTestCase {
         XCTAssertEqual(report.spillStores + report.spillLoads, 0)
     }
 
+    /// Cubins are kept in the kernel cache like the C kernels: the second compile of a source
+    /// for an architecture reads the same bytes back without NVRTC, another architecture is
+    /// another entry, a corrupt entry is rebuilt, and the cache's listing shows them.
+    func testCubinsAreCachedOnDisk() throws {
+        let compiler = try nvrtc()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cubin-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = KernelCache(directory: folder)
+        let source = CUDAKernelSource.unit([
+            try CUDAKernelSource.elementwise(ScalarProgram(
+                inputTypes: [.float32], steps: [ScalarProgram.Step(op: .exp, operands: [.input(0)], dtype: .float32)],
+                outputs: [.step(0)]), name: "th_cached_exp"),
+        ])
+        let first = try compiler.cachedCubin(source, architecture: "sm_80", cache: cache)
+        XCTAssertTrue(first.compiled)
+        XCTAssertEqual(first.cubin, try compiler.compile(source, architecture: "sm_80").cubin)
+        let again = try compiler.cachedCubin(source, architecture: "sm_80", cache: cache)
+        XCTAssertFalse(again.compiled, "the second compile reads the cache")
+        XCTAssertEqual(again.cubin, first.cubin)
+        let other = try compiler.cachedCubin(source, architecture: "sm_90", cache: cache)
+        XCTAssertTrue(other.compiled, "another architecture is another entry")
+        XCTAssertNotEqual(other.cubin, first.cubin)
+        let cubins = cache.entries().filter { $0.name.hasSuffix(".cubin") }
+        XCTAssertEqual(cubins.count, 2, "\(cache.entries())")
+        // A truncated entry fails its checksum: it is compiled again, never loaded.
+        let file = try XCTUnwrap(cache.existingFolder()).appendingPathComponent(try XCTUnwrap(cubins.first).name)
+        try Data(first.cubin.prefix(100)).write(to: file)
+        let (r80, r90) = (try compiler.cachedCubin(source, architecture: "sm_80", cache: cache),
+                          try compiler.cachedCubin(source, architecture: "sm_90", cache: cache))
+        XCTAssertEqual([r80.compiled, r90.compiled].filter { $0 }.count, 1, "only the corrupt entry is compiled again")
+        XCTAssertEqual(r80.cubin, first.cubin)
+        XCTAssertEqual(r90.cubin, other.cubin)
+        XCTAssertEqual(try cache.clear(), 6, "two entries of three files each: cubin, sum, lock")
+    }
+
     func testCompileErrorsCarryNVRTCsLog() throws {
         let compiler = try nvrtc()
         assertThrows(.unsupported, containing: ["broken.cu", "sm_80", "error"]) {
