@@ -36,8 +36,8 @@ struct GPUCheckCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if let provider = device.implementation as? CUDABackend, let opened = try? provider.openDevice() {
-            let library = opened.convolutionLibrary
-            let problem = ((opened as? CachingCUDADevice)?.base as? CUDADriverDevice)?.convolutionLibraryProblem
+            let library = opened.dnnLibrary
+            let problem = ((opened as? CachingCUDADevice)?.base as? CUDADriverDevice)?.dnnLibraryProblem
             print("device: \(opened.name); convolutions: " + (library.map { "\($0), else im2col + cuBLAS" } ?? "im2col + cuBLAS (\(problem ?? "no cuDNN"))"))
         }
         var failures = 0

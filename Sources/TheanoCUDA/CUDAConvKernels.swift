@@ -155,7 +155,7 @@ struct CUDAConvKernel: Kernel, @unchecked Sendable {
     /// library, padding cuDNN cannot express, or the library has no algorithm for it).
     private func convolveWithLibrary(_ g: ConvGeometry, dtype: DType, _ first: DeviceAddress, _ second: DeviceAddress,
                                      _ target: DeviceAddress, _ uploads: DeviceUploads) throws -> Bool {
-        guard device.convolutionLibrary != nil else { return false }
+        guard device.dnnLibrary != nil else { return false }
         // The operands by role: forward (x, w) -> y, gradInputs (gy, w) -> x, gradWeights (x, gy) -> w.
         let call: ConvolutionCall? = switch role {
         case .forward: ConvolutionCall(g, direction: .forward, dtype: dtype, x: first, w: second, y: target)

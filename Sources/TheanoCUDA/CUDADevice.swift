@@ -43,9 +43,10 @@ public protocol CUDADevice: DeviceMemory {
     /// Runs a (strided batched) matrix product on device memory: cuBLAS on a GPU.
     /// - Throws: `TheanoError` for parameters cuBLAS would reject, or its failure.
     func gemm(_ call: GEMMCall) throws
-    /// The library the device runs ``ConvolutionCall``s with (`"cuDNN 9.1.0"`), or nil when it
-    /// has none: convolutions then run as im2col + cuBLAS.
-    var convolutionLibrary: String? { get }
+    /// The library the device runs ``ConvolutionCall``s and ``PoolingCall``s with
+    /// (`"cuDNN 9.1.0"`), or nil when it has none: convolutions then run as im2col + cuBLAS and
+    /// pooling as the backend's own kernels.
+    var dnnLibrary: String? { get }
     /// The workspace bytes ``convolution(_:workspace:workspaceBytes:)`` needs for `call`.
     /// - Throws: `TheanoError.unsupported` when the library cannot run this call (the
     ///   backend then runs it as im2col + cuBLAS).
@@ -53,6 +54,10 @@ public protocol CUDADevice: DeviceMemory {
     /// Runs (queues) `call` with `workspace` device memory of at least
     /// ``convolutionWorkspace(_:)`` bytes.
     func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws
+    /// Runs (queues) a forward pooling through the library.
+    /// - Throws: `TheanoError.unsupported` when the library cannot run it (the backend then
+    ///   runs its own pooling kernel).
+    func pooling(_ call: PoolingCall) throws
     /// The threads per block the backend launches elementwise kernels with.
     var preferredBlockSize: UInt32 { get }
     /// The most blocks of an elementwise launch (grid-stride loops cover the rest).
@@ -62,7 +67,7 @@ public protocol CUDADevice: DeviceMemory {
 extension CUDADevice {
     public var preferredBlockSize: UInt32 { 256 }
     public var maximumGridSize: UInt32 { 4096 }
-    public var convolutionLibrary: String? { nil }
+    public var dnnLibrary: String? { nil }
 
     public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
         throw TheanoError.unsupported("\(name) has no convolution library")
@@ -70,6 +75,10 @@ extension CUDADevice {
 
     public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
         throw TheanoError.unsupported("\(name) has no convolution library")
+    }
+
+    public func pooling(_ call: PoolingCall) throws {
+        throw TheanoError.unsupported("\(name) has no pooling library")
     }
 
     public func releaseBlock(at address: UInt64) {
@@ -112,13 +121,14 @@ extension CUDADevice {
 /// The CUDA emulator behind the device interface: device memory is host memory (64-byte
 /// aligned), a module is the unit compiled as C, a launch runs the kernel block by block with
 /// one OS thread per CUDA thread (``CUDAEmulator``), a cuBLAS product and a cuDNN convolution
-/// are their documented definitions by plain loops (``GEMMCall/runOnHost()``,
-/// ``ConvolutionCall/runOnHost()``).
+/// or pooling are their documented definitions by plain loops (``GEMMCall/runOnHost()``,
+/// ``ConvolutionCall/runOnHost()``, ``PoolingCall/runOnHost()``).
 public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
     public let name = "CUDA emulator (the generated CUDA C run on the CPU)"
     /// Whether the emulator stands for a GPU with cuDNN (the default, as on the GPU machine
-    /// the backend is checked on) or without (convolutions as im2col + cuBLAS).
-    public let emulatesConvolutionLibrary: Bool
+    /// the backend is checked on) or without (convolutions as im2col + cuBLAS, pooling by the
+    /// backend's own kernels).
+    public let emulatesDNNLibrary: Bool
     /// One warp per block and a few blocks: each CUDA thread is an OS thread here.
     public var preferredBlockSize: UInt32 { 32 }
     public var maximumGridSize: UInt32 { 4 }
@@ -126,21 +136,26 @@ public final class EmulatedCUDADevice: CUDADevice, @unchecked Sendable {
     private let lock = NSLock()
 
     /// An emulator standing for a GPU with cuDNN, or without it when
-    /// `convolutionLibrary` is false.
-    public init(convolutionLibrary: Bool = true) {
-        emulatesConvolutionLibrary = convolutionLibrary
+    /// `dnnLibrary` is false.
+    public init(dnnLibrary: Bool = true) {
+        emulatesDNNLibrary = dnnLibrary
     }
 
-    public var convolutionLibrary: String? { emulatesConvolutionLibrary ? "emulated cuDNN" : nil }
+    public var dnnLibrary: String? { emulatesDNNLibrary ? "emulated cuDNN" : nil }
 
     /// No workspace: the loops need none.
     public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
-        guard emulatesConvolutionLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
+        guard emulatesDNNLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
         return 0
     }
 
     public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
-        guard emulatesConvolutionLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
+        guard emulatesDNNLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
+        try call.runOnHost()
+    }
+
+    public func pooling(_ call: PoolingCall) throws {
+        guard emulatesDNNLibrary else { throw TheanoError.unsupported("\(name) emulates a GPU without cuDNN") }
         try call.runOnHost()
     }
 

@@ -236,7 +236,7 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
     }
 
     /// cuDNN, loaded and given a handle on first use; nil (and never tried again) when it is
-    /// not found or cannot start (``convolutionLibraryProblem`` says why).
+    /// not found or cannot start (``dnnLibraryProblem`` says why).
     private var loadedCUDNN: CUDNN? {
         lock.withLock {
             if !triedCUDNN {
@@ -250,10 +250,10 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
 
     /// Why cuDNN is not used on this device (not found, or it failed to start), once it was
     /// looked for; nil when it loaded or was not looked for yet.
-    public var convolutionLibraryProblem: String? { lock.withLock { cudnnProblem } }
+    public var dnnLibraryProblem: String? { lock.withLock { cudnnProblem } }
 
     /// "cuDNN 9.x.y" when cuDNN loads on this device.
-    public var convolutionLibrary: String? { loadedCUDNN?.version }
+    public var dnnLibrary: String? { loadedCUDNN?.version }
 
     public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
         try current()
@@ -266,6 +266,13 @@ public final class CUDADriverDevice: CUDADevice, @unchecked Sendable {
         guard let library = loadedCUDNN else { throw TheanoError.unsupported("CUDA driver on \(name): cuDNN is not loaded") }
         try library.convolve(call, workspace: workspace, workspaceBytes: workspaceBytes, device: name)
         if launchBlocking { try check(streamSynchronize(stream), "running a cuDNN convolution") }
+    }
+
+    public func pooling(_ call: PoolingCall) throws {
+        try current()
+        guard let library = loadedCUDNN else { throw TheanoError.unsupported("CUDA driver on \(name): cuDNN is not loaded") }
+        try library.pool(call, device: name)
+        if launchBlocking { try check(streamSynchronize(stream), "running a cuDNN pooling") }
     }
 }
 

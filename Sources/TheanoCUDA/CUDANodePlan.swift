@@ -103,7 +103,8 @@ struct CUDANodePlan {
             return nil
         }
         guard let source else { return nil }
-        return single(source, name, implementation: "CUDA pooling") {
+        let library = role == .forward ? device.dnnLibrary : nil
+        return single(source, name, implementation: library.map { "\($0), else CUDA pooling" } ?? "CUDA pooling") {
             CUDAPoolKernel(device: device, kernel: $0, parameters: parameters, role: role)
         }
     }
@@ -143,7 +144,7 @@ struct CUDANodePlan {
                 finishing = (e, epilogue.hasBias)
             }
             return .kernel(CUDAConvKernel(device: device, im2col: i, col2im: c, role: role, epilogue: finishing, geometry: geometry),
-                           implementation: device.convolutionLibrary.map { "\($0), else im2col + cuBLAS" } ?? "im2col + cuBLAS")
+                           implementation: device.dnnLibrary.map { "\($0), else im2col + cuBLAS" } ?? "im2col + cuBLAS")
         }
     }
 }

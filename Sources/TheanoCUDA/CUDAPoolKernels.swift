@@ -3,7 +3,9 @@ import TheanoCompile
 import TheanoGraph
 import TheanoTensor
 
-// Pooling on the device (``CUDAPoolSource``): `Pool` in every mode, `MaxPoolGrad`,
+// Pooling on the device: the forward `Pool` through the device's cuDNN where it has it and
+// cuDNN's pooling is the op's (``PoolingCall``: windows inside the padded input, max or
+// average), else with the backend's kernels (``CUDAPoolSource``): `Pool` in every mode, `MaxPoolGrad`,
 // `AveragePoolGrad` and `MaxPoolGather`, from window tables built on the host once per input shape. The geometry
 // comes from the op's own checks, so a bad shape throws the reference's error; a second
 // operand of the wrong shape, a dtype the op does not produce, or a geometry too large for the
@@ -69,6 +71,7 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let dtype = node.outputTypes[0].dtype, x = inputs[0]
         guard x.dtype == dtype, inputs.count == (role == .forward ? 1 : 2) else { return try performOnHost(node, inputs) }
+        if role == .forward, device.dnnLibrary != nil, let pooled = try poolWithLibrary(x, dtype) { return [pooled] }
         let g = try parameters.geometry(x.shape, op: opName)
         // The second operand: the output gradient (pooled shape) or the values to gather
         // (the input's shape); another shape or dtype runs the reference, which reports it.
@@ -97,6 +100,24 @@ struct CUDAPoolKernel: Kernel, @unchecked Sendable {
         try launch(device, kernel, elements: out.count, extent: nil,
                    [UInt64(g.batch), UInt64(g.inputSpatial), UInt64(g.outputSpatial)] + addresses.map(\.raw) + [gy.raw, device.address(of: out).raw])
         return [out]
+    }
+
+    /// The forward pooling through the device's library (cuDNN), or nil when it does not take
+    /// it (partial windows, the sum mode, ...: ``PoolingCall``) and the backend's kernel runs.
+    private func poolWithLibrary(_ x: NDArray, _ dtype: DType) throws -> NDArray? {
+        // The op's own checks (a bad shape throws the reference's error), without listing windows.
+        let outline = try parameters.outline(x.shape, op: opName)
+        guard let out = try? device.allocateArray(outline.lead + outline.output, dtype) else { return nil }
+        let uploads = DeviceUploads(device: device)
+        defer { uploads.release() }
+        let source = try uploads.upload(x)
+        guard let call = PoolingCall(parameters, shape: x.shape, dtype: dtype, x: source, y: device.address(of: out)) else { return nil }
+        do {
+            try device.pooling(call)
+        } catch let error as TheanoError where error.kind == .unsupported {
+            return nil
+        }
+        return out
     }
 
     /// The op's name in error messages, as the op's own `perform` writes it.

@@ -31,6 +31,12 @@ final class CUDNN: @unchecked Sendable {
     private typealias Run = @convention(c) (Handle, UnsafeRawPointer, OpaquePointer?, UInt64, OpaquePointer?, UInt64, OpaquePointer?, Int32,
                                             UInt64, Int, UnsafeRawPointer, OpaquePointer?, UInt64) -> Status
 
+    /// `cudnnSetPoolingNdDescriptor(desc, mode, nanOption, nbDims, window, padding, stride)`.
+    private typealias SetPooling = @convention(c) (OpaquePointer?, Int32, Int32, Int32, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>) -> Status
+    /// `cudnnPoolingForward(handle, desc, alpha, xDesc, x, beta, yDesc, y)`.
+    private typealias PoolingForward = @convention(c) (Handle, OpaquePointer?, UnsafeRawPointer, OpaquePointer?, UInt64, UnsafeRawPointer,
+                                                       OpaquePointer?, UInt64) -> Status
+
     private let library: LoadedLibrary
     private let handle: Handle
     /// "cuDNN 9.1.0".
@@ -40,6 +46,7 @@ final class CUDNN: @unchecked Sendable {
     private let createFilter: Create, destroyFilter: Destroy, setFilter: SetFilter
     private let createConvolution: Create, destroyConvolution: Destroy, setConvolution: SetConvolution
     private let setGroups: SetInt, setMath: SetInt
+    private let createPooling: Create, destroyPooling: Destroy, setPooling: SetPooling, poolingForward: PoolingForward
     private let heuristics: [ConvolutionCall.Direction: Heuristics]
     private let workspaceSize: [ConvolutionCall.Direction: WorkspaceSize]
     private let run: [ConvolutionCall.Direction: Run]
@@ -71,6 +78,10 @@ final class CUDNN: @unchecked Sendable {
         setConvolution = try lib.function("cudnnSetConvolutionNdDescriptor", as: SetConvolution.self)
         setGroups = try lib.function("cudnnSetConvolutionGroupCount", as: SetInt.self)
         setMath = try lib.function("cudnnSetConvolutionMathType", as: SetInt.self)
+        createPooling = try lib.function("cudnnCreatePoolingDescriptor", as: Create.self)
+        destroyPooling = try lib.function("cudnnDestroyPoolingDescriptor", as: Destroy.self)
+        setPooling = try lib.function("cudnnSetPoolingNdDescriptor", as: SetPooling.self)
+        poolingForward = try lib.function("cudnnPoolingForward", as: PoolingForward.self)
         heuristics = [
             .forward: try lib.function("cudnnGetConvolutionForwardAlgorithm_v7", as: Heuristics.self),
             .backwardData: try lib.function("cudnnGetConvolutionBackwardDataAlgorithm_v7", as: Heuristics.self),
@@ -199,5 +210,36 @@ final class CUDNN: @unchecked Sendable {
                 : run[call.direction]!(handle, &alpha64, a, pa, b, pb, conv, algorithm, workspace.raw, workspaceBytes, &beta64, c, pc)
             try check(status, "running a \(call.direction) convolution", call, device: device)
         }
+    }
+
+    /// Queues a forward pooling (`cudnnPoolingForward`, NaN propagated).
+    func pool(_ call: PoolingCall, device: String) throws {
+        func check(_ status: Status, _ what: String) throws {
+            guard status == 0 else {
+                let text = errorString(status).map { String(cString: $0) } ?? "status \(status)"
+                throw TheanoError.unsupported("\(version) on \(device): \(what) (x \(formatShape(call.inputShape)), window \(call.window)) failed: \(text)")
+            }
+        }
+        let dataType: Int32 = call.dtype == .float32 ? 0 : 1
+        var x: OpaquePointer?, y: OpaquePointer?, pooling: OpaquePointer?
+        defer {
+            if let x { _ = destroyTensor(x) }
+            if let y { _ = destroyTensor(y) }
+            if let pooling { _ = destroyPooling(pooling) }
+        }
+        try check(createTensor(&x), "creating a tensor descriptor")
+        try check(createTensor(&y), "creating a tensor descriptor")
+        try check(createPooling(&pooling), "creating a pooling descriptor")
+        for (descriptor, shape) in [(x, call.inputShape), (y, call.outputShape)] {
+            let dims = shape.map { Int32($0) }, strides = contiguousStrides(shape).map { Int32($0) }
+            try check(setTensor(descriptor, dataType, Int32(dims.count), dims, strides), "describing a \(formatShape(shape)) tensor")
+        }
+        let (window, padding, stride) = (call.window.map { Int32($0) }, call.padding.map { Int32($0) }, call.stride.map { Int32($0) })
+        try check(setPooling(pooling, call.mode.rawValue, 1, Int32(window.count), window, padding, stride), "describing the pooling")  // CUDNN_PROPAGATE_NAN
+        var (alpha32, beta32, alpha64, beta64): (Float, Float, Double, Double) = (1, 0, 1, 0)
+        let status = call.dtype == .float32
+            ? poolingForward(handle, pooling, &alpha32, x, call.x.raw, &beta32, y, call.y.raw)
+            : poolingForward(handle, pooling, &alpha64, x, call.x.raw, &beta64, y, call.y.raw)
+        try check(status, "running a pooling")
     }
 }

@@ -180,7 +180,7 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
         try base.gemm(call)
     }
 
-    public var convolutionLibrary: String? { base.convolutionLibrary }
+    public var dnnLibrary: String? { base.dnnLibrary }
 
     public func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int {
         try base.convolutionWorkspace(call)
@@ -188,5 +188,9 @@ public final class CachingCUDADevice: CUDADevice, @unchecked Sendable {
 
     public func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
         try base.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
+    }
+
+    public func pooling(_ call: PoolingCall) throws {
+        try base.pooling(call)
     }
 }

@@ -11,7 +11,7 @@ import XCTest
 /// read as the reference's.
 final class CUDAConvKernelTests: XCTestCase {
     /// A GPU without cuDNN: every convolution is im2col + cuBLAS.
-    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice(convolutionLibrary: false))))
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice(dnnLibrary: false))))
     private let reference = CompileOptions(backend: .reference)
 
     private struct Case {
@@ -98,30 +98,6 @@ final class CUDAConvKernelTests: XCTestCase {
         XCTAssertThrowsError(try f.call(bad)) { XCTAssertEqual("\($0)", expected) }
     }
 
-    /// An emulated GPU with cuDNN that counts the convolutions it runs by direction.
-    final class CountingDevice: CUDADevice, @unchecked Sendable {
-        let base = EmulatedCUDADevice(convolutionLibrary: true)
-        let calls = Mutex<[ConvolutionCall.Direction: Int]>([:])
-        var name: String { base.name }
-        var preferredBlockSize: UInt32 { base.preferredBlockSize }
-        var maximumGridSize: UInt32 { base.maximumGridSize }
-        var convolutionLibrary: String? { base.convolutionLibrary }
-        func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-        func free(_ address: DeviceAddress) { base.free(address) }
-        func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws { try base.copy(from: host, to: device, bytes: bytes) }
-        func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws { try base.copy(from: device, to: host, bytes: bytes) }
-        func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] { try base.load(source: source, kernels: names) }
-        func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
-            try base.launch(kernel, grid: grid, block: block, arguments: arguments)
-        }
-        func gemm(_ call: GEMMCall) throws { try base.gemm(call) }
-        func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int { try base.convolutionWorkspace(call) }
-        func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
-            calls.withLock { $0[call.direction, default: 0] += 1 }
-            try base.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
-        }
-    }
-
     /// The same cases through cuDNN's calls where cuDNN can express them (padding the same on
     /// both sides) and im2col + cuBLAS where it cannot: equal to the reference either way.
     func testConvolutionsThroughTheLibraryMatchTheReference() throws {
@@ -131,7 +107,7 @@ final class CUDAConvKernelTests: XCTestCase {
         let expected: [String: Bool] = ["valid, flipped": true, "full": true, "depthwise, dilated, explicit padding": false]
         for dtype in [DType.float64, .float32] {
             for c in cases {
-                let device = CountingDevice()
+                let device = LibraryCountingDevice()
                 let options = CompileOptions(backend: Backend(CUDABackend(device: device)))
                 let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
                 let y = try c.conv(x, w)
@@ -145,7 +121,7 @@ final class CUDAConvKernelTests: XCTestCase {
                 }
                 let xt = try data.array(c.input.reversed(), dtype).transposed()
                 for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
-                let calls = device.calls.withLock { $0 }
+                let calls = device.convolutions.withLock { $0 }
                 if let takes = expected[c.label] {
                     let each = takes ? 2 : 0  // two calls of the function
                     XCTAssertEqual(calls, takes ? [.forward: each, .backwardData: each, .backwardFilter: each] : [:], "\(c.label)")

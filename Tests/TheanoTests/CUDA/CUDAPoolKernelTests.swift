@@ -6,9 +6,12 @@ import XCTest
 /// Pooling on the CUDA backend (emulated device): every mode over 1-3 spatial axes with
 /// strides, padding, partial and overlapping windows, and the gradients of max and average
 /// pooling, equal the reference bit for bit (the kernels do the reference's arithmetic in the
-/// reference's order); shape errors read as the reference's.
+/// reference's order); the forward pooling through cuDNN's call (``PoolingCall``, run by
+/// cuDNN's definition on the emulator) where cuDNN's pooling is the op's; shape errors read as
+/// the reference's.
 final class CUDAPoolKernelTests: XCTestCase {
-    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice())))
+    /// A GPU without cuDNN: every pooling node runs the backend's kernels.
+    private let cuda = CompileOptions(backend: Backend(CUDABackend(device: EmulatedCUDADevice(dnnLibrary: false))))
     private let reference = CompileOptions(backend: .reference)
 
     private struct Case {
@@ -35,6 +38,39 @@ final class CUDAPoolKernelTests: XCTestCase {
             return Double((i * 7919) % 7) - 3
         }
         return try NDArray(list, shape: shape).astype(dtype)
+    }
+
+    /// On a GPU with cuDNN the forward pooling goes through cuDNN where its pooling is the
+    /// op's (windows inside the padded input; max or either average), and through the
+    /// backend's kernel otherwise (Theano's partial windows, the sum): equal to the reference
+    /// either way, NaNs and ties included; the gradients stay on the backend's kernels.
+    func testForwardPoolingThroughTheLibrary() throws {
+        for dtype in [DType.float32, .float64] {
+            for c in cases {
+                for mode in [PoolMode.max, .averageIncludingPadding, .averageExcludingPadding, .sum] {
+                    let device = LibraryCountingDevice()
+                    let options = CompileOptions(backend: Backend(CUDABackend(device: device)))
+                    let x = Tensor.variable("x", dtype, shape: c.shape.map { _ in nil })
+                    let y = try c.pool(x, mode)
+                    let outputs = [y, try grad(sum(y * y * y), wrt: x)]
+                    let f = try function([x], outputs, options: options), g = try function([x], outputs, options: reference)
+                    XCTAssertEqual(f.kernelReport.count("emulated cuDNN, else CUDA pooling"), 1, "\(c.label) \(mode): \(f.kernelReport)")
+                    XCTAssertEqual(f.kernelReport.count("CUDA pooling"), 1, "the gradient: \(f.kernelReport)")
+                    for nan in [false, true] {
+                        let input = try values(c.shape, dtype, nan: nan)
+                        for (k, (got, want)) in zip(try f(input), try g(input)).enumerated() {
+                            XCTAssertEqual(got.shape, want.shape)
+                            for (u, v) in zip(got.doubles, want.doubles) {
+                                XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN),
+                                              "\(dtype) \(c.label) \(mode) nan=\(nan) output \(k): \(u) vs \(v)")
+                            }
+                        }
+                    }
+                    let takes = mode != .sum && c.label != "partial windows"
+                    XCTAssertEqual(device.poolings.withLock { $0 }, takes ? 2 : 0, "\(c.label) \(mode)")
+                }
+            }
+        }
     }
 
     func testEveryModeAndItsGradientEqualTheReference() throws {
