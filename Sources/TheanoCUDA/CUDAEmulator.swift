@@ -233,6 +233,7 @@ public final class CUDAEmulator: @unchecked Sendable {
     #define __device__
     #define __forceinline__ inline
     #define __restrict__ __restrict
+    #define __align__(n) __attribute__((aligned(n)))
     #define __shared__ static
     #define TH_KERNEL
     static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }

@@ -58,7 +58,20 @@ public enum CUDAKernelSource {
         }
     }
 
+    /// The elements each thread takes at once on the vectorised path of `program`'s kernel:
+    /// 16 bytes of its widest operand type, at most 4 (float32: 4, float64: 2).
+    static func packWidth(_ program: ScalarProgram) -> Int {
+        let types = program.inputTypes + program.outputs.map(program.dtype(of:))
+        let widest = types.map(\.byteSize).max() ?? 4
+        return Swift.max(1, Swift.min(4, 16 / Swift.max(widest, 1)))
+    }
+
     /// The elementwise kernel `name` computing `program` (see the type's documentation).
+    ///
+    /// When every operand is C-contiguous and 16-byte aligned, each thread first takes packs of
+    /// ``packWidth(_:)`` consecutive elements with one aligned vector load or store per operand
+    /// (a struct of that many elements, `__align__`ed to its size), then the remaining
+    /// elements (and every element of a strided or unaligned call) one at a time.
     ///
     /// - Throws: `TheanoError.unsupported` when an op has no code for its dtypes.
     public static func elementwise(_ program: ScalarProgram, name: String) throws -> String {
@@ -71,12 +84,39 @@ public enum CUDAKernelSource {
         let offsets = (0..<operands).map { "o\($0) = i" }.joined(separator: ", ")
         let zero = (0..<operands).map { "o\($0) = 0;" }.joined(separator: " ")
         let step = (0..<operands).map { "o\($0) += idx * strides[\($0) * e.ndim + d];" }.joined(separator: " ")
+        // The vectorised path: one pack type per operand.
+        let width = packWidth(program)
+        let types = program.inputTypes + program.outputs.map(program.dtype(of:))
+        let packs = types.enumerated().map { k, t in
+            "typedef struct __align__(\(width * t.byteSize)) { \(ScalarCodegen.cType(t)) v[\(width)]; } \(name)_pack\(k);"
+        }
+        var packed = try bodyLines(program, indent: "                ") { k, _ in "p\(k).v[j]" }
+        for (k, out) in program.outputs.enumerated() { packed.append("                p\(inputs + k).v[j] = \(operandText(out));") }
+        let loads = (0..<inputs).map { "            const \(name)_pack\($0) p\($0) = ((const \(name)_pack\($0)*)data[\($0)])[c];" }
+        let outs = (inputs..<operands).map { "            \(name)_pack\($0) p\($0);" }
+        let stores = (inputs..<operands).map { "            ((\(name)_pack\($0)*)data[\($0)])[c] = p\($0);" }
+        let aligned = (0..<operands).map { "(uint64_t)data[\($0)]" }.joined(separator: " | ")
         return """
+        \(packs.joined(separator: "\n"))
         TH_KERNEL void \(name)(th_cuda_extent e, const int64_t* __restrict__ strides,
                                            char* const* __restrict__ data, int* __restrict__ err) {
             int local = 0;
             const int64_t stride = (int64_t)gridDim.x * blockDim.x;
-            for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < e.n; i += stride) {
+            int64_t first = 0;
+            if (e.contiguous && ((\(aligned)) & 15) == 0) {
+                const int64_t count = e.n / \(width);
+                for (int64_t c = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; c < count; c += stride) {
+        \(loads.joined(separator: "\n"))
+        \(outs.joined(separator: "\n"))
+                    #pragma unroll
+                    for (int j = 0; j < \(width); j++) {
+        \(packed.joined(separator: "\n"))
+                    }
+        \(stores.joined(separator: "\n"))
+                }
+                first = count * \(width);
+            }
+            for (int64_t i = first + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < e.n; i += stride) {
                 int64_t \(offsets);
                 if (!e.contiguous) {
                     \(zero)
@@ -108,11 +148,17 @@ public enum CUDAKernelSource {
     /// `index(k)` gives) and compute its steps (`t<s>`), in the CUDA dialect; integer `pow`
     /// sets `local`.
     static func bodyLines(_ program: ScalarProgram, indent: String, index: (Int) -> String) throws -> [String] {
+        try bodyLines(program, indent: indent, load: { k, ct in "((const \(ct)*)data[\(k)])[\(index(k))]" })
+    }
+
+    /// ``bodyLines(_:indent:index:)`` with each input `k` (of C type `ct`) read by the
+    /// expression `load(k, ct)`.
+    static func bodyLines(_ program: ScalarProgram, indent: String, load: (Int, String) -> String) throws -> [String] {
         let codegen = ScalarCodegen(dialect: .cudaC)
         var lines: [String] = []
         for (k, t) in program.inputTypes.enumerated() {
             let ct = ScalarCodegen.cType(t)
-            lines.append("\(indent)const \(ct) i\(k) = ((const \(ct)*)data[\(k)])[\(index(k))];")
+            lines.append("\(indent)const \(ct) i\(k) = \(load(k, ct));")
         }
         for (s, step) in program.steps.enumerated() {
             let expression = try codegen.expression(step.op, step.operands.map(operandText), step.operands.map(program.dtype(of:)),

@@ -27,6 +27,30 @@ final class CUDABackendTests: XCTestCase {
         for (got, want) in zip(try f(xt, yv), try g(xt, yv)) { assertClose(got, want, rtol: 1e-5, atol: 1e-6) }
     }
 
+    /// The elementwise kernel's three ways through its elements: aligned contiguous operands in
+    /// packs (one vector load per operand and pack) with a tail of single elements, contiguous
+    /// views of device arrays that start one element in (off the 16-byte boundary: single
+    /// elements), and strided views; float32 (packs of 4), float64 (packs of 2) and a program
+    /// with a bool output.
+    func testVectorisedAndScalarPathsAgree() throws {
+        var data = TestData(seed: 43)
+        for dtype in [DType.float32, .float64] {
+            let x = Tensor.vector("x", dtype), y = Tensor.vector("y", dtype)
+            // x and y go to the device whole; the views are taken there, in place.
+            let (xs, ys) = (try x[1...], try y[1...])
+            let outputs = [try tanh(x) * y + 1, try x .> y, try tanh(xs) * ys + 1, try xs .> ys,
+                           try x[.slice(nil, nil, 2)] * 2 - y[.slice(nil, nil, 2)]]
+            let f = try function([x, y], outputs, options: cuda), g = try function([x, y], outputs, options: reference)
+            XCTAssertGreaterThanOrEqual(f.kernelReport.count("CUDA kernel"), 3, "\(f.kernelReport)")
+            for n in [2, 5, 8, 9, 1002] {
+                let args = [data.array([n], dtype), data.array([n], dtype)]
+                for (k, (got, want)) in zip(try f.call(args), try g.call(args)).enumerated() {
+                    assertClose(got, want, rtol: 1e-6, atol: 1e-6, "\(dtype) n=\(n) output \(k)")
+                }
+            }
+        }
+    }
+
     func testRunTimeErrorsReadAsTheReferences() throws {
         let a = Tensor.vector("a", .int64), e = Tensor.vector("e", .int64)
         let f = try function([a, e], [a ** e], options: cuda)
