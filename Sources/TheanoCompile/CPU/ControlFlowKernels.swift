@@ -1,3 +1,4 @@
+import Foundation
 import TheanoArray
 import TheanoGraph
 import TheanoTensor
@@ -38,6 +39,7 @@ struct ScanKernel: Kernel {
     let body: CompiledGraph
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        let inputs = try withTransposedMatricesInRowOrder(inputs, context)
         let scratch = body.makeScratch()
         let direct = op.hasUntil ? nil : ScanDirectProgram(body, context: context)
         return try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) },
@@ -46,3 +48,32 @@ struct ScanKernel: Kernel {
         }
     }
 }
+
+extension ScanKernel {
+    /// The most elements of a non-sequence ``withTransposedMatricesInRowOrder(_:_:)`` copies.
+    static let rowOrderCopyLimit = 1 << 18
+    /// The fewest steps for which it copies.
+    static let rowOrderCopyMinimumSteps = 4
+
+    /// `inputs` with each non-sequence that is a transposed float matrix (column-major
+    /// strides, a gradient's `Wᵀ`) replaced by a row-major copy, once per call: the body's
+    /// products then read it without a transpose at every step (an RNN's backward step product
+    /// `g · Whᵀ`, 32x128x128, took 13 µs with the transposed operand and 10 µs without). The
+    /// values are the same; only loops of several steps over matrices of at most
+    /// ``rowOrderCopyLimit`` elements copy.
+    func withTransposedMatricesInRowOrder(_ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
+        guard inputs.count >= op.nonSequenceRange.upperBound, inputs[0].rank == 0,
+              let steps = try? inputs[0].item(Int64.self), steps >= Int64(Self.rowOrderCopyMinimumSteps) else { return inputs }
+        var out = inputs
+        for i in op.nonSequenceRange {
+            let m = inputs[i]
+            guard m.rank == 2, m.dtype == .float32 || m.dtype == .float64, !m.isOnDevice, m.shape[0] > 1, m.shape[1] > 1,
+                  m.count <= Self.rowOrderCopyLimit, m.strides == [1, m.shape[0]] else { continue }
+            let copy = try context.buffers.allocate(m.shape, m.dtype)
+            try NDArray.assign(m, into: copy)
+            out[i] = copy
+        }
+        return out
+    }
+}
+

@@ -113,7 +113,7 @@ public struct Scan: InnerGraphOp {
 
     var sequenceRange: Range<Int> { 1..<(1 + definition.sequenceCount) }
     var initialRange: Range<Int> { sequenceRange.upperBound..<(sequenceRange.upperBound + recurrent.count) }
-    var nonSequenceRange: Range<Int> { initialRange.upperBound..<(initialRange.upperBound + definition.nonSequenceCount) }
+    package var nonSequenceRange: Range<Int> { initialRange.upperBound..<(initialRange.upperBound + definition.nonSequenceCount) }
 
     public func replacingInnerGraphs(_ graphs: [InnerGraph]) throws -> Scan {
         let old = definition.body

@@ -172,6 +172,43 @@ final class ScanDirectStepTests: BackendTestCase {
         }
     }
 
+    /// A loop whose body multiplies by a transposed non-sequence (`h @ Wᵀ`): from four steps on,
+    /// the CPU loop copies `Wᵀ` into row order once per call, so the step products read it
+    /// without a transpose. Shorter and longer loops give the values of the loop written out
+    /// in Swift, and the caller's `W` is untouched.
+    func testTransposedNonSequencesGiveTheSameValues() throws {
+        for dtype in [DType.float32, .float64] {
+            let (batch, hidden) = (3, 5)
+            var rng = RandomGenerator(seed: 12)
+            let w = Tensor.matrix("w", dtype), h0 = Tensor.matrix("h0", dtype), n = Tensor.scalar("n", .int64)
+            let hs = try scan({ a in [try tanh(a[0].matmul(w.T)) + 0.5] }, outputsInfo: [h0], nonSequences: [w], nSteps: n).output
+            let f = try compiled([w, h0, n], [hs])
+            let wv = try NDArray.randomNormal([hidden, hidden], std: 0.6, using: &rng, dtype)
+            let hv = try NDArray.randomNormal([batch, hidden], using: &rng, dtype)
+            let before = wv.doubles
+            for steps in [1, 3, 4, 9] {
+                let got = try f.call([wv, hv, NDArray(scalar: Int64(steps))])[0]
+                var h = hv.doubles, expected: [Double] = []
+                let pw = wv.doubles
+                for _ in 0..<steps {
+                    var next = [Double](repeating: 0, count: batch * hidden)
+                    for i in 0..<batch {
+                        for j in 0..<hidden {
+                            var z = 0.0
+                            for k in 0..<hidden { z += h[i * hidden + k] * pw[j * hidden + k] }
+                            next[i * hidden + j] = Foundation.tanh(z) + 0.5
+                        }
+                    }
+                    h = next
+                    expected += h
+                }
+                let tolerance = dtype == .float32 ? 1e-5 : 1e-12
+                assertValues(got, expected, shape: [steps, batch, hidden], rtol: tolerance, atol: tolerance)
+            }
+            XCTAssertEqual(wv.doubles, before, "the caller's W is not changed")
+        }
+    }
+
     func testViewsTransposesBroadcastAccumulatorsAndRepeatedOutputs() throws {
         // A body with a transposed non-sequence read through a view, a product whose
         // accumulator broadcasts (a bias row), an output returned twice, a non-sequence
