@@ -44,11 +44,15 @@ public final class LinkSession: @unchecked Sendable {
     }
 
     /// Compiles an inner graph (already optimised) into a nested program on this session's
-    /// backend, with the same options.
+    /// backend, with the same options except profiling: a profile times a nested program as
+    /// its outer node, and a profiled body would keep a loop off its direct steps (so the
+    /// profile would time a slower loop than the one that runs unprofiled).
     public func compile(_ graph: InnerGraph) throws -> CompiledGraph {
         let body = try FunctionGraph(inputs: graph.inputs, outputs: graph.outputs)
+        var nestedOptions = options
+        nestedOptions.profile = false
         let program = try Program(graph: body, outputCount: body.outputs.count, updateTargets: [],
-                                  options: options, checksKernels: checksKernels)
+                                  options: nestedOptions, checksKernels: checksKernels)
         recordCompileTime(codegen: program.statistics.codegenSeconds, compile: program.statistics.compileSeconds,
                           ranCompiler: program.statistics.ranCompiler)
         upgrades += program.upgrades

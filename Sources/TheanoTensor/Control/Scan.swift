@@ -223,7 +223,9 @@ public struct Scan: InnerGraphOp {
         var rowAddresses: ScanRowAddresses?
         defer { rowAddresses?.deallocate() }
         var directSteps = 0
-        defer { ScanStepCounter.current?.add(direct: directSteps, general: steps - directSteps) }
+        let counter = ScanStepCounter.current
+        defer { counter?.add(direct: directSteps, general: steps - directSteps) }
+        let direct = counter?.allowsDirectSteps == false ? nil : direct
         for t in 0..<n {
             if let addresses = rowAddresses, let direct {
                 addresses.fill(step: t, sequences: sequences, tapReads: tapReads, nonSequences: nonSequences,
@@ -345,9 +347,16 @@ public protocol ScanDirectSteps: AnyObject {
 public final class ScanStepCounter: Sendable {
     @TaskLocal public static var current: ScanStepCounter?
 
+    /// Whether the loops may run steps on row addresses while this counter is bound; false
+    /// sends every step the general way (the same kernels, node by node), to compare the two.
+    public let allowsDirectSteps: Bool
+
     private let counts = Mutex((direct: 0, general: 0))
 
-    public init() {}
+    /// A counter; `allowsDirectSteps: false` also keeps the loops on their general path.
+    public init(allowsDirectSteps: Bool = true) {
+        self.allowsDirectSteps = allowsDirectSteps
+    }
 
     /// Steps run on row addresses so far.
     public var direct: Int { counts.withLock { $0.direct } }

@@ -99,17 +99,20 @@ final class ScanDirectStepTests: BackendTestCase {
 
     // MARK: Bodies of several nodes: products, views, elementwise kernels
 
-    /// Runs `f` and counts the loop steps that ran on row addresses and the general way.
-    private func counted(_ f: Function, _ inputs: [NDArray]) throws -> (values: [NDArray], direct: Int, general: Int) {
-        let counter = ScanStepCounter()
+    /// Runs `f` and counts the loop steps that ran on row addresses and the general way
+    /// (every step the general way when `allowsDirectSteps` is false).
+    private func counted(_ f: Function, _ inputs: [NDArray], allowsDirectSteps: Bool = true) throws -> (values: [NDArray], direct: Int, general: Int) {
+        let counter = ScanStepCounter(allowsDirectSteps: allowsDirectSteps)
         let values = try ScanStepCounter.$current.withValue(counter) { try f.call(inputs) }
         return (values, counter.direct, counter.general)
     }
 
-    /// The same graph compiled with profiling, which runs every step the general way (the
-    /// same kernels, one node at a time): the direct steps must give the same bits.
-    private func generalPath(_ inputs: [Tensor], _ outputs: [Tensor]) throws -> Function {
-        try function(inputs, outputs, mode: .fastRun, options: CompileOptions(backend: CompileOptions.current.backend, profile: true))
+    /// The values of `f` with every step run the general way (the same kernels, one node at a
+    /// time): the direct steps must give the same bits.
+    private func generalPath(_ f: Function, _ inputs: [NDArray]) throws -> [NDArray] {
+        let run = try counted(f, inputs, allowsDirectSteps: false)
+        XCTAssertEqual(run.direct, 0, "no step runs on row addresses")
+        return run.values
     }
 
     private func assertIdentical(_ a: [NDArray], _ b: [NDArray], file: StaticString = #filePath, line: UInt = #line) {
@@ -145,9 +148,15 @@ final class ScanDirectStepTests: BackendTestCase {
                 // Both loops run every step but the first directly.
                 XCTAssertEqual(run.direct, 2 * (steps - 1), "\(dtype)")
                 XCTAssertEqual(run.general, 2, "\(dtype)")
-                let general = try counted(try generalPath([xs, wx, wh, b], outputs), values)
-                XCTAssertEqual(general.direct, 0)
-                assertIdentical(run.values, general.values)
+                let f = try compiled([xs, wx, wh, b], outputs)
+                assertIdentical(run.values, try generalPath(f, values))
+                // A profile times the loops as they run unprofiled: on row addresses.
+                let profiled = try function([xs, wx, wh, b], outputs, mode: .fastRun,
+                                            options: CompileOptions(backend: CompileOptions.current.backend, profile: true))
+                let timed = try counted(profiled, values)
+                XCTAssertEqual(timed.direct, 2 * (steps - 1), "\(dtype)")
+                assertIdentical(run.values, timed.values)
+                XCTAssertEqual(profiled.profile?.calls, 1)
             }
             // Against the same network written out in Swift.
             let x = values[0].doubles, pwx = values[1].doubles, pwh = values[2].doubles, pb = values[3].doubles
@@ -230,7 +239,7 @@ final class ScanDirectStepTests: BackendTestCase {
         let run = try counted(f, values)
         if backendName == "cpu" {
             XCTAssertEqual(run.direct, 5)
-            assertIdentical(run.values, try generalPath([x, w, c, h0, bias], result.outputs).call(values))
+            assertIdentical(run.values, try generalPath(f, values))
         }
         // Written out.
         let xv = values[0].doubles, wv = values[1].doubles, cv = values[2].doubles, bv = values[4].doubles
