@@ -41,10 +41,12 @@ public struct ConvolutionCall: Sendable, Hashable {
               g.inChannels % g.groups == 0, g.outChannels % g.groups == 0 else { return nil }
         let axes = g.input.indices
         for a in axes {
-            let reach = (g.kernel[a] - 1) * g.dilation[a] + 1
-            let padded = g.input[a] + 2 * g.padBefore[a] - reach
-            guard g.padBefore[a] >= 0, g.stride[a] > 0, g.dilation[a] > 0, padded >= 0,
-                  padded / g.stride[a] + 1 == g.output[a] else { return nil }
+            // cuDNN's count, `input + 2 pad - ((kernel - 1) dilation + 1)`, in checked arithmetic.
+            guard g.kernel[a] > 0, g.padBefore[a] >= 0, g.stride[a] > 0, g.dilation[a] > 0,
+                  let spread = try? checkedProduct([g.kernel[a] - 1, g.dilation[a]], context: "cuDNN"),
+                  let reach = try? checkedSum([spread, 1], context: "cuDNN"),
+                  let padded = try? checkedSum([g.input[a], g.padBefore[a], g.padBefore[a]], context: "cuDNN"),
+                  padded >= reach, (padded - reach) / g.stride[a] + 1 == g.output[a] else { return nil }
         }
         let limit = Int(Int32.max)
         let extents = [g.batch, g.inChannels, g.outChannels] + g.input + g.kernel + g.output

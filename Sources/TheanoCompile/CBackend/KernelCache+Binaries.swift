@@ -34,7 +34,11 @@ extension KernelCache {
     ///   written (as for the C kernels).
     package func binary(describedBy fields: [String], fileExtension: String = "cubin",
                         build: () throws -> Data) throws -> (data: Data, built: Bool) {
-        precondition(Self.binaryExtensions.contains(fileExtension), "KernelCache: unknown binary extension \(fileExtension)")
+        // Only listed extensions, so that `theano cache` lists and clears every file written.
+        guard Self.binaryExtensions.contains(fileExtension) else {
+            throw TheanoError.invalidArgument(
+                "KernelCache: binaries are stored as \(Self.binaryExtensions.sorted().map { ".\($0)" }.joined(separator: ", ")), not .\(fileExtension)")
+        }
         let folder = try preparedFolder()
         let key = Self.binaryKey(fields, fileExtension: fileExtension)
         let file = folder.appendingPathComponent("\(key).\(fileExtension)").path

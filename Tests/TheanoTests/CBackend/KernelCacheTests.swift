@@ -35,6 +35,22 @@ final class KernelCacheTests: XCTestCase {
         XCTAssertEqual(cache.entries().count, 0)
     }
 
+    /// Binaries (cubins) are stored under the extensions the cache lists and clears; another
+    /// extension is refused with an error, and nothing is written or built.
+    func testBinariesOfAnUnlistedExtensionAreRefused() throws {
+        let cache = KernelCache(directory: directory)
+        var built = false
+        assertThrows(.invalidArgument, containing: ["KernelCache", ".cubin", ".so"]) {
+            try cache.binary(describedBy: ["a kernel"], fileExtension: "so") { built = true; return Data([1, 2, 3]) }
+        }
+        XCTAssertFalse(built)
+        XCTAssertEqual(cache.entries().count, 0)
+        let stored = try cache.binary(describedBy: ["a kernel"], fileExtension: "cubin") { Data([1, 2, 3]) }
+        XCTAssertTrue(stored.built)
+        XCTAssertEqual(stored.data, Data([1, 2, 3]))
+        XCTAssertFalse(try cache.binary(describedBy: ["a kernel"], fileExtension: "cubin") { Data() }.built)
+    }
+
     func testATruncatedEntryIsRebuiltNotLoaded() throws {
         let options = CompileOptions(backend: .cpu, cacheDirectory: directory)
         _ = try compileSample(options)

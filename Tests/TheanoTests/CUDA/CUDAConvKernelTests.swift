@@ -32,24 +32,29 @@ final class CUDAConvKernelTests: XCTestCase {
         Case(input: [1, 2, 4, 5, 3], filters: [3, 2, 2, 3, 2], conv: { try conv3d($0, $1, stride: [1, 2, 1], padding: .same) }, label: "3-d"),
     ]
 
+    /// Compiles case `c`'s convolution and the gradients of `sum(y²)` on `options` and checks
+    /// them against the reference, on contiguous inputs and on a transposed view; the kernel
+    /// report must name `implementation` for all three nodes.
+    private func check(_ c: Case, _ dtype: DType, options: CompileOptions, implementation: String, data: inout TestData) throws {
+        let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
+        let y = try c.conv(x, w)
+        let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
+        let f = try function([x, w], outputs, options: options), g = try function([x, w], outputs, options: reference)
+        XCTAssertEqual(f.kernelReport.count(implementation), 3, "\(c.label): \(f.kernelReport)")
+        let xv = data.array(c.input, dtype), wv = data.array(c.filters, dtype)
+        let tolerance = dtype == .float64 ? 1e-11 : 2e-4
+        for (k, (got, want)) in zip(try f(xv, wv), try g(xv, wv)).enumerated() {
+            assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) \(c.label) output \(k)")
+        }
+        // A non-contiguous input (a transposed view) gives the same values.
+        let xt = try data.array(c.input.reversed(), dtype).transposed()
+        for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
+    }
+
     func testConvolutionsAndTheirGradientsMatchTheReference() throws {
         var data = TestData(seed: 91)
         for dtype in [DType.float64, .float32] {
-            for c in cases {
-                let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
-                let y = try c.conv(x, w)
-                let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
-                let f = try function([x, w], outputs, options: cuda), g = try function([x, w], outputs, options: reference)
-                XCTAssertEqual(f.kernelReport.count("im2col + cuBLAS"), 3, "\(c.label): \(f.kernelReport)")
-                let xv = data.array(c.input, dtype), wv = data.array(c.filters, dtype)
-                let tolerance = dtype == .float64 ? 1e-11 : 2e-4
-                for (k, (got, want)) in zip(try f(xv, wv), try g(xv, wv)).enumerated() {
-                    assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) \(c.label) output \(k)")
-                }
-                // A non-contiguous input (a transposed view) gives the same values.
-                let xt = try data.array(c.input.reversed(), dtype).transposed()
-                for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
-            }
+            for c in cases { try check(c, dtype, options: cuda, implementation: "im2col + cuBLAS", data: &data) }
         }
     }
 
@@ -108,19 +113,8 @@ final class CUDAConvKernelTests: XCTestCase {
         for dtype in [DType.float64, .float32] {
             for c in cases {
                 let device = LibraryCountingDevice()
-                let options = CompileOptions(backend: Backend(CUDABackend(device: device)))
-                let x = Tensor.variable("x", dtype, shape: c.input.map { _ in nil }), w = Tensor.variable("w", dtype, shape: c.filters.map { _ in nil })
-                let y = try c.conv(x, w)
-                let outputs = [y] + (try grad(sum(y * y), wrt: [x, w]))
-                let f = try function([x, w], outputs, options: options), g = try function([x, w], outputs, options: reference)
-                XCTAssertEqual(f.kernelReport.count("emulated cuDNN, else im2col + cuBLAS"), 3, "\(c.label): \(f.kernelReport)")
-                let xv = data.array(c.input, dtype), wv = data.array(c.filters, dtype)
-                let tolerance = dtype == .float64 ? 1e-11 : 2e-4
-                for (k, (got, want)) in zip(try f(xv, wv), try g(xv, wv)).enumerated() {
-                    assertClose(got, want, rtol: tolerance, atol: tolerance, "\(dtype) \(c.label) output \(k)")
-                }
-                let xt = try data.array(c.input.reversed(), dtype).transposed()
-                for (got, want) in zip(try f(xt, wv), try g(xt, wv)) { assertClose(got, want, rtol: tolerance, atol: tolerance, "\(c.label) strided") }
+                try check(c, dtype, options: CompileOptions(backend: Backend(CUDABackend(device: device))),
+                          implementation: "emulated cuDNN, else im2col + cuBLAS", data: &data)
                 let calls = device.convolutions.withLock { $0 }
                 if let takes = expected[c.label] {
                     let each = takes ? 2 : 0  // two calls of the function

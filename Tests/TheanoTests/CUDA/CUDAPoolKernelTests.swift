@@ -40,6 +40,22 @@ final class CUDAPoolKernelTests: XCTestCase {
         return try NDArray(list, shape: shape).astype(dtype)
     }
 
+    /// `f` and the reference `g` give the same bits (NaNs as NaNs) on an input of `shape`,
+    /// with and without NaNs.
+    private func assertSameBits(_ f: Function, _ g: Function, _ shape: [Int], _ dtype: DType, _ label: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        for nan in [false, true] {
+            let input = try values(shape, dtype, nan: nan)
+            for (k, (got, want)) in zip(try f(input), try g(input)).enumerated() {
+                XCTAssertEqual(got.shape, want.shape, file: file, line: line)
+                for (u, v) in zip(got.doubles, want.doubles) {
+                    XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN),
+                                  "\(label) nan=\(nan) output \(k): \(u) vs \(v)", file: file, line: line)
+                }
+            }
+        }
+    }
+
     /// On a GPU with cuDNN the forward pooling goes through cuDNN where its pooling is the
     /// op's (windows inside the padded input; max or either average), and through the
     /// backend's kernel otherwise (Theano's partial windows, the sum): equal to the reference
@@ -56,16 +72,7 @@ final class CUDAPoolKernelTests: XCTestCase {
                     let f = try function([x], outputs, options: options), g = try function([x], outputs, options: reference)
                     XCTAssertEqual(f.kernelReport.count("emulated cuDNN, else CUDA pooling"), 1, "\(c.label) \(mode): \(f.kernelReport)")
                     XCTAssertEqual(f.kernelReport.count("CUDA pooling"), 1, "the gradient: \(f.kernelReport)")
-                    for nan in [false, true] {
-                        let input = try values(c.shape, dtype, nan: nan)
-                        for (k, (got, want)) in zip(try f(input), try g(input)).enumerated() {
-                            XCTAssertEqual(got.shape, want.shape)
-                            for (u, v) in zip(got.doubles, want.doubles) {
-                                XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN),
-                                              "\(dtype) \(c.label) \(mode) nan=\(nan) output \(k): \(u) vs \(v)")
-                            }
-                        }
-                    }
+                    try assertSameBits(f, g, c.shape, dtype, "\(dtype) \(c.label) \(mode)")
                     let takes = mode != .sum && c.label != "partial windows"
                     XCTAssertEqual(device.poolings.withLock { $0 }, takes ? 2 : 0, "\(c.label) \(mode)")
                 }
@@ -82,16 +89,7 @@ final class CUDAPoolKernelTests: XCTestCase {
                     let outputs = [y, try grad(sum(y * y * y), wrt: x)]
                     let f = try function([x], outputs, options: cuda), g = try function([x], outputs, options: reference)
                     XCTAssertEqual(f.kernelReport.count("CUDA pooling"), 2, "\(c.label) \(mode): \(f.kernelReport)")
-                    for nan in [false, true] {
-                        let input = try values(c.shape, dtype, nan: nan)
-                        for (k, (got, want)) in zip(try f(input), try g(input)).enumerated() {
-                            XCTAssertEqual(got.shape, want.shape)
-                            for (u, v) in zip(got.doubles, want.doubles) {
-                                XCTAssertTrue(u.bitPattern == v.bitPattern || (u.isNaN && v.isNaN),
-                                              "\(dtype) \(c.label) \(mode) nan=\(nan) output \(k): \(u) vs \(v)")
-                            }
-                        }
-                    }
+                    try assertSameBits(f, g, c.shape, dtype, "\(dtype) \(c.label) \(mode)")
                 }
             }
         }

@@ -8,17 +8,17 @@ import XCTest
 /// out-of-memory handling (cache returned to the driver, one retry, then an error with sizes).
 final class CachingAllocatorTests: XCTestCase {
     /// An emulated device that counts allocations and refuses to go over `limit` bytes.
-    final class LimitedDevice: CUDADevice, @unchecked Sendable {
-        let base = EmulatedCUDADevice()
+    final class LimitedDevice: ForwardingDevice, @unchecked Sendable {
         let limit: Int
         private let usage = Mutex<(live: [UInt64: Int], total: Int, calls: Int)>(([:], 0, 0))
-        init(limit: Int = .max) { self.limit = limit }
-        var name: String { "limited emulator" }
-        var preferredBlockSize: UInt32 { base.preferredBlockSize }
-        var maximumGridSize: UInt32 { base.maximumGridSize }
+        init(limit: Int = .max) {
+            self.limit = limit
+            super.init(base: EmulatedCUDADevice(dnnLibrary: false))
+        }
+        override var name: String { "limited emulator" }
         var allocationCalls: Int { usage.withLock { $0.calls } }
         var bytesLive: Int { usage.withLock { $0.total } }
-        func allocate(bytes: Int) throws -> DeviceAddress {
+        override func allocate(bytes: Int) throws -> DeviceAddress {
             try usage.withLock { u in
                 u.calls += 1
                 guard u.total + bytes <= limit else { throw TheanoError.outOfMemory("test device: \(bytes) bytes do not fit") }
@@ -28,17 +28,10 @@ final class CachingAllocatorTests: XCTestCase {
                 return address
             }
         }
-        func free(_ address: DeviceAddress) {
+        override func free(_ address: DeviceAddress) {
             usage.withLock { u in u.total -= u.live.removeValue(forKey: address.raw) ?? 0 }
             base.free(address)
         }
-        func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws { try base.copy(from: host, to: device, bytes: bytes) }
-        func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws { try base.copy(from: device, to: host, bytes: bytes) }
-        func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] { try base.load(source: source, kernels: names) }
-        func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
-            try base.launch(kernel, grid: grid, block: block, arguments: arguments)
-        }
-        func gemm(_ call: GEMMCall) throws { try base.gemm(call) }
     }
 
     func testSizeClasses() {

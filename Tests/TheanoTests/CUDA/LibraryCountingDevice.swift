@@ -4,30 +4,19 @@ import TheanoCUDA
 
 /// An emulated GPU with cuDNN that counts the library calls it runs: convolutions by direction,
 /// and forward poolings. Tests use it to see which nodes took cuDNN's path.
-final class LibraryCountingDevice: CUDADevice, @unchecked Sendable {
-    let base = EmulatedCUDADevice(dnnLibrary: true)
+final class LibraryCountingDevice: ForwardingDevice, @unchecked Sendable {
     let convolutions = Mutex<[ConvolutionCall.Direction: Int]>([:])
     let poolings = Mutex(0)
-    var name: String { base.name }
-    var preferredBlockSize: UInt32 { base.preferredBlockSize }
-    var maximumGridSize: UInt32 { base.maximumGridSize }
-    var dnnLibrary: String? { base.dnnLibrary }
-    func allocate(bytes: Int) throws -> DeviceAddress { try base.allocate(bytes: bytes) }
-    func free(_ address: DeviceAddress) { base.free(address) }
-    func copy(from host: UnsafeRawPointer, to device: DeviceAddress, bytes: Int) throws { try base.copy(from: host, to: device, bytes: bytes) }
-    func copy(from device: DeviceAddress, to host: UnsafeMutableRawPointer, bytes: Int) throws { try base.copy(from: device, to: host, bytes: bytes) }
-    func load(source: String, kernels names: [String]) throws -> [String: CUDAKernel] { try base.load(source: source, kernels: names) }
-    func launch(_ kernel: CUDAKernel, grid: UInt32, block: UInt32, arguments: [UnsafeMutableRawPointer?]) throws {
-        try base.launch(kernel, grid: grid, block: block, arguments: arguments)
-    }
-    func gemm(_ call: GEMMCall) throws { try base.gemm(call) }
-    func convolutionWorkspace(_ call: ConvolutionCall) throws -> Int { try base.convolutionWorkspace(call) }
-    func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
+
+    init() { super.init(base: EmulatedCUDADevice(dnnLibrary: true)) }
+
+    override func convolution(_ call: ConvolutionCall, workspace: DeviceAddress, workspaceBytes: Int) throws {
         convolutions.withLock { $0[call.direction, default: 0] += 1 }
-        try base.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
+        try super.convolution(call, workspace: workspace, workspaceBytes: workspaceBytes)
     }
-    func pooling(_ call: PoolingCall) throws {
+
+    override func pooling(_ call: PoolingCall) throws {
         poolings.withLock { $0 += 1 }
-        try base.pooling(call)
+        try super.pooling(call)
     }
 }

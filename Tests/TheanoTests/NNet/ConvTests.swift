@@ -297,6 +297,19 @@ final class ConvTests: BackendTestCase {
             try conv2d(Tensor.variable("x", .float32, shape: [1, 1, 4, 8]), big, dilation: [2, 1])
         }
         XCTAssertNoThrow(try conv2d(small, big, padding: .same))
+        // Sizes beyond Int: an error naming the op and the axis, never an overflow trap.
+        assertThrows(.invalidArgument, containing: ["conv2d", "spatial axis 0", "dilation \(Int.max)"]) {
+            try conv2d(small, big, dilation: [Int.max, 1])
+        }
+        assertThrows(.invalidArgument, containing: ["conv2d", "spatial axis 1"]) {
+            try conv2d(small, big, padding: .full, dilation: [1, Int.max / 2])
+        }
+        assertThrows(.invalidArgument, containing: ["conv2d", "padding", "spatial axis 0"]) {
+            try conv2d(small, big, padding: .explicit(before: [Int.max, 0], after: [1, 0]))
+        }
+        assertThrows(.invalidArgument, containing: ["conv2d", "padding", "spatial axis 1"]) {
+            try conv2d(Tensor.tensor4("x"), Tensor.tensor4("w"), padding: .explicit(before: [0, Int.max - 1], after: [0, 2]))
+        }
         assertThrows(.invalidArgument, containing: ["conv2d", "strides must be positive"]) { try conv2d(x4, Tensor.tensor4("w"), stride: [0, 1]) }
         assertThrows(.invalidArgument, containing: ["conv2d", "2 strides"]) { try conv2d(x4, Tensor.tensor4("w"), stride: [1]) }
         assertThrows(.invalidArgument, containing: ["conv2d", "explicit padding", "2 entries"]) {

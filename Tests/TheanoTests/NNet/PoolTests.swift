@@ -182,6 +182,10 @@ final class PoolTests: BackendTestCase {
         assertThrows(.invalidArgument, containing: ["pool2d", "smaller than the window"]) { try pool2d(x, window: [2, 2], padding: [2, 0]) }
         assertThrows(.invalidArgument, containing: ["pool2d", "requires ignoreBorder"]) { try pool2d(x, window: [2, 2], padding: [1, 0], ignoreBorder: false) }
         assertThrows(.shapeMismatch, containing: ["pool2d", "larger than the padded input"]) { try pool2d(x, window: [5, 2]) }
+        // Padding near Int.max: an error, never an overflow trap.
+        assertThrows(.invalidArgument, containing: ["pool2d", "pooled axis 0"]) {
+            try pool2d(x, window: [Int.max, 2], padding: [Int.max - 1, 0])
+        }
         assertThrows(.shapeMismatch, containing: ["pool2d", "at least 2 axes"]) { try pool2d(Tensor.vector("v"), window: [2, 2]) }
         assertThrows(.typeMismatch, containing: ["pool2d", "float32 or float64", "int32"]) {
             try pool2d(Tensor.variable("i", .int32, shape: [4, 4]), window: [2, 2])

@@ -91,6 +91,9 @@ public struct ConvParameters: Hashable, Sendable, CustomStringConvertible {
             if let bad = (before + after).first(where: { $0 < 0 }) {
                 throw TheanoError.invalidArgument("\(op): padding must be non-negative, got \(bad) in \(padding)")
             }
+            for axis in 0..<spatialRank {
+                _ = try checkedSum([before[axis], after[axis]], context: "\(op): padding \(padding) along spatial axis \(axis)")
+            }
         }
     }
 
@@ -105,12 +108,16 @@ public struct ConvParameters: Hashable, Sendable, CustomStringConvertible {
         guard kernel >= 1 else {
             throw TheanoError.invalidArgument("\(op): kernel size \(kernel) along spatial axis \(axis) must be positive")
         }
+        // Sizes, dilations and paddings come from users: every sum and product is checked.
+        let context = "\(op): along spatial axis \(axis) the kernel of size \(kernel) with dilation \(dilation[axis])"
+        let spanMinusOne = try checkedProduct([dilation[axis], kernel - 1], context: context)
+        let span = try checkedSum([spanMinusOne, 1], context: context)
         guard let input else { return nil }
         var k = [Int](repeating: 1, count: spatialRank)
         k[axis] = kernel
         let pads = padding.amounts(kernel: k, dilation: dilation)
-        let padded = input + pads.before[axis] + pads.after[axis]
-        let span = dilation[axis] * (kernel - 1) + 1
+        let padded = try checkedSum([input, pads.before[axis], pads.after[axis]],
+                                    context: "\(op): the padded input along spatial axis \(axis) (size \(input), padding \(padding), kernel \(kernel), dilation \(dilation[axis]))")
         guard padded >= span else {
             throw TheanoError.shapeMismatch(
                 "\(op): along spatial axis \(axis) the kernel of size \(kernel) with dilation \(dilation[axis]) spans \(span) positions, more than the padded input's \(padded) (size \(input), padding \(padding))")
@@ -133,7 +140,8 @@ public struct ConvParameters: Hashable, Sendable, CustomStringConvertible {
         case .full:
             numerator = try ShapeMath.add(input, spanMinusOne)
         case .explicit(let before, let after):
-            let padded = try ShapeMath.add(input, shapeConstant(before[axis] + after[axis]))
+            let total = try checkedSum([before[axis], after[axis]], context: "padding \(padding) along spatial axis \(axis)")
+            let padded = try ShapeMath.add(input, shapeConstant(total))
             numerator = try ShapeMath.add(padded, try ShapeMath.mul(spanMinusOne, shapeConstant(-1)))
         }
         let q = try ShapeMath.floorDiv(try ShapeMath.add(numerator, shapeConstant(-1)), shapeConstant(s))

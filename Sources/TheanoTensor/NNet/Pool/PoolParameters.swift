@@ -53,6 +53,9 @@ public struct PoolParameters: Hashable, Sendable, CustomStringConvertible {
         for a in 0..<n where padding[a] < 0 || padding[a] >= window[a] {
             throw TheanoError.invalidArgument("\(op): padding must be non-negative and smaller than the window, got padding \(padding) for window \(window)")
         }
+        for a in 0..<n {
+            _ = try checkedSum([padding[a], padding[a]], context: "\(op): padding \(padding) on both sides of pooled axis \(a)")
+        }
         if !ignoreBorder, padding.contains(where: { $0 > 0 }) {
             throw TheanoError.invalidArgument("\(op): padding \(padding) requires ignoreBorder: true (as in Theano)")
         }
@@ -65,11 +68,12 @@ public struct PoolParameters: Hashable, Sendable, CustomStringConvertible {
             throw TheanoError.shapeMismatch("\(op): pooled axis \(a) has size 0; every pooled axis needs at least one element")
         }
         if ignoreBorder {
-            guard size + 2 * p >= w else {
+            let padded = try checkedSum([size, p, p], context: "\(op): pooled axis \(a) of size \(size) with padding \(p) on both sides")
+            guard padded >= w else {
                 throw TheanoError.shapeMismatch(
                     "\(op): the window \(w) along pooled axis \(a) is larger than the padded input (size \(size), padding \(p)); use ignoreBorder: false to keep a partial window")
             }
-            return (size + 2 * p - w) / s + 1
+            return (padded - w) / s + 1
         }
         // Theano: partial windows at the end are kept, but none starts past the input's end.
         if s >= w { return (size - 1) / s + 1 }
