@@ -24,6 +24,8 @@ final class KernelTable: Sendable {
     }
 
     private let entries: Mutex<[Entry]>
+    /// How many times the entries were replaced (what a plan made on one generation compares).
+    private let replacements = Atomic<Int>(0)
 
     init(_ choices: [KernelChoice]) {
         entries = Mutex(choices.map(Entry.init))
@@ -31,6 +33,12 @@ final class KernelTable: Sendable {
 
     /// The kernels for one call.
     func current() -> [Entry] { entries.withLock { $0 } }
+
+    /// The kernels for one call with their generation number, which changes whenever an
+    /// upgrade replaces entries.
+    func currentGeneration() -> (entries: [Entry], number: Int) {
+        entries.withLock { ($0, replacements.load(ordering: .relaxed)) }
+    }
 
     /// Subscribes to the upgrades among `choices`: when one completes, the instructions it
     /// covers switch to its final choices (a final `.missing` keeps the first kernel and adds
@@ -43,7 +51,9 @@ final class KernelTable: Sendable {
         }
         for (upgrade, members) in byUpgrade.values {
             upgrade.onComplete { [weak self] finals in
-                self?.entries.withLock { table in
+                guard let self else { return }
+                self.entries.withLock { table in
+                    self.replacements.add(1, ordering: .relaxed)
                     for (index, key) in members {
                         guard let final = finals[key] else { continue }
                         if final.kind == .missing {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TheanoArray
 import TheanoGraph
 import TheanoTensor
@@ -37,11 +38,14 @@ extension Scan: CPUKernelOp {
 struct ScanKernel: Kernel {
     let op: Scan
     let body: CompiledGraph
+    /// Direct-step plans kept between calls.
+    let plans = ScanPlanCache()
 
     func run(_ node: Apply, _ inputs: [NDArray], _ context: KernelContext) throws -> [NDArray] {
         let inputs = try withTransposedMatricesInRowOrder(inputs, context)
         let scratch = body.makeScratch()
-        let direct = op.hasUntil ? nil : ScanDirectProgram(body, context: context)
+        let direct = op.hasUntil ? nil : plans.take(body, context: context)
+        defer { if let direct { plans.giveBack(direct) } }
         return try op.run(inputs, allocate: { try context.buffers.allocate($0, $1) }, recycle: { context.buffers.release(&$0) },
                           direct: direct) { t, arguments in
             try body.runStep(arguments, in: context, checkingInputs: t == 0, scratch: scratch)
@@ -77,3 +81,31 @@ extension ScanKernel {
     }
 }
 
+
+/// The direct-step plans (``ScanDirectProgram``) of one loop node, kept between its calls: a
+/// call takes one made in its context on the body's current kernels (or makes a new one) and
+/// gives it back when the loop ends, so a loop called again on the same layouts skips the
+/// tracing run of its first step. Calls running at once take different plans; at most
+/// ``limit`` idle plans are kept.
+final class ScanPlanCache: Sendable {
+    static let limit = 4
+    private let idle = Mutex<[ScanDirectProgram]>([])
+
+    /// A plan for a loop call in `context`: a kept one if it serves it, else a new one (nil
+    /// when the body cannot run on row addresses).
+    func take(_ body: CompiledGraph, context: KernelContext) -> ScanDirectProgram? {
+        let kept = idle.withLock { plans -> ScanDirectProgram? in
+            plans.removeAll { $0.isStale }
+            guard let i = plans.lastIndex(where: { $0.serves(context) }) else { return nil }
+            return plans.remove(at: i)
+        }
+        return kept ?? ScanDirectProgram(body, context: context)
+    }
+
+    /// Keeps `plan` for a later call (unless ``limit`` plans are kept already).
+    func giveBack(_ plan: ScanDirectProgram) {
+        idle.withLock { plans in
+            if plans.count < Self.limit { plans.append(plan) }
+        }
+    }
+}

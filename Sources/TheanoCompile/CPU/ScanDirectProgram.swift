@@ -22,12 +22,18 @@ import TheanoTensor
 ///   inputs constants: a transpose, a reshape).
 ///
 /// Later steps have the same shapes and layouts as the first (the loop's rows are views of
-/// the same buffers), so the plan holds for all of them. A step whose elementwise kernel
+/// the same buffers), so the plan holds for all of them. It holds for later calls too: the
+/// loop's kernel keeps plans between calls (``ScanPlanCache``), and a call whose first step
+/// has the layouts of the plan's skips the tracing run (a call with other layouts plans
+/// again). A step whose elementwise kernel
 /// reports a problem (an integer `pow` with a negative exponent) returns false, and the loop
 /// reruns it the general way, which throws the reference's error. The calls are the ones the
 /// general path makes (the same kernels, the same BLAS routine and library choice), so the
 /// results are equal bit for bit.
-final class ScanDirectProgram: ScanDirectSteps {
+///
+/// A plan is used by one loop call at a time (a call takes it from the cache and gives it
+/// back), hence `@unchecked Sendable`.
+final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
     /// Where a value lives: at a per-step address (a body argument, an output row) or a fixed one.
     enum Base {
         case argument(Int)
@@ -119,10 +125,30 @@ final class ScanDirectProgram: ScanDirectSteps {
         let z: CopyCall?
     }
 
+    /// The shapes, strides and dtypes of a first step's arguments and rows: what a plan
+    /// depends on besides the body.
+    struct Layouts: Equatable {
+        struct Layout: Equatable {
+            let shape: [Int], strides: [Int], dtype: DType
+            init(_ a: NDArray) { (shape, strides, dtype) = (a.shape, a.strides, a.dtype) }
+        }
+        let arguments: [Layout], rows: [Layout]
+        init(arguments: [NDArray], rows: [NDArray]) {
+            self.arguments = arguments.map(Layout.init)
+            self.rows = rows.map(Layout.init)
+        }
+    }
+
     private let program: Program
     private let constantSlots: Set<Int>
     private let generation: [KernelTable.Entry]
+    /// The kernel table's generation number `generation` was read at.
+    private let generationNumber: Int
     private let context: KernelContext
+    /// The layouts the current plan was made for, or (`declinedFor`) the last ones it could
+    /// not be made for (so a loop called again on them does not trace again).
+    private var plannedFor: Layouts?
+    private var declinedFor: Layouts?
     private var calls: [Call] = []
     /// Scratch memory of the intermediate values (one block each, for the whole loop call).
     private var scratch: [UnsafeMutableRawPointer] = []
@@ -133,7 +159,7 @@ final class ScanDirectProgram: ScanDirectSteps {
     init?(_ body: CompiledGraph, context: KernelContext) {
         let program = body.program
         guard program.runsLean, !program.instructions.isEmpty else { return nil }
-        let generation = program.kernels.current()
+        let (generation, generationNumber) = program.kernels.currentGeneration()
         let constantSlots = Set(program.constants.map(\.slot))
         let protectedSlots = constantSlots.union(program.inputSlots)
         for (index, inst) in program.instructions.enumerated() {
@@ -157,17 +183,43 @@ final class ScanDirectProgram: ScanDirectSteps {
         self.program = program
         self.constantSlots = constantSlots
         self.generation = generation
+        self.generationNumber = generationNumber
         self.context = context
     }
 
-    deinit { for block in scratch { free(block) } }
+    deinit { discardPlan() }
+
+    /// Whether this plan may serve a loop call running in `context`: made for the same
+    /// context, on the kernels the body runs now (an upgrade replaces them).
+    func serves(_ context: KernelContext) -> Bool {
+        self.context.buffers === context.buffers && !isStale
+    }
+
+    /// Whether the body's kernels were replaced (upgraded) since this plan read them.
+    var isStale: Bool { program.kernels.currentGeneration().number != generationNumber }
 
     func prepare(arguments: [NDArray], rows: [NDArray]) -> Bool {
-        do {
-            return try plan(arguments: arguments, rows: rows)
-        } catch {
-            return false
+        let layouts = Layouts(arguments: arguments, rows: rows)
+        if plannedFor == layouts { return true }
+        if declinedFor == layouts { return false }
+        discardPlan()
+        if (try? plan(arguments: arguments, rows: rows)) == true {
+            plannedFor = layouts
+            ScanStepCounter.current?.addPlan()
+            return true
         }
+        discardPlan()
+        declinedFor = layouts
+        return false
+    }
+
+    /// Forgets the plan and frees its scratch memory.
+    private func discardPlan() {
+        for block in scratch { free(block) }
+        scratch.removeAll()
+        calls.removeAll()
+        constants.removeAll()
+        plannedFor = nil
     }
 
     /// Runs the body once on the first step's values (keeping every slot) and turns each node

@@ -351,7 +351,7 @@ public final class ScanStepCounter: Sendable {
     /// sends every step the general way (the same kernels, node by node), to compare the two.
     public let allowsDirectSteps: Bool
 
-    private let counts = Mutex((direct: 0, general: 0))
+    private let counts = Mutex((direct: 0, general: 0, plans: 0))
 
     /// A counter; `allowsDirectSteps: false` also keeps the loops on their general path.
     public init(allowsDirectSteps: Bool = true) {
@@ -362,6 +362,14 @@ public final class ScanStepCounter: Sendable {
     public var direct: Int { counts.withLock { $0.direct } }
     /// Steps run the general way so far.
     public var general: Int { counts.withLock { $0.general } }
+    /// Plans for direct steps made so far (each traces the body once more on a first step);
+    /// a loop called again on the same layouts reuses its plan.
+    public var plans: Int { counts.withLock { $0.plans } }
+
+    /// Counts a plan made by a backend's ``ScanDirectSteps``.
+    public func addPlan() {
+        counts.withLock { $0.plans += 1 }
+    }
 
     func add(direct: Int, general: Int) {
         counts.withLock {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Theano
 import XCTest
 
@@ -101,10 +102,10 @@ final class ScanDirectStepTests: BackendTestCase {
 
     /// Runs `f` and counts the loop steps that ran on row addresses and the general way
     /// (every step the general way when `allowsDirectSteps` is false).
-    private func counted(_ f: Function, _ inputs: [NDArray], allowsDirectSteps: Bool = true) throws -> (values: [NDArray], direct: Int, general: Int) {
+    private func counted(_ f: Function, _ inputs: [NDArray], allowsDirectSteps: Bool = true) throws -> (values: [NDArray], direct: Int, general: Int, plans: Int) {
         let counter = ScanStepCounter(allowsDirectSteps: allowsDirectSteps)
         let values = try ScanStepCounter.$current.withValue(counter) { try f.call(inputs) }
-        return (values, counter.direct, counter.general)
+        return (values, counter.direct, counter.general, counter.plans)
     }
 
     /// The values of `f` with every step run the general way (the same kernels, one node at a
@@ -185,6 +186,52 @@ final class ScanDirectStepTests: BackendTestCase {
     /// the CPU loop copies `Wᵀ` into row order once per call, so the step products read it
     /// without a transpose. Shorter and longer loops give the values of the loop written out
     /// in Swift, and the caller's `W` is untouched.
+    /// A loop keeps its plan between calls: a call on the layouts of the last one skips the
+    /// tracing run; another batch size or a strided sequence plans again. Values equal the
+    /// general path's bits every time, and calls from several threads at once (each with a
+    /// plan of its own) give the values of calls one at a time.
+    func testPlansAreKeptBetweenCallsAndRemadeForOtherLayouts() throws {
+        let xs = Tensor.tensor3("xs", .float64), w = Tensor.matrix("w", .float64), h0 = Tensor.matrix("h0", .float64)
+        let hs = try scan({ a in [try tanh(a[0].matmul(w) + a[1])] }, sequences: [xs], outputsInfo: [h0]).output
+        let f = try compiled([xs, w, h0], [hs, try grad(sum(hs[-1] * hs[-1]), wrt: w)])
+        var rng = RandomGenerator(seed: 5)
+        func inputs(batch: Int, stridedSequence: Bool = false) throws -> [NDArray] {
+            [stridedSequence ? try NDArray.randomNormal([3, batch, 6], using: &rng, .float64).transposed()
+                             : try NDArray.randomNormal([6, batch, 3], using: &rng, .float64),
+             try NDArray.randomNormal([3, 4], std: 0.5, using: &rng, .float64),
+             try NDArray.randomNormal([batch, 4], using: &rng, .float64)]
+        }
+        let a = try inputs(batch: 2), b = try inputs(batch: 5), c = try inputs(batch: 2, stridedSequence: true)
+        // Two loops (the forward one and its gradient), each planned once per new layout. With
+        // the strided sequence the forward loop (which reads `xs @ w`, computed before it)
+        // plans again for batch 2, and the gradient's loop, whose product would read the
+        // strided rows, gets no plan: its steps run the general way. Back on `a`, the forward
+        // loop's plan for batch 2 holds and the gradient's loop plans again.
+        let cases = [("a", a, 2, 10), ("a again", a, 0, 10), ("b", b, 2, 10), ("b again", b, 0, 10),
+                     ("strided", c, 1, 5), ("a after c", a, 1, 10)]
+        for (label, values, plans, direct) in cases {
+            let run = try counted(f, values)
+            assertIdentical(run.values, try generalPath(f, values))
+            if backendName == "cpu" {
+                XCTAssertEqual(run.plans, plans, label)
+                XCTAssertEqual(run.direct, direct, label)
+            }
+        }
+        let expected = try [a, b, c].map { try generalPath(f, $0) }
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for i in 0..<15 {
+                let k = (thread + i) % 3
+                guard let got = try? f.call([a, b, c][k]),
+                      zip(got, expected[k]).allSatisfy({ $0.doubles.map(\.bitPattern) == $1.doubles.map(\.bitPattern) }) else {
+                    mismatches.withLock { $0 += 1 }
+                    continue
+                }
+            }
+        }
+        XCTAssertEqual(mismatches.withLock { $0 }, 0)
+    }
+
     func testTransposedNonSequencesGiveTheSameValues() throws {
         for dtype in [DType.float32, .float64] {
             let (batch, hidden) = (3, 5)
