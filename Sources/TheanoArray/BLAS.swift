@@ -179,7 +179,7 @@ func blasMatmul<T: BLASScalar>(
 }
 
 /// One `[m, k] x [k, n]` product into a C-contiguous `[m, n]` block.
-private func product<T: BLASScalar>(
+func product<T: BLASScalar>(
     _ a: UnsafePointer<T>, _ la: BLASMatrixLayout, _ b: UnsafePointer<T>, _ lb: BLASMatrixLayout,
     _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int
 ) {

@@ -35,3 +35,27 @@ package func rawGemm(
     }
     return true
 }
+
+/// `C[m, n] = A[m, k] B[k, n]` into a C-contiguous block at raw addresses, exactly as a
+/// two-dimensional ``NDArray/matmul(_:_:)`` computes it (GEMV for a single row or column, else
+/// GEMM), so results are equal bit for bit. Layouts come from
+/// ``blasLayout(rows:cols:rowStride:colStride:)``; sizes must be positive. Other dtypes do
+/// nothing and return false.
+@discardableResult
+package func rawMatrixProduct(
+    dtype: DType, m: Int, n: Int, k: Int, a: UnsafeRawPointer, transposeA: Bool, lda: Int,
+    b: UnsafeRawPointer, transposeB: Bool, ldb: Int, c: UnsafeMutableRawPointer
+) -> Bool {
+    let la = BLASMatrixLayout(transposed: transposeA, ld: lda), lb = BLASMatrixLayout(transposed: transposeB, ld: ldb)
+    switch dtype {
+    case .float32:
+        product(a.assumingMemoryBound(to: Float.self), la, b.assumingMemoryBound(to: Float.self), lb,
+                c.assumingMemoryBound(to: Float.self), m: m, n: n, k: k)
+    case .float64:
+        product(a.assumingMemoryBound(to: Double.self), la, b.assumingMemoryBound(to: Double.self), lb,
+                c.assumingMemoryBound(to: Double.self), m: m, n: n, k: k)
+    default:
+        return false
+    }
+    return true
+}

@@ -17,7 +17,8 @@ import TheanoTensor
 /// plans the calls. It declines (and every step runs the general way) unless each node is:
 /// - a compiled elementwise or reduction kernel (in place only on a value this step computed);
 /// - a `Gemm` or a two-dimensional `MatMul` on float32 or float64 whose operands BLAS reads
-///   in place, with constant scale factors;
+///   in place, with constant scale factors (a `MatMul` of one row or column runs as the GEMV
+///   its kernel runs);
 /// - a view (an op that overwrites nothing and returns a view of its first input, its other
 ///   inputs constants: a transpose, a reshape).
 ///
@@ -62,6 +63,7 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
     enum Call {
         case kernel(KernelCall)
         case product(ProductCall)
+        case matrixProduct(MatrixProductCall)
         case copy(CopyCall)
     }
 
@@ -111,6 +113,15 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
             strides.deallocate()
             data.deallocate()
         }
+    }
+
+    /// `C = A B` as a two-dimensional `MatMul` computes it (GEMV for one row or column).
+    struct MatrixProductCall {
+        let dtype: DType
+        let a: Location, lda: Int, transposeA: Bool
+        let b: Location, ldb: Int, transposeB: Bool
+        let c: Location
+        let m: Int, n: Int, k: Int
     }
 
     /// `C = alpha op(A) op(B) + beta C` after copying `Z` into `C` when there is one.
@@ -311,13 +322,20 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
             } else if inst.node.op is MatMul {
                 let (a, b) = (operands[0], operands[1])
                 let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
-                guard MatMulKernel.runsAsGemm(m: m, k: k, n: n), a.dtype == b.dtype, results[0].shape == [m, n],
+                guard m > 0, n > 0, k > 0, a.dtype == b.dtype, results[0].shape == [m, n],
                       let la = blasLayout(rows: m, cols: k, rowStride: a.strides[0], colStride: a.strides[1]),
                       let lb = blasLayout(rows: k, cols: n, rowStride: b.strides[0], colStride: b.strides[1]),
                       let c = place(inst.outputSlots[0], results[0]) else { return false }
-                calls.append(.product(ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
-                                                  b: b.location, ldb: lb.ld, transposeB: lb.transposed, c: c.location, ldc: n,
-                                                  m: m, n: n, k: k, alpha: 1, beta: 0, z: nil)))
+                if MatMulKernel.runsAsGemm(m: m, k: k, n: n) {
+                    calls.append(.product(ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
+                                                      b: b.location, ldb: lb.ld, transposeB: lb.transposed, c: c.location, ldc: n,
+                                                      m: m, n: n, k: k, alpha: 1, beta: 0, z: nil)))
+                } else {
+                    // One row or column (a batch of one): the GEMV that `matmul` runs.
+                    calls.append(.matrixProduct(MatrixProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
+                                                                  b: b.location, ldb: lb.ld, transposeB: lb.transposed,
+                                                                  c: c.location, m: m, n: n, k: k)))
+                }
                 values[inst.outputSlots[0]] = c
             } else {
                 // A view of the first input: same base, the view's own offset and strides.
@@ -436,6 +454,9 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
                 rawGemm(dtype: p.dtype, transposeA: p.transposeA, transposeB: p.transposeB, m: p.m, n: p.n, k: p.k,
                         alpha: p.alpha, a: address(p.a), lda: p.lda, b: address(p.b), ldb: p.ldb, beta: p.beta,
                         c: address(p.c), ldc: p.ldc)
+            case .matrixProduct(let p):
+                rawMatrixProduct(dtype: p.dtype, m: p.m, n: p.n, k: p.k, a: address(p.a), transposeA: p.transposeA, lda: p.lda,
+                                 b: address(p.b), transposeB: p.transposeB, ldb: p.ldb, c: address(p.c))
             case .copy(let c):
                 copy(c)
             }

@@ -150,6 +150,32 @@ final class BLASRewriteTests: BackendTestCase {
         ])
     }
 
+    /// A whole-matrix sum read only by a nonlinear elementwise op stays a product and an add
+    /// (fusion then reads `Z` in the reader's kernel); a broadcast bias, a sum returned as it
+    /// is, a sum read twice, or one read by a sum or product (which may fold it into a larger
+    /// `Gemm`) still becomes a `Gemm`.
+    func testSumsReadByNonlinearElementwiseOpsStayForFusion() throws {
+        func case3(_ name: String, _ ops: [String], _ zShape: [Int] = [3, 5], _ f: @escaping (Tensor, Tensor, Tensor) throws -> Tensor) -> Case {
+            Case(name: name, ops: ops, shapes: [[3, 4], [4, 5], zShape]) { dtype in
+                let z = zShape == [5] ? Tensor.vector("z", dtype) : Tensor.matrix("z", dtype)
+                let (x, w) = (Tensor.matrix("x", dtype), Tensor.matrix("w", dtype))
+                return ([x, w, z], try f(x, w, z))
+            }
+        }
+        try check([
+            case3("tanh(z + x @ w)", ["MatMul", "add", "tanh"]) { x, w, z in try tanh(z + x.matmul(w)) },
+            case3("relu(x @ w + z)", ["MatMul", "add", "maximum"]) { x, w, z in try maximum(x.matmul(w) + z, 0) },
+            case3("tanh(x @ w + b)", ["Gemm{N,N}", "DimShuffle{x,0}", "tanh"], [5]) { x, w, b in try tanh(x.matmul(w) + b) },
+            case3("z + x @ w", ["Gemm{N,N}"]) { x, w, z in try z + x.matmul(w) },
+            case3("(z + x @ w) * 2", ["Gemm{N,N}", "mul"]) { x, w, z in try (z + x.matmul(w)) * 2 },
+        ])
+        // A sum with a second reader is computed once, by a Gemm.
+        let (x, w, z) = (Tensor.matrix("x"), Tensor.matrix("w"), Tensor.matrix("z"))
+        let s = try z + x.matmul(w)
+        let graph = try rewrite([x, w, z], [try tanh(s), s])
+        XCTAssertEqual(nodes(graph, Gemm.self).count, 1, debugPrint(graph))
+    }
+
     func testBiasRowAndScalarBroadcastIntoZ() throws {
         try check([
             Case(name: "x @ W + b", ops: ["Gemm{N,N}", "DimShuffle{x,0}"], shapes: [[3, 4], [4, 5], [5]]) { dtype in
