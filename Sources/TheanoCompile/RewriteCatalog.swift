@@ -251,7 +251,7 @@ public struct RewriteCatalog: Sendable, CustomStringConvertible {
         "subtensor_of_elemwise": "`f(x, y)[i]` -> `f(x[i], y[i])` for elementwise `f`: compute only what is indexed.",
         "subtensor_of_matmul": "`matmul(A, B)[rows]` -> `matmul(A[rows], B)`.",
         // BLAS.
-        "gemm_from_sum": "`Z + a * dot(X, Y)` (and the other sums and differences) -> `Gemm(Z, a, X, Y, b)`.",
+        "gemm_from_sum": "`Z + a * dot(X, Y)` (and the other sums and differences) -> `Gemm(Z, a, X, Y, b)`; a whole-matrix sum read only by a nonlinear elementwise op (`tanh(Z + dot(X, Y))`) is left to fusion.",
         "gemm_from_scaled_product": "`a * dot(X, Y)` -> `Gemm(a, X, Y)` without an added term.",
         "gemm_from_transformed_operands": "`dot(X.T, 2 * Y)` and the like -> `Gemm` with transpose flags and a scale.",
         "gemv_from_sum": "`y + a * dot(A, x)` (and the other sums) -> `Gemv(y, a, A, x, b)`.",
