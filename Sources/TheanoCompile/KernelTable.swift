@@ -23,22 +23,20 @@ final class KernelTable: Sendable {
         }
     }
 
-    private let entries: Mutex<[Entry]>
-    /// How many times the entries were replaced (what a plan made on one generation compares).
-    private let replacements = Atomic<Int>(0)
+    /// The entries, and how many times an upgrade replaced some of them (the generation
+    /// number a plan made on one generation compares).
+    private let table: Mutex<(entries: [Entry], number: Int)>
 
     init(_ choices: [KernelChoice]) {
-        entries = Mutex(choices.map(Entry.init))
+        table = Mutex((choices.map(Entry.init), 0))
     }
 
     /// The kernels for one call.
-    func current() -> [Entry] { entries.withLock { $0 } }
+    func current() -> [Entry] { table.withLock { $0.entries } }
 
     /// The kernels for one call with their generation number, which changes whenever an
     /// upgrade replaces entries.
-    func currentGeneration() -> (entries: [Entry], number: Int) {
-        entries.withLock { ($0, replacements.load(ordering: .relaxed)) }
-    }
+    func currentGeneration() -> (entries: [Entry], number: Int) { table.withLock { $0 } }
 
     /// Subscribes to the upgrades among `choices`: when one completes, the instructions it
     /// covers switch to its final choices (a final `.missing` keeps the first kernel and adds
@@ -51,16 +49,15 @@ final class KernelTable: Sendable {
         }
         for (upgrade, members) in byUpgrade.values {
             upgrade.onComplete { [weak self] finals in
-                guard let self else { return }
-                self.entries.withLock { table in
-                    self.replacements.add(1, ordering: .relaxed)
+                self?.table.withLock { table in
+                    table.number += 1
                     for (index, key) in members {
                         guard let final = finals[key] else { continue }
                         if final.kind == .missing {
-                            let first = table[index].choice
-                            table[index] = Entry(KernelChoice.noted(first, final.note))
+                            let first = table.entries[index].choice
+                            table.entries[index] = Entry(KernelChoice.noted(first, final.note))
                         } else {
-                            table[index] = Entry(final)
+                            table.entries[index] = Entry(final)
                         }
                     }
                 }

@@ -63,7 +63,9 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
     enum Call {
         case kernel(KernelCall)
         case product(ProductCall)
-        case matrixProduct(MatrixProductCall)
+        /// A `MatMul` of one row or column: `C = A B` as the GEMV that `matmul` runs (the
+        /// product's scale factors are 1 and 0, and it has no `Z`).
+        case matrixProduct(ProductCall)
         case copy(CopyCall)
     }
 
@@ -113,15 +115,6 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
             strides.deallocate()
             data.deallocate()
         }
-    }
-
-    /// `C = A B` as a two-dimensional `MatMul` computes it (GEMV for one row or column).
-    struct MatrixProductCall {
-        let dtype: DType
-        let a: Location, lda: Int, transposeA: Bool
-        let b: Location, ldb: Int, transposeB: Bool
-        let c: Location
-        let m: Int, n: Int, k: Int
     }
 
     /// `C = alpha op(A) op(B) + beta C` after copying `Z` into `C` when there is one.
@@ -326,16 +319,11 @@ final class ScanDirectProgram: ScanDirectSteps, @unchecked Sendable {
                       let la = blasLayout(rows: m, cols: k, rowStride: a.strides[0], colStride: a.strides[1]),
                       let lb = blasLayout(rows: k, cols: n, rowStride: b.strides[0], colStride: b.strides[1]),
                       let c = place(inst.outputSlots[0], results[0]) else { return false }
-                if MatMulKernel.runsAsGemm(m: m, k: k, n: n) {
-                    calls.append(.product(ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
-                                                      b: b.location, ldb: lb.ld, transposeB: lb.transposed, c: c.location, ldc: n,
-                                                      m: m, n: n, k: k, alpha: 1, beta: 0, z: nil)))
-                } else {
-                    // One row or column (a batch of one): the GEMV that `matmul` runs.
-                    calls.append(.matrixProduct(MatrixProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
-                                                                  b: b.location, ldb: lb.ld, transposeB: lb.transposed,
-                                                                  c: c.location, m: m, n: n, k: k)))
-                }
+                let call = ProductCall(dtype: a.dtype, a: a.location, lda: la.ld, transposeA: la.transposed,
+                                       b: b.location, ldb: lb.ld, transposeB: lb.transposed, c: c.location, ldc: n,
+                                       m: m, n: n, k: k, alpha: 1, beta: 0, z: nil)
+                // One row or column (a batch of one) runs as the GEMV that `matmul` runs.
+                calls.append(MatMulKernel.runsAsGemm(m: m, k: k, n: n) ? .product(call) : .matrixProduct(call))
                 values[inst.outputSlots[0]] = c
             } else {
                 // A view of the first input: same base, the view's own offset and strides.

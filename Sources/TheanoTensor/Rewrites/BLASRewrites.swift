@@ -44,7 +44,7 @@ public enum BLASRewrites {
     /// `tanh(add)` (32x128x128, float32).
     public static let gemmFromSum = Rewrite.single("gemm_from_sum", tracks: [Elemwise.self]) { graph, node in
         try sumRewrite(graph, node, rank: 2, BLASAnalysis.matrixProduct, accepts: { z in
-            !(isWholeMatrix(z, of: node.output) && readOnlyByElementwise(node.output, graph))
+            !(isWholeMatrix(z, of: node.output) && readOnlyByNonlinearElementwise(node.output, graph))
         }) { z, product, alpha, beta in
             try Gemm(transposeX: product.x.transposed, transposeY: product.y.transposed)
                 .makeNode([z, alpha, product.x.variable, product.y.variable, beta]).output
@@ -59,7 +59,7 @@ public enum BLASRewrites {
 
     /// Whether `v`'s only reader is one elementwise node (not a function output) that no BLAS
     /// rule folds.
-    private static func readOnlyByElementwise(_ v: Variable, _ graph: FunctionGraph) -> Bool {
+    private static func readOnlyByNonlinearElementwise(_ v: Variable, _ graph: FunctionGraph) -> Bool {
         let clients = graph.clients(of: v)
         guard clients.count == 1, let reader = clients[0].node, reader.op is Elemwise, reader.outputs.count == 1 else { return false }
         guard let op = BLASAnalysis.scalarOp(reader.outputs[0]) else { return true }

@@ -138,6 +138,8 @@ final class ConvTests: BackendTestCase {
         XCTAssertEqual(try conv1d(x5, w, stride: 2, padding: .same).staticShape, [1, 1, 3])
         XCTAssertEqual(ConvPadding.same.amounts(kernel: [4, 3], dilation: [1, 2]).before, [1, 2])
         XCTAssertEqual(ConvPadding.same.amounts(kernel: [4, 3], dilation: [1, 2]).after, [2, 2])
+        // A span beyond Int saturates instead of trapping.
+        XCTAssertEqual(ConvPadding.full.amounts(kernel: [Int.max, 3], dilation: [3, Int.max]).before, [Int.max, Int.max])
     }
 
     func testConfigurationGrid() throws {

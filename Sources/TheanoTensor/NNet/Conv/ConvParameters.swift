@@ -18,9 +18,16 @@ public enum ConvPadding: Hashable, Sendable, CustomStringConvertible {
     case valid, same, full
     case explicit(before: [Int], after: [Int])
 
-    /// Zeros before and after each spatial axis for these kernel sizes and dilations.
+    /// Zeros before and after each spatial axis for these kernel sizes and dilations. A span
+    /// `d * (k - 1)` beyond `Int` counts as `Int.max` (no trap; the output-size checks then
+    /// throw).
     public func amounts(kernel: [Int], dilation: [Int]) -> (before: [Int], after: [Int]) {
-        let span = zip(kernel, dilation).map { k, d in Swift.max(d * (k - 1), 0) }
+        let span = zip(kernel, dilation).map { k, d -> Int in
+            let (reach, o1) = k.subtractingReportingOverflow(1)
+            let (product, o2) = d.multipliedReportingOverflow(by: reach)
+            guard !o1, !o2 else { return o1 || (d > 0) != (reach > 0) ? 0 : Int.max }
+            return Swift.max(product, 0)
+        }
         switch self {
         case .valid: return (span.map { _ in 0 }, span.map { _ in 0 })
         case .same: return (span.map { $0 / 2 }, span.map { $0 - $0 / 2 })
